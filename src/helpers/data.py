@@ -1,0 +1,233 @@
+"""Load every evidence table from ``data/``, validate it, and fail early and precisely.
+
+Each CSV is read as text and handed to the pandera schemas of
+:mod:`helpers.schemas`, which coerce the types and check values, keys and
+row rules. Any failure raises :class:`DataValidationError`, whose message names
+the file, the CSV line, the row's key, the column, the bad value and what was
+expected. Notebooks call :func:`load_evidence` first, so a bad file stops the
+book's build before any number is rendered.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from . import schemas
+from .paths import book_dir, data_dir
+
+#: Problems shown in one error message (the rest are counted).
+MAX_PROBLEMS_SHOWN = 25
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None  # CSV line number (the header is line 1); None for the whole file
+    key: str  # the row's key, e.g. "study_id=he2020, arm=il2"
+    column: str | None
+    value: object
+    expected: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}, line {self.line}" if self.line is not None else self.file
+        if self.key:
+            where += f" ({self.key})"
+        col = f", column '{self.column}'" if self.column else ""
+        found = "an empty cell" if self.value is None else repr(self.value.item() if hasattr(self.value, "item") else self.value)
+        return f"{where}{col}: found {found}; expected {self.expected}"
+
+
+class DataValidationError(ValueError):
+    """Raised when an evidence table breaks its schema."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "\n".join(f"  - {p}" for p in problems[:MAX_PROBLEMS_SHOWN])
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(f"{len(problems)} problem(s) in the evidence data:\n{shown}{tail}")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """All evidence tables, validated and typed."""
+
+    studies: pd.DataFrame
+    arms: pd.DataFrame
+    outcomes: pd.DataFrame
+    outcome_definitions: pd.DataFrame
+    search: pd.DataFrame
+    prisma: pd.DataFrame
+    review_reported: pd.DataFrame
+    folder: Path
+
+    def included_studies(self) -> pd.DataFrame:
+        return self.studies[self.studies["inclusion_status"] == "included"]
+
+    def review_value(self, quantity: str) -> int:
+        """A figure the review reports (see review_reported.csv)."""
+        row = self.review_reported.set_index("quantity").loc[quantity]
+        return int(row["value"])
+
+
+# ---------------------------------------------------------------------------
+# Reading and validating one table
+# ---------------------------------------------------------------------------
+def read_csv(path: Path) -> pd.DataFrame:
+    """Read a CSV as text; only an empty cell is missing (so 'NA' typed into a number column is caught)."""
+    if not path.exists():
+        raise DataValidationError([Problem(path.name, None, "", None, None, "the file to exist in the data folder")])
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    width = len(rows[0]) if rows else 0
+    ragged = [Problem(path.name, i, "", None, f"{len(r)} fields", f"{width} fields, like the header")
+              for i, r in enumerate(rows[1:], start=2) if len(r) != width]
+    if not rows or ragged:
+        raise DataValidationError(ragged or [Problem(path.name, 1, "header", None, None, "a header line")])
+    return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""], index_col=False)
+
+
+def _key_text(row: pd.Series | None, key: tuple[str, ...]) -> str:
+    if row is None:
+        return ""
+    return ", ".join(f"{k}={row[k]}" for k in key if k in row.index and pd.notna(row[k]))
+
+
+def _column_problems(spec: schemas.TableSpec, raw: pd.DataFrame, err: pa.errors.SchemaErrors) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple] = set()
+    for fc in err.failure_cases.itertuples(index=False):
+        index = fc.index if pd.notna(fc.index) else None
+        column = fc.column if isinstance(fc.column, str) else None
+        check = str(fc.check)
+        if str(fc.failure_case).startswith("TypeError("):
+            continue  # a consequence of a value that failed coercion, which is reported itself
+        if check.startswith("column_in_dataframe"):
+            problems.append(Problem(spec.filename, 1, "header", None, None, f"a column named '{fc.failure_case}'"))
+            continue
+        if check.startswith("column_in_schema"):
+            problems.append(Problem(spec.filename, 1, "header", None, fc.failure_case,
+                                    "only the declared columns: " + ", ".join(spec.columns)))
+            continue
+        if index is None:
+            if column is not None and check.startswith("dtype("):
+                continue  # reported cell by cell by the coerce_dtype failure of the same column
+            problems.append(Problem(spec.filename, None, "", column, fc.failure_case, check))
+            continue
+        if (index, column) in seen:
+            continue  # one message per cell (coercion also fails the dtype check)
+        seen.add((index, column))
+        row = raw.loc[index] if index in raw.index else None
+        problems.append(Problem(spec.filename, int(index) + 2, _key_text(row, spec.key), column,
+                                fc.failure_case, _describe_column_check(spec, column, check)))
+    return problems
+
+
+def _describe_column_check(spec: schemas.TableSpec, column: str | None, check: str) -> str:
+    col = spec.columns.get(column) if column else None
+    if check.startswith("coerce_dtype") or check.startswith("dtype("):
+        kind = {"Int64": "a whole number", "Float64": "a number", "string": "text"}.get(str(col.dtype) if col else "", str(col.dtype) if col else "")
+        return f"{kind} (or an empty cell, with its reason in 'na_reason')"
+    if check.startswith("not_nullable"):
+        return "a value (this column may not be empty)"
+    if check.startswith("field_uniqueness") or check.startswith("multiple_fields_uniqueness"):
+        return "a unique key (" + ", ".join(spec.unique or spec.key) + ")"
+    if col is not None:
+        for c in col.checks:
+            if c.error == check and c.name not in _BUILTIN_TEXT:
+                return c.error  # a custom check says what it expects
+            if c.name and check.startswith(c.name):
+                return _check_text(c)
+    return check
+
+
+#: Plain-language text for pandera's built-in checks.
+_BUILTIN_TEXT = {
+    "isin": lambda s: "one of: " + ", ".join(map(str, s["allowed_values"])),
+    "in_range": lambda s: f"a value from {s['min_value']} to {s['max_value']}",
+    "greater_than_or_equal_to": lambda s: f"a value >= {s['min_value']}",
+    "greater_than": lambda s: f"a value > {s['min_value']}",
+    "less_than": lambda s: f"a value < {s['max_value']}",
+    "less_than_or_equal_to": lambda s: f"a value <= {s['max_value']}",
+    "str_matches": lambda s: f"text matching the pattern {s['pattern']}",
+    "str_length": lambda s: "non-empty text",
+}
+
+
+def _check_text(check: pa.Check) -> str:
+    describe = _BUILTIN_TEXT.get(check.name)
+    return describe(check.statistics or {}) if describe else (check.error or str(check.name))
+
+
+def _row_problems(spec: schemas.TableSpec, typed: pd.DataFrame, err: pa.errors.SchemaErrors) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple] = set()
+    for fc in err.failure_cases.itertuples(index=False):
+        if pd.isna(fc.index):
+            continue
+        rule = next((r for r in spec.rules if str(fc.check) in (r.name, r.expected)), None)
+        if rule is None:
+            continue
+        key = (int(fc.index), rule.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        row = typed.loc[fc.index]
+        value = row[rule.column]
+        problems.append(Problem(spec.filename, int(fc.index) + 2, _key_text(row, spec.key), rule.column,
+                                None if pd.isna(value) else value, rule.expected))
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or ""))
+
+
+def validate_table(spec: schemas.TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
+    """Validate one table in two stages; return it typed, or raise DataValidationError."""
+    try:
+        typed = spec.column_schema().validate(raw.copy(), lazy=True)
+    except pa.errors.SchemaErrors as err:
+        raise DataValidationError(_column_problems(spec, raw, err)) from None
+    if spec.rules:
+        try:
+            spec.row_schema().validate(typed, lazy=True)
+        except pa.errors.SchemaErrors as err:
+            raise DataValidationError(_row_problems(spec, typed, err)) from None
+    return typed
+
+
+# ---------------------------------------------------------------------------
+# Loading everything
+# ---------------------------------------------------------------------------
+def bib_keys(path: Path | None = None) -> set[str]:
+    path = path or book_dir() / "references.bib"
+    return schemas.bib_keys_from_text(path.read_text(encoding="utf-8"))
+
+
+def load_evidence(folder: Path | None = None) -> Evidence:
+    """Load and validate every table; raise DataValidationError on the first bad file."""
+    folder = Path(folder) if folder else data_dir()
+    keys = bib_keys()
+
+    def load(spec: schemas.TableSpec) -> pd.DataFrame:
+        return validate_table(spec, read_csv(folder / spec.filename))
+
+    definitions = load(schemas.outcome_definitions_spec())
+    studies = load(schemas.studies_spec(keys))
+    arms = load(schemas.arms_spec(keys, set(studies["study_id"])))
+    outcome_kinds = dict(zip(definitions["outcome"], definitions["kind"]))
+    outcomes = load(schemas.outcomes_spec(keys, set(studies["study_id"]),
+                                          set(zip(arms["study_id"], arms["arm"])), outcome_kinds))
+    search = load(schemas.search_spec(keys))
+    prisma = load(schemas.prisma_spec(keys))
+    review_reported = load(schemas.review_reported_spec(keys))
+    return Evidence(studies=studies, arms=arms, outcomes=outcomes, outcome_definitions=definitions,
+                    search=search, prisma=prisma, review_reported=review_reported, folder=folder)
+
+
+def data_files(folder: Path | None = None) -> list[Path]:
+    """Every file the book's numbers depend on in the data folder (for the build's dependency tracking)."""
+    folder = Path(folder) if folder else data_dir()
+    return sorted(folder.glob("*.csv"))

@@ -1,0 +1,524 @@
+"""Declared schemas of the evidence tables in ``data/``.
+
+Each table is validated in two stages with pandera:
+
+1. *columns*: presence, type (coerced from the CSV text), allowed values, ranges,
+   uniqueness and keys into other tables;
+2. *rows*: rules that relate several columns of one row (events <= total, a
+   derived value needs its derivation, ...) or several rows (PRISMA arithmetic).
+
+Stage 2 runs only on a table that passed stage 1, so every failure is reported
+once, against typed values. A row rule is a :class:`RowRule`: the column it
+blames and what was expected, so :mod:`helpers.data` can name file, line, column,
+value and expectation in its error message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+# ---------------------------------------------------------------------------
+# Vocabulary shared by the CSVs, the helpers and the chapters
+# ---------------------------------------------------------------------------
+STATUS = ("reported", "derived", "not_reported")
+DESIGNS = ("rct", "open_label", "controlled_nonrandomised", "observational", "case_report", "not_reported")
+REGIMEN_GROUPS = ("every_other_day", "daily_5day_induction", "not_reported")
+INCLUSION = ("included", "candidate", "excluded")
+ARMS = ("il2", "placebo", "conventional")
+POPULATIONS = (
+    "enrolled",
+    "treated",
+    "randomised",
+    "registered_target",
+    "analysed_efficacy",
+    "analysed_safety",
+    "itt",
+    "per_protocol",
+    "subgroup",
+)
+STATISTICS = ("count", "median_range", "median_iqr", "mean_sd", "qualitative", "not_reported")
+DOMAINS = ("efficacy", "disease_activity", "organ", "serology", "medication", "treg", "safety", "baseline")
+KINDS = ("binary", "continuous")
+DIRECTIONS = ("increase", "decrease", "no_change", "between_arm_difference", "none_observed")
+P_COMPARISONS = ("between_arms", "vs_baseline")
+
+TIMEPOINT_PATTERN = r"^(baseline|week_\d+|end_of_study|trial_period|during_treatment)$"
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+EVIDENCE_REF_PATTERN = r"^S\d+(; S\d+)*$"
+P_VALUE_PATTERN = r"^[<>]?(0(\.\d+)?|1(\.0+)?|\.\d+)$"
+YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+#: PRISMA 2020 rows (names of the PRISMA2020 R package's CSV template).
+PRISMA_ROWS = (
+    "database_results",
+    "register_results",
+    "website_results",
+    "organisation_results",
+    "citations_results",
+    "duplicates",
+    "excluded_automatic",
+    "excluded_other",
+    "records_screened",
+    "records_excluded",
+    "dbr_sought_reports",
+    "dbr_notretrieved_reports",
+    "other_sought_reports",
+    "other_notretrieved_reports",
+    "dbr_assessed",
+    "dbr_excluded",
+    "other_assessed",
+    "other_excluded",
+    "new_studies",
+    "new_reports",
+)
+
+#: PRISMA 2020 arithmetic: result = sum(sign * term). Checked wherever every
+#: count in an equation is known.
+PRISMA_EQUATIONS: tuple[tuple[str, tuple[tuple[int, str], ...]], ...] = (
+    (
+        "records_screened",
+        ((1, "database_results"), (1, "register_results"), (-1, "duplicates"),
+         (-1, "excluded_automatic"), (-1, "excluded_other")),
+    ),
+    ("dbr_sought_reports", ((1, "records_screened"), (-1, "records_excluded"))),
+    ("dbr_assessed", ((1, "dbr_sought_reports"), (-1, "dbr_notretrieved_reports"))),
+    ("other_assessed", ((1, "other_sought_reports"), (-1, "other_notretrieved_reports"))),
+    ("new_reports", ((1, "dbr_assessed"), (-1, "dbr_excluded"), (1, "other_assessed"), (-1, "other_excluded"))),
+)
+
+#: PRISMA 2020 bounds (smaller <= larger), checked where both are known; they catch
+#: inconsistencies even when an equation has an unknown term.
+PRISMA_BOUNDS = (
+    ("duplicates", "database_results"),
+    ("records_excluded", "records_screened"),
+    ("dbr_sought_reports", "records_screened"),
+    ("dbr_notretrieved_reports", "dbr_sought_reports"),
+    ("dbr_assessed", "dbr_sought_reports"),
+    ("dbr_excluded", "dbr_assessed"),
+    ("other_excluded", "other_assessed"),
+    ("new_studies", "new_reports"),
+)
+
+PROVENANCE_COLUMNS = ("status", "source", "locator", "evidence_ref", "derivation", "na_reason")
+
+
+# ---------------------------------------------------------------------------
+# Building blocks
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RowRule:
+    """A rule over one row (or the whole table) that blames one column.
+
+    ``check`` returns a boolean Series aligned with the table: True where the
+    row satisfies the rule.
+    """
+
+    name: str
+    column: str
+    expected: str
+    check: Callable[[pd.DataFrame], pd.Series]
+
+    def to_pandera(self) -> pa.Check:
+        return pa.Check(self.check, name=self.name, error=self.expected)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """Everything that defines one evidence table."""
+
+    name: str
+    filename: str
+    key: tuple[str, ...]
+    columns: dict[str, pa.Column]
+    rules: tuple[RowRule, ...] = ()
+    unique: tuple[str, ...] | None = None
+    value_columns: tuple[str, ...] = field(default=())
+
+    def column_schema(self) -> pa.DataFrameSchema:
+        return pa.DataFrameSchema(
+            self.columns,
+            strict=True,
+            ordered=False,
+            unique=list(self.unique) if self.unique else None,
+            report_duplicates="all",
+            name=self.filename,
+        )
+
+    def row_schema(self) -> pa.DataFrameSchema:
+        return pa.DataFrameSchema(checks=[r.to_pandera() for r in self.rules], name=self.filename)
+
+    def rule(self, name: str) -> RowRule:
+        return next(r for r in self.rules if r.name == name)
+
+
+def _text(*checks: pa.Check, nullable: bool = True) -> pa.Column:
+    return pa.Column("string", list(checks), nullable=nullable, coerce=True)
+
+
+def _required_text(*checks: pa.Check) -> pa.Column:
+    return pa.Column("string", [pa.Check.str_length(min_value=1), *checks], nullable=False, coerce=True)
+
+
+def _count(min_value: int = 0, nullable: bool = True) -> pa.Column:
+    return pa.Column("Int64", pa.Check.ge(min_value), nullable=nullable, coerce=True)
+
+
+def _number(*checks: pa.Check, nullable: bool = True) -> pa.Column:
+    return pa.Column("Float64", list(checks), nullable=nullable, coerce=True)
+
+
+def _filled(s: pd.Series) -> pd.Series:
+    return s.notna() & (s.astype("string").str.strip().fillna("") != "")
+
+
+def _keys_known(known: set[str]) -> pa.Check:
+    def check(s: pd.Series) -> pd.Series:
+        return s.fillna("").map(lambda v: all(k.strip() in known for k in str(v).split(";") if k.strip()))
+
+    return pa.Check(check, name="known_source_keys", error="every key (separated by '; ') must be an entry of book/references.bib")
+
+
+def _provenance_columns(bib_keys: set[str]) -> dict[str, pa.Column]:
+    return {
+        "status": _required_text(pa.Check.isin(STATUS)),
+        "source": _required_text(_keys_known(bib_keys)),
+        "locator": _required_text(),
+        "evidence_ref": _required_text(pa.Check.str_matches(EVIDENCE_REF_PATTERN)),
+        "derivation": _text(),
+        "na_reason": _text(),
+    }
+
+
+def _provenance_rules(value_columns: tuple[str, ...]) -> tuple[RowRule, ...]:
+    """Rules every table with provenance obeys."""
+
+    def any_value_missing(d: pd.DataFrame) -> pd.Series:
+        return d[list(value_columns)].isna().any(axis=1) if value_columns else pd.Series(False, index=d.index)
+
+    def all_values_missing(d: pd.DataFrame) -> pd.Series:
+        return d[list(value_columns)].isna().all(axis=1) if value_columns else pd.Series(True, index=d.index)
+
+    return (
+        RowRule(
+            "derived_needs_derivation",
+            "derivation",
+            "a derived value needs its derivation written out in 'derivation'",
+            lambda d: (d["status"] != "derived") | _filled(d["derivation"]),
+        ),
+        RowRule(
+            "not_reported_needs_reason",
+            "na_reason",
+            "a not_reported row needs the reason in 'na_reason'",
+            lambda d: (d["status"] != "not_reported") | _filled(d["na_reason"]),
+        ),
+        RowRule(
+            "missing_value_needs_reason",
+            "na_reason",
+            f"an empty value in {', '.join(value_columns)} needs the reason in 'na_reason'",
+            lambda d: ~any_value_missing(d) | _filled(d["na_reason"]),
+        ),
+    ) + (
+        (
+            RowRule(
+                "not_reported_has_no_values",
+                "status",
+                f"status 'not_reported' only where {', '.join(value_columns)} are all empty",
+                lambda d: (d["status"] != "not_reported") | all_values_missing(d),
+            ),
+        )
+        if value_columns
+        else ()
+    )
+
+
+# ---------------------------------------------------------------------------
+# Tables
+# ---------------------------------------------------------------------------
+def outcome_definitions_spec() -> TableSpec:
+    return TableSpec(
+        name="outcome_definitions",
+        filename="outcome_definitions.csv",
+        key=("outcome",),
+        columns={
+            "outcome": _required_text(pa.Check.str_matches(ID_PATTERN)),
+            "label": _required_text(),
+            "domain": _required_text(pa.Check.isin(DOMAINS)),
+            "kind": _required_text(pa.Check.isin(KINDS)),
+            "unit": _required_text(),
+            "higher_is_better": _text(pa.Check.isin(("true", "false"))),
+            "definition": _required_text(),
+        },
+        unique=("outcome",),
+    )
+
+
+def studies_spec(bib_keys: set[str]) -> TableSpec:
+    value_columns = ("registration", "dose_miu", "frequency", "cycles", "duration")
+    return TableSpec(
+        name="studies",
+        filename="studies.csv",
+        key=("study_id",),
+        columns={
+            "study_id": _required_text(pa.Check.str_matches(ID_PATTERN)),
+            "label": _required_text(),
+            "citation_key": _required_text(_keys_known(bib_keys)),
+            "design": _required_text(pa.Check.isin(DESIGNS)),
+            "design_detail": _text(),
+            "registration": _text(),
+            "population": _text(),
+            "agent": _text(),
+            # "Low dose" means under 6 MIU a day (the usual definition in this field).
+            "dose_miu": _number(pa.Check.gt(0), pa.Check.lt(6)),
+            "frequency": _text(),
+            "cycles": _count(1),
+            "duration": _text(),
+            "regimen_group": _required_text(pa.Check.isin(REGIMEN_GROUPS)),
+            "inclusion_status": _required_text(pa.Check.isin(INCLUSION)),
+            "inclusion_reason": _required_text(),
+            **_provenance_columns(bib_keys),
+        },
+        rules=_provenance_rules(value_columns),
+        unique=("study_id",),
+        value_columns=value_columns,
+    )
+
+
+def arms_spec(bib_keys: set[str], study_ids: set[str]) -> TableSpec:
+    return TableSpec(
+        name="arms",
+        filename="arms.csv",
+        key=("study_id", "arm", "population"),
+        columns={
+            "study_id": _required_text(pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")),
+            "arm": _required_text(pa.Check.isin(ARMS)),
+            "population": _required_text(pa.Check.isin(POPULATIONS)),
+            "n": _count(1),
+            **_provenance_columns(bib_keys),
+        },
+        rules=_provenance_rules(("n",)),
+        unique=("study_id", "arm", "population"),
+        value_columns=("n",),
+    )
+
+
+def outcomes_spec(
+    bib_keys: set[str],
+    study_ids: set[str],
+    study_arms: set[tuple[str, str]],
+    outcome_kinds: dict[str, str],
+) -> TableSpec:
+    numeric = ("events", "total", "percent", "mean", "sd", "median", "lower", "upper")
+    stat = lambda d: d["statistic"]  # noqa: E731 - a short accessor keeps the rules readable
+    is_count = lambda d: stat(d) == "count"  # noqa: E731
+    is_median = lambda d: stat(d).isin(["median_range", "median_iqr"])  # noqa: E731
+    is_mean = lambda d: stat(d) == "mean_sd"  # noqa: E731
+
+    def missing_needs_reason(cols: tuple[str, ...], applies: Callable[[pd.DataFrame], pd.Series]):
+        return lambda d: ~(applies(d) & d[list(cols)].isna().any(axis=1)) | _filled(d["na_reason"])
+
+    def percent_matches(d: pd.DataFrame) -> pd.Series:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            computed = 100 * d["events"].astype("Float64") / d["total"].astype("Float64")
+        # Percentages are reported rounded to 0-2 decimals: 0.051 points covers rounding to one decimal.
+        bad = (computed - d["percent"]).abs() > 0.051
+        return ~bad.fillna(False).astype(bool)
+
+    def kind_fits(d: pd.DataFrame) -> pd.Series:
+        kind = d["outcome"].map(outcome_kinds)
+        binary_ok = stat(d).isin(["count", "qualitative", "not_reported"])
+        continuous_ok = stat(d).isin(["median_range", "median_iqr", "mean_sd", "qualitative", "not_reported"])
+        return ((kind == "binary") & binary_ok) | ((kind == "continuous") & continuous_ok)
+
+    def le(a: str, b: str) -> Callable[[pd.DataFrame], pd.Series]:
+        return lambda d: ~((d[a] > d[b]).fillna(False).astype(bool))
+
+    rules = _provenance_rules(()) + (
+        RowRule("arm_exists", "arm", "the (study_id, arm) pair must appear in arms.csv",
+                lambda d: pd.Series([(s, a) in study_arms for s, a in zip(d["study_id"], d["arm"])], index=d.index)),
+        RowRule("statistic_fits_outcome_kind", "statistic",
+                "a statistic that fits the outcome's kind in outcome_definitions.csv (binary: count; continuous: median_range, median_iqr or mean_sd)",
+                kind_fits),
+        RowRule("events_le_total", "events", "events <= total", le("events", "total")),
+        RowRule("count_has_numbers", "events",
+                "a 'count' row gives events and total, or a percent",
+                lambda d: ~is_count(d) | (d["events"].notna() & d["total"].notna()) | d["percent"].notna()),
+        RowRule("count_missing_needs_reason", "na_reason",
+                "an empty events or total in a 'count' row needs the reason in 'na_reason'",
+                missing_needs_reason(("events", "total"), is_count)),
+        RowRule("percent_matches_counts", "percent",
+                "percent equal to 100 × events / total (within rounding, 0.051 points)", percent_matches),
+        RowRule("median_given", "median", "a median for a median_range or median_iqr row",
+                lambda d: ~is_median(d) | d["median"].notna()),
+        RowRule("median_spread_missing_needs_reason", "na_reason",
+                "an empty lower or upper bound needs the reason in 'na_reason'",
+                missing_needs_reason(("lower", "upper"), is_median)),
+        RowRule("lower_le_median", "lower", "lower <= median", le("lower", "median")),
+        RowRule("median_le_upper", "upper", "median <= upper", le("median", "upper")),
+        RowRule("mean_sd_given", "mean", "a mean and an SD for a mean_sd row",
+                lambda d: ~is_mean(d) | (d["mean"].notna() & d["sd"].notna())),
+        RowRule("qualitative_has_note", "note", "a qualitative row states the finding in 'note'",
+                lambda d: (stat(d) != "qualitative") | _filled(d["note"])),
+        RowRule("not_reported_is_empty", "statistic",
+                "statistic 'not_reported' exactly when status is 'not_reported', with no numbers",
+                lambda d: ((stat(d) == "not_reported") == (d["status"] == "not_reported"))
+                & ((stat(d) != "not_reported") | d[list(numeric)].isna().all(axis=1))),
+        RowRule("p_value_has_comparison", "p_comparison", "a p_value says what it compares in 'p_comparison'",
+                lambda d: d["p_value"].isna() | d["p_comparison"].notna()),
+    )
+    return TableSpec(
+        name="outcomes",
+        filename="outcomes.csv",
+        key=("study_id", "arm", "outcome", "timepoint", "population"),
+        columns={
+            "study_id": _required_text(pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")),
+            "arm": _required_text(pa.Check.isin(ARMS)),
+            "outcome": _required_text(pa.Check.isin(sorted(outcome_kinds), error="outcome must be an outcome of outcome_definitions.csv")),
+            "timepoint": _required_text(pa.Check.str_matches(TIMEPOINT_PATTERN)),
+            "population": _required_text(pa.Check.isin(POPULATIONS)),
+            "statistic": _required_text(pa.Check.isin(STATISTICS)),
+            "events": _count(0),
+            "total": _count(1),
+            "percent": _number(pa.Check.in_range(0, 100)),
+            "mean": _number(),
+            "sd": _number(pa.Check.ge(0)),
+            "median": _number(),
+            "lower": _number(),
+            "upper": _number(),
+            "p_value": _text(pa.Check.str_matches(P_VALUE_PATTERN)),
+            "p_comparison": _text(pa.Check.isin(P_COMPARISONS)),
+            "direction": _text(pa.Check.isin(DIRECTIONS)),
+            **_provenance_columns(bib_keys),
+            "note": _text(),
+        },
+        rules=rules,
+        unique=("study_id", "arm", "outcome", "timepoint", "population", "locator"),
+    )
+
+
+def search_spec(bib_keys: set[str]) -> TableSpec:
+    value_columns = ("query", "records")
+    return TableSpec(
+        name="search",
+        filename="search.csv",
+        key=("database",),
+        columns={
+            "database": _required_text(),
+            "date_from": _required_text(pa.Check.str_matches(YEAR_MONTH_PATTERN)),
+            "date_to": _required_text(pa.Check.str_matches(YEAR_MONTH_PATTERN)),
+            "query": _text(),
+            "records": _count(0),
+            **_provenance_columns(bib_keys),
+        },
+        rules=_provenance_rules(value_columns)
+        + (RowRule("window_ordered", "date_to", "date_to on or after date_from", lambda d: d["date_to"] >= d["date_from"]),),
+        unique=("database",),
+        value_columns=value_columns,
+    )
+
+
+REVIEW_QUANTITIES = (
+    "records_retrieved",
+    "studies_total",
+    "studies_open_label",
+    "studies_rct",
+    "patients_total",
+    "patients_il2",
+    "patients_placebo",
+)
+
+
+def review_reported_spec(bib_keys: set[str]) -> TableSpec:
+    """What the review itself reports (the figures this book reconciles with)."""
+    return TableSpec(
+        name="review_reported",
+        filename="review_reported.csv",
+        key=("quantity",),
+        columns={
+            "quantity": _required_text(pa.Check.isin(REVIEW_QUANTITIES)),
+            "label": _required_text(),
+            "value": _count(0),
+            **_provenance_columns(bib_keys),
+        },
+        rules=_provenance_rules(("value",)),
+        unique=("quantity",),
+        value_columns=("value",),
+    )
+
+
+def prisma_counts(d: pd.DataFrame) -> dict[str, float]:
+    """PRISMA ``data`` name -> count (NaN when not reported)."""
+    return {k: (float(v) if pd.notna(v) else np.nan) for k, v in zip(d["data"], d["n"])}
+
+
+def _equation_text(result: str, terms: tuple[tuple[int, str], ...]) -> str:
+    rhs = " ".join(("+ " if sign > 0 else "- ") + name for sign, name in terms).removeprefix("+ ")
+    return f"{result} = {rhs}"
+
+
+def _prisma_equation_rule(result: str, terms: tuple[tuple[int, str], ...]) -> RowRule:
+    def holds(d: pd.DataFrame) -> pd.Series:
+        counts = prisma_counts(d)
+        values = [counts.get(name, np.nan) for _, name in terms]
+        ok = pd.Series(True, index=d.index)
+        if np.isnan(counts.get(result, np.nan)) or any(np.isnan(values)):
+            return ok  # an unknown count: nothing to check
+        if sum(sign * v for (sign, _), v in zip(terms, values)) != counts[result]:
+            ok[d["data"] == result] = False
+        return ok
+
+    return RowRule(f"prisma_{result}", "n", "PRISMA 2020 arithmetic: " + _equation_text(result, terms), holds)
+
+
+def _prisma_bound_rule(small: str, large: str) -> RowRule:
+    def holds(d: pd.DataFrame) -> pd.Series:
+        counts = prisma_counts(d)
+        a, b = counts.get(small, np.nan), counts.get(large, np.nan)
+        ok = pd.Series(True, index=d.index)
+        if not (np.isnan(a) or np.isnan(b)) and a > b:
+            ok[d["data"] == small] = False
+        return ok
+
+    return RowRule(f"prisma_{small}_le_{large}", "n", f"PRISMA 2020 bound: {small} <= {large}", holds)
+
+
+def prisma_equation_text() -> str:
+    """The PRISMA equations as text, for the methods appendix."""
+    return "; ".join(_equation_text(r, t) for r, t in PRISMA_EQUATIONS)
+
+
+def prisma_spec(bib_keys: set[str]) -> TableSpec:
+    # Equations and bounds are checked only where all their counts are known.
+    rules = (
+        _provenance_rules(("n",))
+        + tuple(_prisma_equation_rule(r, t) for r, t in PRISMA_EQUATIONS)
+        + tuple(_prisma_bound_rule(a, b) for a, b in PRISMA_BOUNDS)
+    )
+    return TableSpec(
+        name="prisma",
+        filename="prisma.csv",
+        key=("data",),
+        columns={
+            "data": _required_text(pa.Check.isin(PRISMA_ROWS)),
+            "node": _text(),
+            "box": _required_text(),
+            "description": _required_text(),
+            "boxtext": _required_text(),
+            "n": _count(0),
+            "reasons": _text(),
+            **_provenance_columns(bib_keys),
+        },
+        rules=rules,
+        unique=("data",),
+        value_columns=("n",),
+    )
+
+
+def bib_keys_from_text(text: str) -> set[str]:
+    """Entry keys of a BibTeX file (a light parse: the keys are all we need here)."""
+    return set(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", text))
