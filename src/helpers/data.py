@@ -131,8 +131,8 @@ def _column_problems(spec: schemas.TableSpec, raw: pd.DataFrame, err: pa.errors.
 def _describe_column_check(spec: schemas.TableSpec, column: str | None, check: str) -> str:
     col = spec.columns.get(column) if column else None
     if check.startswith("coerce_dtype") or check.startswith("dtype("):
-        kind = {"Int64": "a whole number", "Float64": "a number", "string": "text"}.get(str(col.dtype) if col else "", str(col.dtype) if col else "")
-        return f"{kind} (or an empty cell, with its reason in 'na_reason')"
+        kind = schemas.type_text(col) if col is not None else "a valid value"
+        return f"{'a ' if kind != 'text' else ''}{kind} (or an empty cell, with its reason in 'na_reason')"
     if check.startswith("not_nullable"):
         return "a value (this column may not be empty)"
     if check.startswith("field_uniqueness") or check.startswith("multiple_fields_uniqueness"):

@@ -522,3 +522,111 @@ def prisma_spec(bib_keys: set[str]) -> TableSpec:
 def bib_keys_from_text(text: str) -> set[str]:
     """Entry keys of a BibTeX file (a light parse: the keys are all we need here)."""
     return set(re.findall(r"@\w+\s*\{\s*([^,\s]+)\s*,", text))
+
+
+# ---------------------------------------------------------------------------
+# Data dictionary
+# ---------------------------------------------------------------------------
+#: What each column holds (shown in the data appendix next to its declared type and checks).
+COLUMN_DESCRIPTIONS = {
+    "study_id": "Study identifier; joins studies, arms and outcomes",
+    "label": "Name shown in the book",
+    "citation_key": "Key of the study's main report in book/references.bib",
+    "design": "Study design",
+    "design_detail": "Design as the source describes it",
+    "registration": "Trial registration number(s)",
+    "population": "Who was studied (studies.csv) or analysis population of a count (arms.csv, outcomes.csv)",
+    "agent": "IL-2 product",
+    "dose_miu": "Dose per injection, million international units",
+    "frequency": "How often IL-2 was given",
+    "cycles": "Number of treatment cycles or courses",
+    "duration": "Treatment (and follow-up) duration as reported",
+    "regimen_group": "Dosing regimen group used for subgroup analyses",
+    "inclusion_status": "This book's decision: included, candidate (possibly among the review's studies), excluded",
+    "inclusion_reason": "Why",
+    "arm": "Treatment arm",
+    "n": "Number of patients",
+    "outcome": "Outcome identifier (outcome_definitions.csv)",
+    "timepoint": "When measured: baseline, week_N, end_of_study, trial_period, during_treatment",
+    "statistic": "What the numbers are: count (events/total), median_range, median_iqr, mean_sd, qualitative, not_reported",
+    "events": "Patients with the event or response",
+    "total": "Patients in the denominator",
+    "percent": "Percentage as reported",
+    "mean": "Mean", "sd": "Standard deviation", "median": "Median",
+    "lower": "Lower bound of the range or IQR", "upper": "Upper bound of the range or IQR",
+    "p_value": "p-value as reported (text, e.g. <0.001)",
+    "p_comparison": "What the p-value compares: between_arms or vs_baseline (within arm)",
+    "direction": "Direction of a qualitative finding",
+    "note": "Context, or the finding of a qualitative row",
+    "domain": "Outcome domain", "kind": "binary or continuous", "unit": "Unit",
+    "higher_is_better": "Whether a higher value is better",
+    "definition": "Definition",
+    "database": "Bibliographic database", "date_from": "Start of the search window (YYYY-MM)",
+    "date_to": "End of the search window (YYYY-MM)", "query": "Search string", "records": "Records retrieved",
+    "data": "PRISMA 2020 field (name from the PRISMA2020 R package template)",
+    "node": "Node id in the PRISMA2020 template", "box": "Box id in the PRISMA2020 template",
+    "description": "Box description (PRISMA2020 template)", "boxtext": "Box text (PRISMA2020 template)",
+    "reasons": "Exclusion reasons as 'Reason, n; Reason, n'",
+    "quantity": "Figure reported by the review", "value": "Its value",
+    "status": "reported (read in the source), derived (computed; see derivation) or not_reported",
+    "source": "Key(s) of the source in book/references.bib, separated by '; '",
+    "locator": "Where in the source: abstract, table, figure, registry record",
+    "evidence_ref": "Source code(s) in the evidence dossier (S1-S71), separated by '; '",
+    "derivation": "How a derived value was computed",
+    "na_reason": "Why a value is not reported (required for every empty value)",
+}
+
+
+def type_text(col: pa.Column) -> str:
+    """'whole number', 'number' or 'text' for a declared column."""
+    dtype = str(col.dtype)
+    return "whole number" if dtype == "Int64" else "number" if dtype == "Float64" else "text"
+
+
+def all_specs(bib_keys: set[str] | None = None) -> list[TableSpec]:
+    """Every table's spec; keys default to empty (enough to describe the columns)."""
+    keys = bib_keys or set()
+    return [
+        studies_spec(keys),
+        arms_spec(keys, set()),
+        outcomes_spec(keys, set(), set(), {}),
+        outcome_definitions_spec(),
+        search_spec(keys),
+        prisma_spec(keys),
+        review_reported_spec(keys),
+    ]
+
+
+def data_dictionary() -> pd.DataFrame:
+    """Table, column, type, whether required, allowed values or checks, and description."""
+    rows = []
+    for spec in all_specs():
+        for name, col in spec.columns.items():
+            checks = []
+            for c in col.checks:
+                stats = c.statistics or {}
+                if c.name == "isin" and stats.get("allowed_values"):
+                    checks.append("one of: " + ", ".join(map(str, stats["allowed_values"])))
+                elif c.name == "str_matches":
+                    checks.append(f"pattern {stats['pattern']}")
+                elif c.name in ("greater_than_or_equal_to", "greater_than", "less_than", "in_range"):
+                    checks.append(c.name.replace("_", " ") + " " + ", ".join(str(v) for v in stats.values()))
+                elif c.error and c.name != "str_length":
+                    checks.append(c.error)
+            rows.append({
+                "Table": spec.filename,
+                "Column": name,
+                "Type": type_text(col),
+                "Required": "yes" if not col.nullable else "no",
+                "Checks": "; ".join(checks),
+                "Description": COLUMN_DESCRIPTIONS.get(name, ""),
+            })
+    return pd.DataFrame(rows)
+
+
+def row_rules() -> pd.DataFrame:
+    """Every row rule, for the methods appendix."""
+    return pd.DataFrame(
+        [{"Table": spec.filename, "Rule": r.name, "Column blamed": r.column, "Expected": r.expected}
+         for spec in all_specs() for r in spec.rules]
+    )

@@ -54,3 +54,21 @@ BOOK_RC = {
 def use_book_style() -> None:
     """Apply the book's rcParams (idempotent)."""
     mpl.rcParams.update(BOOK_RC)
+
+
+def as_svg(fig):
+    """The figure as an IPython SVG object: vector, and byte-identical between runs.
+
+    Used instead of the inline backend so the output does not depend on which
+    matplotlib backend a kernel picked, and so no creation date is written.
+    """
+    import io
+
+    from IPython.display import SVG
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise TypeError(f"expected a matplotlib Figure, got {type(fig).__name__}")
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return SVG(buf.getvalue())

@@ -1,0 +1,112 @@
+"""Numbers for the prose: one way to format them, one way to glue them.
+
+Every number a chapter states is formatted here and glued with myst-nb's
+``glue``, so the text can only show what the code computed. Unknown values are
+written as "not reported", never as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import pandas as pd
+
+NOT_REPORTED = "not reported"
+
+
+class GlueText:
+    """Plain text for ``{glue}``: its text/plain form is the text itself (a str would be quoted)."""
+
+    def __init__(self, text: str):
+        self.text = str(text)
+
+    def __repr__(self) -> str:
+        return self.text
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's text/plain formatter
+        p.text(self.text)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GlueText) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+class GlueMarkdown(GlueText):
+    """Markdown for ``{glue:md}`` (tables rendered as MyST, so they can be numbered)."""
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+
+def is_missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def fmt_int(value: object) -> str:
+    """1018 -> '1,018'; NA -> 'not reported'."""
+    return NOT_REPORTED if is_missing(value) else f"{int(value):,}"
+
+
+def fmt_num(value: object, digits: int = 2) -> str:
+    if is_missing(value):
+        return NOT_REPORTED
+    x = float(value)
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    return f"{x:,.{digits}f}".replace("-", "−")
+
+
+def fmt_pct(value: object, digits: int = 1) -> str:
+    """A percentage already on the 0-100 scale."""
+    return NOT_REPORTED if is_missing(value) else f"{fmt_num(value, digits)}%"
+
+
+def fmt_share(numerator: object, denominator: object, digits: int = 1) -> str:
+    """'16/29 (55.2%)'."""
+    if is_missing(numerator) or is_missing(denominator):
+        return NOT_REPORTED
+    return f"{int(numerator)}/{int(denominator)} ({fmt_pct(100 * int(numerator) / int(denominator), digits)})"
+
+
+def fmt_ci(estimate: object, low: object, high: object, digits: int = 2) -> str:
+    """'0.99 (95% CI 0.62 to 1.58)'."""
+    if is_missing(estimate):
+        return NOT_REPORTED
+    return f"{fmt_num(estimate, digits)} (95% CI {fmt_num(low, digits)} to {fmt_num(high, digits)})"
+
+
+def glue_text(key: str, text: object) -> None:
+    """Glue text (already formatted) under ``key`` for ``{glue}`key``` in the prose."""
+    from myst_nb import glue  # imported here: the helpers must work outside a notebook too
+
+    glue(key, GlueText(str(text)), display=False)
+
+
+def glue_texts(values: Mapping[str, object]) -> None:
+    for key, text in values.items():
+        glue_text(key, text)
+
+
+def markdown_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a pipe table; empty cells read 'not reported'."""
+    shown = df.astype(object).where(df.notna(), NOT_REPORTED).astype(str)
+    esc = lambda s: s.replace("|", "\\|").replace("\n", " ")  # noqa: E731 - one-line escaper
+    header = "| " + " | ".join(esc(str(c)) for c in shown.columns) + " |"
+    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
+    rows = ["| " + " | ".join(esc(v) for v in r) + " |" for r in shown.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
+
+
+def glue_table(key: str, df: pd.DataFrame) -> None:
+    """Glue a table as MyST markdown, to be pasted with ``{glue:md}`` inside a numbered ``{table}``."""
+    from myst_nb import glue
+
+    glue(key, GlueMarkdown(markdown_table(df)), display=False)

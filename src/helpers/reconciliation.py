@@ -1,0 +1,122 @@
+"""This book's study and patient totals, set beside the review's reported ones.
+
+The review reports 6 studies and 230 patients (150 on low-dose IL-2, 80 on
+placebo) but its study table is not available, so the book cannot force
+agreement: it counts what the evidence gives and shows the difference.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import Evidence
+from .prose import NOT_REPORTED
+
+#: Which arm size counts as "patients" for a study, in order of preference: the
+#: review's placebo total (80 = 30 + 50) fits randomised, not analysed, numbers.
+COUNTED_POPULATIONS = ("randomised", "treated", "enrolled")
+
+
+def counted_patients(ev: Evidence) -> pd.DataFrame:
+    """One row per included study and arm (IL-2, placebo): the n this book counts, and why.
+
+    Columns: study_id, label, design, arm, n (NA when unknown), population, status, note.
+    """
+    rows = []
+    arms = ev.arms
+    for study in ev.included_studies().itertuples(index=False):
+        study_arms = ["il2", "placebo"] if study.design == "rct" else ["il2"]
+        for arm in study_arms:
+            candidates = arms[(arms["study_id"] == study.study_id) & (arms["arm"] == arm) & arms["n"].notna()]
+            chosen = None
+            for population in COUNTED_POPULATIONS:
+                match = candidates[candidates["population"] == population]
+                if len(match):
+                    chosen = match.iloc[0]
+                    break
+            if chosen is None:
+                known = arms[(arms["study_id"] == study.study_id) & (arms["arm"] == arm)]
+                note = "; ".join(
+                    f"{r.population}: {int(r.n) if pd.notna(r.n) else NOT_REPORTED}" for r in known.itertuples()
+                )
+                rows.append(dict(study_id=study.study_id, label=study.label, design=study.design, arm=arm,
+                                 n=pd.NA, population=pd.NA, status="not_reported", note=note or NOT_REPORTED))
+            else:
+                rows.append(dict(study_id=study.study_id, label=study.label, design=study.design, arm=arm,
+                                 n=int(chosen["n"]), population=chosen["population"], status=chosen["status"],
+                                 note=chosen["derivation"] if pd.notna(chosen["derivation"]) else ""))
+    out = pd.DataFrame(rows)
+    out["n"] = out["n"].astype("Int64")
+    return out
+
+
+def book_totals(ev: Evidence) -> dict[str, object]:
+    """Totals of this book's included studies, with the studies whose size is unknown."""
+    counted = counted_patients(ev)
+    included = ev.included_studies()
+    il2 = counted[counted["arm"] == "il2"]
+    placebo = counted[counted["arm"] == "placebo"]
+    return {
+        "studies_included": len(included),
+        "studies_rct": int((included["design"] == "rct").sum()),
+        "studies_open_label": int((included["design"] != "rct").sum()),
+        "patients_il2_known": int(il2["n"].sum()),
+        "patients_placebo_known": int(placebo["n"].sum()),
+        "patients_known": int(counted["n"].sum()),
+        "il2_unknown_studies": list(il2.loc[il2["n"].isna(), "label"]),
+        "placebo_unknown_studies": list(placebo.loc[placebo["n"].isna(), "label"]),
+    }
+
+
+def reconciliation_table(ev: Evidence) -> pd.DataFrame:
+    """The review's reported totals beside this book's, with the difference."""
+    t = book_totals(ev)
+    unknown = t["il2_unknown_studies"]
+    unknown_note = f" plus {', '.join(unknown)} (size not reported)" if unknown else ""
+    lines = [
+        ("Studies", "studies_total", t["studies_included"],
+         "this book identifies these studies; the review's sixth is not identified"),
+        ("Randomised controlled trials", "studies_rct", t["studies_rct"], ""),
+        ("Open-label studies", "studies_open_label", t["studies_open_label"], ""),
+        ("Patients on low-dose IL-2", "patients_il2", t["patients_il2_known"],
+         "known sizes only" + unknown_note),
+        ("Patients on placebo", "patients_placebo", t["patients_placebo_known"], ""),
+        ("Patients in all", "patients_total", t["patients_known"], "known sizes only" + unknown_note),
+    ]
+    rows = []
+    for label, quantity, ours, note in lines:
+        review = ev.review_value(quantity)
+        rows.append({"Quantity": label, "Review": review, "This book": ours,
+                     "Review minus this book": review - ours, "Note": note})
+    return pd.DataFrame(rows)
+
+
+def open_label_arithmetic(ev: Evidence) -> pd.DataFrame:
+    """How many IL-2 patients the review's totals leave for its open-label studies.
+
+    The RCTs' randomised IL-2 patients are subtracted from the review's IL-2 total;
+    the remainder is set against the open-label studies this book identifies, under
+    each count reported for a study (e.g. He 2016: 40 enrolled or 38 analysed).
+    """
+    counted = counted_patients(ev)
+    rct_il2 = int(counted.loc[(counted["design"] == "rct") & (counted["arm"] == "il2"), "n"].sum())
+    left = ev.review_value("patients_il2") - rct_il2
+    open_label = counted[(counted["design"] != "rct") & (counted["arm"] == "il2")]
+    known = int(open_label["n"].sum())
+    rows = [{"Step": "IL-2 patients in the review", "Patients": ev.review_value("patients_il2")},
+            {"Step": "minus IL-2 patients randomised in the two RCTs", "Patients": -rct_il2},
+            {"Step": "left for the open-label studies", "Patients": left}]
+    for r in open_label.itertuples(index=False):
+        rows.append({"Step": f"minus {r.label} ({r.population if pd.notna(r.population) else 'size not reported'})",
+                     "Patients": -r.n if pd.notna(r.n) else pd.NA})
+    rows.append({"Step": "left for open-label studies of unknown size", "Patients": left - known})
+    out = pd.DataFrame(rows)
+    out["Patients"] = out["Patients"].astype("Int64")
+    return out
+
+
+def alternative_counts(ev: Evidence) -> pd.DataFrame:
+    """Every reported arm size of the included studies, to show which choice the totals rest on."""
+    a = ev.arms.merge(ev.studies[["study_id", "label", "inclusion_status"]], on="study_id")
+    a = a[a["inclusion_status"] == "included"]
+    return a[["label", "arm", "population", "n", "status", "locator", "derivation"]].reset_index(drop=True)

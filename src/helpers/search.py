@@ -1,0 +1,59 @@
+"""The literature search as the review documents it (``data/search.csv``)."""
+
+from __future__ import annotations
+
+import calendar
+
+import pandas as pd
+
+from .data import Evidence
+from .prose import NOT_REPORTED, fmt_int, is_missing
+
+
+def month_text(year_month: str) -> str:
+    """'2010-01' -> 'January 2010'."""
+    year, month = year_month.split("-")
+    return f"{calendar.month_name[int(month)]} {year}"
+
+
+def join_words(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def search_summary(ev: Evidence) -> dict[str, str]:
+    """Formatted facts of the search, keyed for glue."""
+    s = ev.search
+    windows = {(a, b) for a, b in zip(s["date_from"], s["date_to"])}
+    if len(windows) != 1:
+        window = "; ".join(f"{d}: {month_text(a)} to {month_text(b)}" for d, a, b in zip(s["database"], s["date_from"], s["date_to"]))
+    else:
+        (a, b), = windows
+        window = f"{month_text(a)} to {month_text(b)}"
+    records = ev.prisma.set_index("data").loc["database_results", "n"]
+    per_db_known = s["records"].notna().all()
+    return {
+        "search_databases": join_words(list(s["database"])),
+        "search_n_databases": fmt_int(len(s)),
+        "search_window": window,
+        "search_records": fmt_int(records),
+        "search_records_per_database": (
+            join_words([f"{d} {fmt_int(n)}" for d, n in zip(s["database"], s["records"])]) if per_db_known else NOT_REPORTED
+        ),
+        "search_queries_known": "yes" if s["query"].notna().all() else "no",
+    }
+
+
+def search_table(ev: Evidence) -> pd.DataFrame:
+    """Databases, window, query and records, with the reason wherever a value is unknown."""
+    s = ev.search
+    return pd.DataFrame({
+        "Database": s["database"],
+        "From": s["date_from"].map(month_text),
+        "To": s["date_to"].map(month_text),
+        "Search string": [q if not is_missing(q) else NOT_REPORTED for q in s["query"]],
+        "Records": [fmt_int(n) for n in s["records"]],
+        "Source": s["source"] + " (" + s["locator"] + ")",
+        "Why unknown": s["na_reason"].fillna(""),
+    })

@@ -1,0 +1,107 @@
+"""Display tables built from the evidence (characteristics, inclusion, outcome values).
+
+Tables here are for reading: cells are formatted text, unknown values read
+"not reported", and derived numbers are marked so the reader can look up the
+derivation in the data appendix.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .data import Evidence
+from .prose import NOT_REPORTED, fmt_int, fmt_num, fmt_pct, is_missing
+from .reconciliation import counted_patients
+
+DESIGN_LABELS = {
+    "rct": "Randomised, placebo-controlled",
+    "open_label": "Open-label",
+    "controlled_nonrandomised": "Controlled, not randomised",
+    "observational": "Observational",
+    "case_report": "Case report",
+    "not_reported": NOT_REPORTED,
+}
+
+ARM_LABELS = {"il2": "IL-2", "placebo": "Placebo", "conventional": "Conventional therapy"}
+
+
+def text_or_nr(value: object) -> str:
+    return NOT_REPORTED if is_missing(value) else str(value)
+
+
+def regimen_text(study: pd.Series) -> str:
+    """'rhIL-2 1 MIU, every other day, 3 cycles (12 weeks)'; unknown parts read 'not reported'."""
+    dose = f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU" if not is_missing(study["dose_miu"]) else f"dose {NOT_REPORTED}"
+    parts = [f"{text_or_nr(study['agent'])} {dose}", text_or_nr(study["frequency"])]
+    if not is_missing(study["cycles"]):
+        parts.append(f"{int(study['cycles'])} cycles")
+    text = ", ".join(parts)
+    return f"{text} ({study['duration']})" if not is_missing(study["duration"]) else text
+
+
+def value_text(row: pd.Series, digits: int = 1) -> str:
+    """One outcome row as text: '16/29 (55.2%)', '12 (8–27)', '31.6 ± 9.3', or 'not reported'."""
+    stat = row["statistic"]
+    if stat == "count":
+        if not is_missing(row["events"]) and not is_missing(row["total"]):
+            return f"{int(row['events'])}/{int(row['total'])} ({fmt_pct(100 * row['events'] / row['total'], digits)})"
+        return f"{fmt_pct(row['percent'], digits)} (n {NOT_REPORTED})"
+    if stat in ("median_range", "median_iqr"):
+        return f"{fmt_num(row['median'], digits)} ({fmt_num(row['lower'], digits)}–{fmt_num(row['upper'], digits)})"
+    if stat == "mean_sd":
+        return f"{fmt_num(row['mean'], digits)} ± {fmt_num(row['sd'], digits)}"
+    if stat == "qualitative":
+        return str(row["note"])
+    return NOT_REPORTED
+
+
+def _n_text(counted: pd.DataFrame, study_id: str, arm: str) -> str:
+    row = counted[(counted["study_id"] == study_id) & (counted["arm"] == arm)]
+    if row.empty:
+        return "–"
+    r = row.iloc[0]
+    if is_missing(r["n"]):
+        return NOT_REPORTED
+    mark = " (derived)" if r["status"] == "derived" else ""
+    return f"{fmt_int(r['n'])} {r['population']}{mark}"
+
+
+def _baseline_text(ev: Evidence, study_id: str, outcome: str) -> str:
+    o = ev.outcomes
+    rows = o[(o["study_id"] == study_id) & (o["outcome"] == outcome) & (o["timepoint"] == "baseline")
+             & (o["arm"] == "il2")]
+    if rows.empty:
+        return NOT_REPORTED
+    return value_text(rows.iloc[0])
+
+
+def characteristics_table(ev: Evidence) -> pd.DataFrame:
+    """Characteristics of the included studies (IL-2 arm for baseline values)."""
+    counted = counted_patients(ev)
+    rows = []
+    for s in ev.included_studies().itertuples(index=False):
+        study = pd.Series(s._asdict())
+        rows.append({
+            "Study": s.label,
+            "Design": DESIGN_LABELS[s.design],
+            "Registration": text_or_nr(s.registration),
+            "Population": text_or_nr(s.population),
+            "Regimen": regimen_text(study),
+            "n IL-2": _n_text(counted, s.study_id, "il2"),
+            "n placebo": _n_text(counted, s.study_id, "placebo"),
+            "Age, IL-2 arm (years)": _baseline_text(ev, s.study_id, "age_years"),
+            "Female, IL-2 arm": _baseline_text(ev, s.study_id, "female"),
+            "Baseline SELENA-SLEDAI, IL-2 arm": _baseline_text(ev, s.study_id, "selena_sledai"),
+        })
+    return pd.DataFrame(rows)
+
+
+def inclusion_table(ev: Evidence, statuses: tuple[str, ...] = ("candidate", "excluded")) -> pd.DataFrame:
+    """Studies not included, with status and reason."""
+    s = ev.studies[ev.studies["inclusion_status"].isin(statuses)]
+    return pd.DataFrame({
+        "Study": s["label"],
+        "Design": s["design"].map(DESIGN_LABELS),
+        "Status": s["inclusion_status"],
+        "Reason": s["inclusion_reason"],
+    }).reset_index(drop=True)
