@@ -166,9 +166,10 @@ def _escalc_binary(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00) -> pd.Dat
     cc = np.where(adjust, add, 0.0)
     a, b, c, d = a + cc, b + cc, c + cc, d + cc
 
-    # statsmodels computes the same yi/vi from counts and totals; we apply the
-    # correction ourselves because its float zero_correction is only-0 per arm
-    # pair and cannot express metafor's "to"/"drop00" options.
+    # statsmodels computes the same yi/vi from counts and totals. We add the
+    # correction ourselves: its zero_correction=0.5 equals "only0" but cannot
+    # express "all"/"if0all"/drop00 or report which studies were adjusted
+    # (checked against metafor in test_effects.py::test_escalc_matches_metafor).
     with np.errstate(divide="ignore", invalid="ignore"):
         yi, vi = effectsize_2proportions(
             a, a + b, c, c + d, statistic=_SM_STATISTIC[measure]
