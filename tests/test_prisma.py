@@ -89,7 +89,6 @@ def test_counts_from_real_table(prisma):
     counts = prisma_counts(prisma)
     assert counts["database_results"] == 1018
     assert counts["new_studies"] == 6
-    assert counts["total_studies"] == 6
     assert counts["duplicates"] is None
     assert counts["records_screened"] is None
     assert counts["register_results"] is None

@@ -451,7 +451,7 @@ def review_reported_spec(bib_keys: set[str]) -> TableSpec:
     )
 
 
-def prisma_counts(d: pd.DataFrame) -> dict[str, float]:
+def _counts_or_nan(d: pd.DataFrame) -> dict[str, float]:
     """PRISMA ``data`` name -> count (NaN when not reported)."""
     return {k: (float(v) if pd.notna(v) else np.nan) for k, v in zip(d["data"], d["n"])}
 
@@ -463,7 +463,7 @@ def _equation_text(result: str, terms: tuple[tuple[int, str], ...]) -> str:
 
 def _prisma_equation_rule(result: str, terms: tuple[tuple[int, str], ...]) -> RowRule:
     def holds(d: pd.DataFrame) -> pd.Series:
-        counts = prisma_counts(d)
+        counts = _counts_or_nan(d)
         values = [counts.get(name, np.nan) for _, name in terms]
         ok = pd.Series(True, index=d.index)
         if np.isnan(counts.get(result, np.nan)) or any(np.isnan(values)):
@@ -477,7 +477,7 @@ def _prisma_equation_rule(result: str, terms: tuple[tuple[int, str], ...]) -> Ro
 
 def _prisma_bound_rule(small: str, large: str) -> RowRule:
     def holds(d: pd.DataFrame) -> pd.Series:
-        counts = prisma_counts(d)
+        counts = _counts_or_nan(d)
         a, b = counts.get(small, np.nan), counts.get(large, np.nan)
         ok = pd.Series(True, index=d.index)
         if not (np.isnan(a) or np.isnan(b)) and a > b:
