@@ -23,7 +23,7 @@ pytestmark = pytest.mark.build
 
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 PAGES = ["intro.html", "chapters/search.html", "chapters/prisma.html", "chapters/appendix_data.html",
-         "chapters/appendix_methods.html", "references.html"]
+         "chapters/appendix_methods.html", "chapters/appendix_results.html", "references.html"]
 
 
 def build(output: Path, data: Path) -> subprocess.CompletedProcess:
@@ -85,6 +85,21 @@ def test_figure_is_vector_with_alt_text_and_numbered(book):
     assert images and all('alt="' in i and 'alt=""' not in i for i in images)
     assert any(".svg" in i for i in images)
     assert "Fig. 2.1" in page_text(book["output"], "chapters/prisma.html")
+    forest = (book["output"] / "_build" / "html" / "chapters" / "appendix_results.html").read_text(encoding="utf-8")
+    assert re.search(r'<img [^>]*alt="Forest plot[^"]+"', forest)
+    text = page_text(book["output"], "chapters/appendix_results.html")
+    assert "Hartung-Knapp interval is 1.34 (95% CI 0.10 to 18.35)" in text
+    assert "needs at least 3 studies" in text
+
+
+def test_results_download_agrees_with_the_results_command(book):
+    (download,) = (book["output"] / "_build" / "html" / "_downloads").rglob("results.csv")
+    env = dict(os.environ, **{DATA_ENV_VAR: str(book["data"])})
+    printed = subprocess.run([sys.executable, "-m", "helpers", "results"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, check=True).stdout
+    assert download.read_text(encoding="utf-8") == printed
+    assert "sri4_week12_rct" in printed
+    assert "Table" in page_text(book["output"], "chapters/appendix_results.html")
 
 
 def test_rebuild_without_changes_executes_nothing(book):

@@ -1,6 +1,7 @@
 """Command line: ``python -m helpers <command>``.
 
 Commands:
+  results             print every pooled estimate of the book as CSV (computed from data/)
   validate            load and validate every evidence table; print a summary or the problems
   refresh-notebooks   re-execute the chapter notebooks in place (accept changed outputs for nbval)
 """
@@ -16,10 +17,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("results", help="print every pooled estimate as CSV")
     sub.add_parser("validate", help="validate the evidence tables")
     refresh = sub.add_parser("refresh-notebooks", help="re-execute chapter notebooks in place")
     refresh.add_argument("notebooks", nargs="*", type=Path, help="notebooks (default: all in chapters/)")
     args = parser.parse_args(argv)
+
+    if args.command == "results":
+        from .analyses import results_csv
+        from .data import load_evidence
+
+        sys.stdout.write(results_csv(load_evidence()))
+        return 0
 
     if args.command == "validate":
         from .data import DataValidationError, load_evidence

@@ -105,3 +105,26 @@ def inclusion_table(ev: Evidence, statuses: tuple[str, ...] = ("candidate", "exc
         "Status": s["inclusion_status"],
         "Reason": s["inclusion_reason"],
     }).reset_index(drop=True)
+
+
+def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """The results table formatted for reading (the CSV keeps full precision)."""
+    from .analyses import model_label
+
+    def interval(lo: object, hi: object) -> str:
+        return "–" if is_missing(lo) else f"{fmt_num(lo, digits)} to {fmt_num(hi, digits)}"
+
+    return pd.DataFrame({
+        "Analysis": results["label"] + " [" + results["analysis"] + "]",
+        "Measure": results["measure"],
+        "Model": [model_label(m, t) for m, t in zip(results["method"], results["test"])],
+        "k": results["k"],
+        "n IL-2 / control": [f"{a} / {b}" for a, b in zip(results["n_il2"], results["n_control"])],
+        "Estimate (95% CI)": [f"{fmt_num(e, digits)} ({interval(lo, hi)})"
+                              for e, lo, hi in zip(results["estimate"], results["ci_low"], results["ci_high"])],
+        "PI": [interval(lo, hi) for lo, hi in zip(results["pi_low"], results["pi_high"])],
+        "τ²": [fmt_num(v, 3) for v in results["tau2"]],
+        "I² (%)": [fmt_num(v, 0) for v in results["i2"]],
+        "Q p": [fmt_num(v, 2) for v in results["q_p"]],
+        "Counts derived": ["yes" if d else "no" for d in results["inputs_derived"]],
+    })
