@@ -62,3 +62,30 @@ def test_nbval_fails_when_a_shown_number_changes(tmp_path):
     changed = _nbval(notebook, data)
     assert changed.returncode == 1, changed.stdout[-2000:]
     assert "1,019" in changed.stdout and "1,018" in changed.stdout  # nbval shows the old and the new output
+
+
+#: Digits that are part of a name, not a number of the review (study labels are added from the data).
+NAMES_WITH_DIGITS = [r"interleukin-2", r"IL-2", r"SRI-4", r"PRISMA ?2020", r"PRISMA2020", r"CD4\+", r"SLEDAI-2K", r"ILT-101"]
+
+
+def typed_numbers(markdown: str, names: list[str]) -> list[str]:
+    """Words with a digit left in prose once roles (glue, cite, numref), code and names are removed."""
+    text = re.sub(r"\{[\w:-]+\}`[^`]*`", " ", markdown)
+    text = re.sub(r"`[^`]*`", " ", text)
+    text = re.sub(r"^(:[\w-]+:|```|:::|\(.*\)=$).*$", " ", text, flags=re.M)
+    for name in sorted(names, key=len, reverse=True):
+        text = re.sub(name, " ", text)
+    return re.findall(r"\S*\d\S*", text)
+
+
+def test_prose_has_no_typed_numbers():
+    """Every number in the text is glued from code; only names may contain digits."""
+    from helpers.data import load_evidence
+
+    names = NAMES_WITH_DIGITS + [re.escape(label) for label in load_evidence().studies["label"]]
+    sources = {p.name: "\n".join(c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "markdown")
+               for p in NOTEBOOKS}
+    sources["intro.md"] = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
+    found = {name: typed_numbers(text, names) for name, text in sources.items()}
+    assert not {k: v for k, v in found.items() if v}
+    assert typed_numbers("We found 12 studies and {glue}`n` more in He 2020.", names) == ["12"]
