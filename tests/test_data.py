@@ -44,53 +44,58 @@ def test_every_derived_value_has_its_derivation():
 
 # (file, text to replace, replacement, column blamed, words of the expectation)
 BAD_INPUTS = [
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,-16,29,55.17", "events", "a value >= 0"),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,40,29,", "events", "events <= total"),
-    ("outcomes.csv", "he2020,il2,sri4,week_12", "he2021,il2,sri4,week_12", "study_id", "study_id of studies.csv"),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,sixteen,29,55.17", "events", "a whole number"),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,NA,29,55.17", "events", "a whole number"),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,16,29,65.17", "percent", "100 × events / total"),
-    ("outcomes.csv", "S22; S24,events = 55.17% × 29 = 16.0 → 16,,", "S22; S24,,,", "derivation", "derivation written out"),
-    ("outcomes.csv", "he2016,il2,sri_unspecified", "he2016,placebo,sri_unspecified", "arm", "arms.csv"),
+    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,-16,29,55.17", "events", "a value >= 0", None),
+    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,40,29,", "events", "events <= total", "events_le_total"),
+    ("outcomes.csv", "he2020,il2,sri4,week_12", "he2021,il2,sri4,week_12", "study_id", "study_id of studies.csv", None),
+    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,sixteen,29,55.17", "events", "a whole number", None),
+    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,NA,29,55.17", "events", "a whole number", None),
+    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,16,29,65.17", "percent", "100 × events / total", "percent_matches_counts"),
+    ("outcomes.csv", "S22; S24,events = 55.17% × 29 = 16.0 → 16,,", "S22; S24,,,", "derivation", "derivation written out", "derived_needs_derivation"),
+    ("outcomes.csv", "he2016,il2,sri_unspecified", "he2016,placebo,sri_unspecified", "arm", "arms.csv", "arm_exists"),
     ("outcomes.csv", "he2020,il2,sri4,week_24,analysed_efficacy,count,19,29,65.52",
-     "he2020,il2,sri4,week_24,analysed_efficacy,median_range,19,29,65.52", "statistic", "fits the outcome's kind"),
+     "he2020,il2,sri4,week_24,analysed_efficacy,median_range,19,29,65.52", "statistic", "fits the outcome's kind", "statistic_fits_outcome_kind"),
     ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
-     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,13,27", "lower", "lower <= median"),
+     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,13,27", "lower", "lower <= median", "lower_le_median"),
     ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
-     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,11", "upper", "median <= upper"),
+     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,11", "upper", "median <= upper", "median_le_upper"),
     ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
-     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,,8,27", "median", "a median"),
-    ("outcomes.csv", ",30,,31.58,9.25,", ",30,,31.58,,", "mean", "a mean and an SD"),
+     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,,8,27", "median", "a median", "median_given"),
+    ("outcomes.csv", ",30,,31.58,9.25,", ",30,,31.58,,", "mean", "a mean and an SD", "mean_sd_given"),
     ("outcomes.csv", "increase,reported,he2016; he2015eular,abstract,S4; S7,,,Significant Treg increase reported; values in Fig. 1 (not read)",
-     "increase,reported,he2016; he2015eular,abstract,S4; S7,,,", "note", "states the finding"),
+     "increase,reported,he2016; he2015eular,abstract,S4; S7,,,", "note", "states the finding", "qualitative_has_note"),
     ("outcomes.csv", "he2016,il2,sri4,week_12,enrolled,not_reported,,,", "he2016,il2,sri4,week_12,enrolled,not_reported,3,,",
-     "statistic", "with no numbers"),
-    ("outcomes.csv", "he2016,il2,sri4,week_12,enrolled,not_reported", "he2016,il2,sri4,week_12,enrolled,count", "statistic", "exactly when status"),
+     "statistic", "with no numbers", "not_reported_is_empty"),
+    ("outcomes.csv", "he2016,il2,sri4,week_12,enrolled,not_reported", "he2016,il2,sri4,week_12,enrolled,count", "statistic", "exactly when status", "not_reported_is_empty"),
     ("outcomes.csv", "he2016,il2,ae_injection_site_reaction,trial_period,enrolled,count,5,40,12.5",
-     "he2016,il2,ae_injection_site_reaction,trial_period,enrolled,count,,,", "events", "events and total, or a percent"),
-    ("outcomes.csv", "0.052,between_arms", "0.052,", "p_comparison", "what it compares"),
-    ("outcomes.csv", "0.052,between_arms", "0.05x,between_arms", "p_value", "pattern"),
-    ("outcomes.csv", ",derived,he2020,abstract (percent; p)", ",derived,he2021,abstract (percent; p)", "source", "references.bib"),
+     "he2016,il2,ae_injection_site_reaction,trial_period,enrolled,count,,,", "events", "events and total, or a percent", "count_has_numbers"),
+    ("outcomes.csv", "0.052,between_arms", "0.052,", "p_comparison", "what it compares", "p_value_has_comparison"),
+    ("outcomes.csv", "0.052,between_arms", "0.05x,between_arms", "p_value", "pattern", None),
+    ("outcomes.csv", ",derived,he2020,abstract (percent; p)", ",derived,he2021,abstract (percent; p)", "source", "references.bib", None),
     ("outcomes.csv", "abstract (percent; p); Table 2 row label (n=29),S22; S24,events = 55.17%",
-     "abstract (percent; p); Table 2 row label (n=29),S22 S24,events = 55.17%", "evidence_ref", "pattern"),
+     "abstract (percent; p); Table 2 row label (n=29),S22 S24,events = 55.17%", "evidence_ref", "pattern", None),
     ("outcomes.csv", "he2020,il2,sri4,week_12,analysed_efficacy,count,16,29,55.17,,,,,,0.052,between_arms,,derived",
-     "he2020,il2,sri4,week_12,analysed_efficacy,count,16,29,55.17,,,,,,0.052,between_arms,,confirmed", "status", "one of"),
-    ("outcomes.csv", "he2020,il2,sri4,week_12", "he2020,il2,sri5,week_12", "outcome", "outcome_definitions.csv"),
-    ("outcomes.csv", "he2020,il2,sri4,week_12", "he2020,il2,sri4,week twelve", "timepoint", "pattern"),
+     "he2020,il2,sri4,week_12,analysed_efficacy,count,16,29,55.17,,,,,,0.052,between_arms,,confirmed", "status", "one of", None),
+    ("outcomes.csv", "he2020,il2,sri4,week_12", "he2020,il2,sri5,week_12", "outcome", "outcome_definitions.csv", None),
+    ("outcomes.csv", "he2020,il2,sri4,week_12", "he2020,il2,sri4,week twelve", "timepoint", "pattern", None),
     ("outcomes.csv", "he2020,il2,sri4,week_24,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
      "he2020,il2,sri4,week_12,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
-     None, "unique key"),
-    ("arms.csv", "Treated and analysed numbers not available: the journal article was not consulted", "", "na_reason", "reason in 'na_reason'"),
-    ("arms.csv", "he2020,il2,randomised,30,", "he2020,il2,randomised,0,", "n", "a value >= 1"),
+     None, "unique key", None),
+    ("arms.csv", "Treated and analysed numbers not available: the journal article was not consulted", "", "na_reason", "reason in 'na_reason'", "not_reported_needs_reason"),
+    ("arms.csv", "he2020,il2,randomised,30,", "he2020,il2,randomised,0,", "n", "a value >= 1", None),
     ("studies.csv", ",reported,vonspeemayer2016,abstract,S12,,registration: not reported in the consulted abstract",
-     ",reported,vonspeemayer2016,abstract,S12,,", "na_reason", "empty value in registration"),
-    ("studies.csv", "rhIL-2,1.0,every other day,3,12 weeks of treatment", "rhIL-2,10,every other day,3,12 weeks of treatment", "dose_miu", "a value < 6"),
-    ("studies.csv", ",included,", ",maybe,", "inclusion_status", "one of"),
-    ("search.csv", "Scopus,2010-01,2022-09", "Scopus,2010-01,2009-09", "date_to", "on or after date_from"),
+     ",reported,vonspeemayer2016,abstract,S12,,", "na_reason", "empty value in registration", "missing_value_needs_reason"),
+    ("studies.csv", "rhIL-2,1.0,every other day,3,12 weeks of treatment", "rhIL-2,10,every other day,3,12 weeks of treatment", "dose_miu", "a value < 6", None),
+    ("studies.csv", ",included,", ",maybe,", "inclusion_status", "one of", None),
+    ("search.csv", "Scopus,2010-01,2022-09", "Scopus,2010-01,2009-09", "date_to", "on or after date_from", "window_ordered"),
     ("prisma.csv", "Duplicate records,Duplicate records,,,not_reported", "Duplicate records,Duplicate records,5000,,reported", "n",
-     "duplicates <= database_results"),
-    ("review_reported.csv", "patients_total,Patients,230", "patients_total,Patients,two hundred", "value", "a whole number"),
-    ("outcome_definitions.csv", "sri4,SRI-4 response,efficacy,binary", "sri4,SRI-4 response,efficacy,binomial", "kind", "one of"),
+     "duplicates <= database_results", "prisma_duplicates_le_database_results"),
+    ("review_reported.csv", "patients_total,Patients,230", "patients_total,Patients,two hundred", "value", "a whole number", None),
+    ("outcome_definitions.csv", "sri4,SRI-4 response,efficacy,binary", "sri4,SRI-4 response,efficacy,binomial", "kind", "one of", None),
+    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,,29,55.17", "na_reason",
+     "empty events or total", "count_missing_needs_reason"),
+    ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
+     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,", "na_reason",
+     "empty lower or upper", "median_spread_missing_needs_reason"),
 ]
 
 
@@ -101,9 +106,9 @@ def _line_of(path: Path, text: str) -> int | None:
     return None
 
 
-@pytest.mark.parametrize("filename, old, new, column, expected", BAD_INPUTS,
+@pytest.mark.parametrize("filename, old, new, column, expected, rule", BAD_INPUTS,
                          ids=[f"{c[0]}:{c[3]}:{c[4][:25]}" for c in BAD_INPUTS])
-def test_bad_input_is_rejected_with_file_line_column(data_copy, filename, old, new, column, expected):
+def test_bad_input_is_rejected_with_file_line_column(data_copy, filename, old, new, column, expected, rule):
     path = data_copy / filename
     edit_file(path, old, new)
     line = _line_of(path, new) if new else None
@@ -112,6 +117,8 @@ def test_bad_input_is_rejected_with_file_line_column(data_copy, filename, old, n
     matches = [p for p in info.value.problems if p.file == filename and (column is None or p.column == column)
                and expected in p.expected]
     assert matches, f"no problem names {filename}/{column}/{expected!r}; got:\n{info.value}"
+    if rule is not None:
+        assert any(p.rule == rule for p in matches), [p.rule for p in matches]
     if line is not None and column is not None:
         assert any(p.line == line for p in matches), f"expected line {line}; got:\n{info.value}"
     message = str(info.value)
@@ -195,3 +202,91 @@ def test_data_dictionary_covers_every_column_with_a_description():
     assert set(dictionary["Table"]) == {s.filename for s in schemas.all_specs()}
     events = dictionary[(dictionary["Table"] == "outcomes.csv") & (dictionary["Column"] == "events")].iloc[0]
     assert events["Type"] == "whole number" and "greater than or equal to 0" in events["Checks"]
+
+
+# --- every row rule of every table has a bad-input test --------------------------------------------
+SPECS = {spec.filename: spec for spec in schemas.all_specs()}
+
+
+def _rewrite(path: Path, edit) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+    edit(df)
+    df.to_csv(path, index=False)
+    return df
+
+
+def _provenance_cases():
+    """(file, rule, edit of one row) for the provenance rules of every table."""
+    for filename, spec in SPECS.items():
+        names = {r.name for r in spec.rules}
+        values = list(spec.value_columns)
+
+        def derived_without_derivation(d):
+            d.loc[d.index[0], ["status", "derivation"]] = ["derived", pd.NA]
+
+        def not_reported_without_reason(d, v=values):
+            d.loc[d.index[0], ["status", "na_reason", *v]] = ["not_reported", pd.NA] + [pd.NA] * len(v)
+
+        def empty_value_without_reason(d, v=values):
+            d.loc[d.index[0], [v[-1], "na_reason"]] = [pd.NA, pd.NA]
+
+        def not_reported_with_a_value(d, v=values):
+            d.loc[d.index[0], [v[-1], "status", "na_reason"]] = ["5", "not_reported", "a reason"]
+
+        for rule, edit in [("derived_needs_derivation", derived_without_derivation),
+                           ("not_reported_needs_reason", not_reported_without_reason),
+                           ("missing_value_needs_reason", empty_value_without_reason),
+                           ("not_reported_has_no_values", not_reported_with_a_value)]:
+            if rule in names:
+                yield filename, rule, edit
+
+
+PROVENANCE_CASES = list(_provenance_cases())
+
+
+@pytest.mark.parametrize("filename, rule, edit", PROVENANCE_CASES, ids=[f"{f}:{r}" for f, r, _ in PROVENANCE_CASES])
+def test_provenance_rule_rejects_bad_input(data_copy, filename, rule, edit):
+    _rewrite(data_copy / filename, edit)
+    with pytest.raises(DataValidationError) as info:
+        load_evidence()
+    fired = [p for p in info.value.problems if p.file == filename and p.rule == rule]
+    assert fired, f"{rule} did not fire; got:\n{info.value}"
+    assert fired[0].line == 2
+    assert fired[0].column == SPECS[filename].rule(rule).column
+
+
+def _set_counts(df: pd.DataFrame, counts: dict[str, int]) -> None:
+    for name, value in counts.items():
+        df.loc[df["data"] == name, ["n", "status", "na_reason"]] = [str(value), "reported", pd.NA]
+
+
+@pytest.mark.parametrize("result, terms", schemas.PRISMA_EQUATIONS, ids=[r for r, _ in schemas.PRISMA_EQUATIONS])
+def test_every_prisma_equation_is_checked(data_copy, result, terms):
+    counts = {name: 100 if sign > 0 else 10 for sign, name in terms}  # keeps every count positive
+    expected = sum(sign * counts[name] for sign, name in terms)
+    counts[result] = expected + 1
+    _rewrite(data_copy / "prisma.csv", lambda d: _set_counts(d, counts))
+    with pytest.raises(DataValidationError) as info:
+        load_evidence()
+    fired = [p for p in info.value.problems if p.rule == f"prisma_{result}"]
+    assert fired and fired[0].value == expected + 1 and fired[0].column == "n"
+
+
+@pytest.mark.parametrize("small, large", schemas.PRISMA_BOUNDS, ids=[f"{a}<={b}" for a, b in schemas.PRISMA_BOUNDS])
+def test_every_prisma_bound_is_checked(data_copy, small, large):
+    counts = {"database_results": 1018, small: 2000 if large == "database_results" else 20}
+    if large != "database_results":
+        counts[large] = 10
+    _rewrite(data_copy / "prisma.csv", lambda d: _set_counts(d, counts))
+    with pytest.raises(DataValidationError) as info:
+        load_evidence()
+    assert any(p.rule == f"prisma_{small}_le_{large}" for p in info.value.problems), str(info.value)
+
+
+def test_every_row_rule_has_a_bad_input_test():
+    covered = {(c[0], c[5]) for c in BAD_INPUTS if c[5]}
+    covered |= {(f, r) for f, r, _ in PROVENANCE_CASES}
+    covered |= {("prisma.csv", f"prisma_{r}") for r, _ in schemas.PRISMA_EQUATIONS}
+    covered |= {("prisma.csv", f"prisma_{a}_le_{b}") for a, b in schemas.PRISMA_BOUNDS}
+    every = {(f, r.name) for f, spec in SPECS.items() for r in spec.rules}
+    assert every - covered == set()

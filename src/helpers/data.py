@@ -32,6 +32,7 @@ class Problem:
     column: str | None
     value: object
     expected: str
+    rule: str = ""  # the schema check that failed (a RowRule name, or pandera's check name)
 
     def __str__(self) -> str:
         where = f"{self.file}, line {self.line}" if self.line is not None else self.file
@@ -124,7 +125,7 @@ def _column_problems(spec: schemas.TableSpec, raw: pd.DataFrame, err: pa.errors.
         seen.add((index, column))
         row = raw.loc[index] if index in raw.index else None
         problems.append(Problem(spec.filename, int(index) + 2, _key_text(row, spec.key), column,
-                                fc.failure_case, _describe_column_check(spec, column, check)))
+                                fc.failure_case, _describe_column_check(spec, column, check), check))
     return problems
 
 
@@ -180,7 +181,7 @@ def _row_problems(spec: schemas.TableSpec, typed: pd.DataFrame, err: pa.errors.S
         row = typed.loc[fc.index]
         value = row[rule.column]
         problems.append(Problem(spec.filename, int(fc.index) + 2, _key_text(row, spec.key), rule.column,
-                                None if pd.isna(value) else value, rule.expected))
+                                None if pd.isna(value) else value, rule.expected, rule.name))
     return sorted(problems, key=lambda p: (p.line or 0, p.column or ""))
 
 

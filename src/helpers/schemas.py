@@ -196,13 +196,13 @@ def _provenance_columns(bib_keys: set[str]) -> dict[str, pa.Column]:
 
 
 def _provenance_rules(value_columns: tuple[str, ...]) -> tuple[RowRule, ...]:
-    """Rules every table with provenance obeys."""
+    """Rules every table with provenance obeys (the value rules only where a table names its value columns)."""
 
     def any_value_missing(d: pd.DataFrame) -> pd.Series:
-        return d[list(value_columns)].isna().any(axis=1) if value_columns else pd.Series(False, index=d.index)
+        return d[list(value_columns)].isna().any(axis=1)
 
     def all_values_missing(d: pd.DataFrame) -> pd.Series:
-        return d[list(value_columns)].isna().all(axis=1) if value_columns else pd.Series(True, index=d.index)
+        return d[list(value_columns)].isna().all(axis=1)
 
     return (
         RowRule(
@@ -217,14 +217,14 @@ def _provenance_rules(value_columns: tuple[str, ...]) -> tuple[RowRule, ...]:
             "a not_reported row needs the reason in 'na_reason'",
             lambda d: (d["status"] != "not_reported") | _filled(d["na_reason"]),
         ),
-        RowRule(
-            "missing_value_needs_reason",
-            "na_reason",
-            f"an empty value in {', '.join(value_columns)} needs the reason in 'na_reason'",
-            lambda d: ~any_value_missing(d) | _filled(d["na_reason"]),
-        ),
     ) + (
         (
+            RowRule(
+                "missing_value_needs_reason",
+                "na_reason",
+                f"an empty value in {', '.join(value_columns)} needs the reason in 'na_reason'",
+                lambda d: ~any_value_missing(d) | _filled(d["na_reason"]),
+            ),
             RowRule(
                 "not_reported_has_no_values",
                 "status",
