@@ -12,7 +12,7 @@ import sys
 import time
 
 t0 = time.perf_counter()
-from helpers.analyses import results_table  # noqa: E402 - timed on purpose
+from helpers.results import results_table  # noqa: E402 - timed on purpose
 from helpers.data import load_evidence  # noqa: E402
 
 import_seconds = time.perf_counter() - t0

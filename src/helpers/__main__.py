@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "results":
-        from .analyses import results_csv
+        from .results import results_csv
         from .data import load_evidence
 
         sys.stdout.write(results_csv(load_evidence()))

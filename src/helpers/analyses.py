@@ -1,10 +1,10 @@
-"""The book's named analyses: data selection -> effect sizes -> pooled estimates, as tidy rows.
+"""Two-arm analyses: data selection -> effect sizes -> pooled estimates, as tidy rows.
 
 An :class:`Analysis` says which outcome, time point and analysis population of which
 studies it pools. :func:`run_binary` fits every model of :data:`BINARY_MODELS` to it on
-every measure, and :func:`results_table` collects all analyses of the book into one
-table (``python -m helpers results`` prints it as CSV). Estimates in the table are on
-the reporting scale: ratios for RR and OR, differences for RD.
+every measure; :func:`efficacy_results` runs the book's efficacy analyses.
+:mod:`helpers.results` collects every chapter's results into one table. Estimates are
+on the reporting scale: ratios for RR and OR, differences for RD.
 """
 
 from __future__ import annotations
@@ -150,14 +150,9 @@ def run_binary(ev: Evidence, a: Analysis, measures=BINARY_MEASURES, models=BINAR
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
-def results_table(ev: Evidence) -> pd.DataFrame:
-    """Every pooled estimate of the book, one row per analysis x measure x model."""
+def efficacy_results(ev: Evidence) -> pd.DataFrame:
+    """The two-arm efficacy analyses, one row per analysis x measure x model."""
     return pd.concat([run_binary(ev, a) for a in TWO_ARM_ANALYSES], ignore_index=True)
-
-
-def results_csv(ev: Evidence) -> str:
-    """The results table as CSV text (12 significant digits), as printed by ``python -m helpers results``."""
-    return results_table(ev).to_csv(index=False, float_format="%.12g", lineterminator="\n")
 
 
 def model_label(method: str, test: str) -> str:

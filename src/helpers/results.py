@@ -1,0 +1,30 @@
+"""Every pooled estimate of the book in one tidy table (``python -m helpers results``).
+
+Each chapter's analyses module contributes a function ``ev -> DataFrame`` with the
+columns of :data:`helpers.analyses.RESULT_COLUMNS`; add it to :data:`PROVIDERS`.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import analyses
+from .data import Evidence
+
+#: Result providers, in the order their rows appear.
+PROVIDERS = (analyses.efficacy_results,)
+
+
+def results_table(ev: Evidence) -> pd.DataFrame:
+    """Every pooled estimate of the book, one row per analysis x measure x model."""
+    parts = [provider(ev) for provider in PROVIDERS]
+    table = pd.concat(parts, ignore_index=True)
+    missing = [c for c in analyses.RESULT_COLUMNS if c not in table.columns]
+    if missing:
+        raise ValueError(f"result providers must return the columns {missing}")
+    return table[analyses.RESULT_COLUMNS]
+
+
+def results_csv(ev: Evidence) -> str:
+    """The results table as CSV text (12 significant digits), as printed by ``python -m helpers results``."""
+    return results_table(ev).to_csv(index=False, float_format="%.12g", lineterminator="\n")
