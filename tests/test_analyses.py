@@ -82,8 +82,10 @@ def test_mantel_haenszel_risk_ratio_by_hand(results):
 def test_results_table_shape_and_columns(results):
     table = results_table(load_evidence())
     assert list(table.columns) == RESULT_COLUMNS
+    pooled = [a for a in TWO_ARM_ANALYSES if len(a.populations) > 1]
+    single = [a for a in TWO_ARM_ANALYSES if len(a.populations) == 1]
+    assert len(table[table["analysis"].isin([a.id for a in TWO_ARM_ANALYSES])]) == 3 * (5 * len(pooled) + len(single))
     table = table[table["analysis"].str.startswith("sri4_week12")]
-    assert len(table) == len(TWO_ARM_ANALYSES) * 3 * 5
     assert (table["k"] == 2).all() and table["inputs_derived"].all()
     assert set(table.loc[table["model"] == "fixed", "pi_note"]) == {"not applicable to a fixed-effect model"}
     knha = table[table["test"] == "knha"].set_index(["analysis", "measure", "method"])
@@ -108,6 +110,16 @@ def test_forest_inputs_note_the_missing_prediction_interval_once():
                                                "Random effects (REML), Hartung-Knapp"]
     assert sum("No prediction interval" in n for n in inputs["notes"]) == 1
     assert inputs["studies"]["weight"].sum() == pytest.approx(100)
+
+
+def test_single_trial_analysis_is_the_trials_own_estimate(results):
+    """He 2020 SRI-4 week 24, 19/29 vs 11/30: RR = (19/29)/(11/30), var = 1/19 - 1/29 + 1/11 - 1/30."""
+    row = results.loc[("sri4_week24_rct", "RR", "FE", "z")]
+    rr = (19 / 29) / (11 / 30)
+    se = np.sqrt(1 / 19 - 1 / 29 + 1 / 11 - 1 / 30)
+    assert row["estimate"] == pytest.approx(rr, rel=1e-12)
+    assert row["ci_low"] == pytest.approx(np.exp(np.log(rr) - 1.959963984540054 * se), rel=1e-9)
+    assert row["k"] == 1 and "no pooling" not in row["pi_note"]
 
 
 def test_results_command_prints_the_table_as_csv():

@@ -27,12 +27,14 @@ RESULT_COLUMNS = [
 #: (method, test) pairs fitted to every two-arm binary analysis: Mantel-Haenszel common
 #: effect, and REML and DerSimonian-Laird random effects with z and Hartung-Knapp tests.
 BINARY_MODELS = (("MH", "z"), ("REML", "z"), ("REML", "knha"), ("DL", "z"), ("DL", "knha"))
+#: A single trial is not pooled: its own estimate (inverse-variance, i.e. escalc's yi and vi).
+SINGLE_STUDY_MODELS = (("FE", "z"),)
 BINARY_MEASURES = ("RR", "OR", "RD")
 
 METHOD_LABELS = {
     "MH": "Fixed effect (Mantel-Haenszel)",
     "Peto": "Fixed effect (Peto)",
-    "FE": "Fixed effect (inverse variance)",
+    "FE": "Inverse variance (single trial: no pooling)",
     "REML": "Random effects (REML)",
     "DL": "Random effects (DerSimonian-Laird)",
     "PM": "Random effects (Paule-Mandel)",
@@ -50,6 +52,14 @@ class Analysis:
     #: study_id -> analysis population used for that study
     populations: tuple[tuple[str, str], ...]
     population_label: str
+    #: count patients *free* of the outcome (total - events), so that RR > 1 favours IL-2
+    #: for an outcome where fewer is better (e.g. still having a BILAG A or 2 B score)
+    invert: bool = False
+    measures: tuple[str, ...] = BINARY_MEASURES
+
+    @property
+    def models(self) -> tuple[tuple[str, str], ...]:
+        return BINARY_MODELS if len(self.populations) > 1 else SINGLE_STUDY_MODELS
 
 
 #: Every two-arm analysis of the book.
@@ -69,6 +79,22 @@ TWO_ARM_ANALYSES = (
         timepoint="week_12",
         populations=(("he2020", "analysed_efficacy"), ("lupil2", "per_protocol")),
         population_label="sensitivity (He 2020 efficacy set; LUPIL-2 post hoc per-protocol)",
+    ),
+    Analysis(
+        id="sri4_week24_rct",
+        label="SRI-4 at week 24, randomised trials (He 2020 only)",
+        outcome="sri4",
+        timepoint="week_24",
+        populations=(("he2020", "analysed_efficacy"),),
+        population_label="He 2020 efficacy set",
+    ),
+    Analysis(
+        id="ln_complete_remission_rct",
+        label="Lupus nephritis complete remission, randomised trials (He 2020 only)",
+        outcome="ln_complete_remission",
+        timepoint="end_of_study",
+        populations=(("he2020", "subgroup"),),
+        population_label="He 2020 patients with lupus nephritis",
     ),
 )
 
@@ -95,11 +121,14 @@ def two_arm_counts(ev: Evidence, a: Analysis) -> pd.DataFrame:
                 raise ValueError(f"{a.id}: no single count of {a.outcome} at {a.timepoint} for "
                                  f"{study_id}, arm {arm}, population {population}")
         il2, ctl = arms["il2"].iloc[0], arms["placebo"].iloc[0]
+        e_il2, e_ctl = int(il2["events"]), int(ctl["events"])
+        if a.invert:
+            e_il2, e_ctl = int(il2["total"]) - e_il2, int(ctl["total"]) - e_ctl
         rows.append({
             "study_id": study_id, "label": labels[study_id], "population": population,
-            "events_il2": int(il2["events"]), "total_il2": int(il2["total"]),
-            "events_control": int(ctl["events"]), "total_control": int(ctl["total"]),
-            "derived": bool(il2["status"] == "derived" or ctl["status"] == "derived"),
+            "events_il2": e_il2, "total_il2": int(il2["total"]),
+            "events_control": e_ctl, "total_control": int(ctl["total"]),
+            "derived": bool(il2["status"] == "derived" or ctl["status"] == "derived" or a.invert),
         })
     return pd.DataFrame(rows)
 
@@ -143,10 +172,10 @@ def result_row(a: Analysis, counts: pd.DataFrame, measure: str, result: pooling.
     }
 
 
-def run_binary(ev: Evidence, a: Analysis, measures=BINARY_MEASURES, models=BINARY_MODELS) -> pd.DataFrame:
-    """Every model on every measure for one two-arm analysis."""
+def run_binary(ev: Evidence, a: Analysis) -> pd.DataFrame:
+    """Every model (pooled, or the single trial's own estimate) on every measure of one analysis."""
     counts = two_arm_counts(ev, a)
-    rows = [result_row(a, counts, m, fit(counts, m, method, test)) for m in measures for method, test in models]
+    rows = [result_row(a, counts, m, fit(counts, m, method, test)) for m in a.measures for method, test in a.models]
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
