@@ -127,3 +127,13 @@ def test_results_command_prints_the_table_as_csv():
                          check=True).stdout
     assert out == results_csv(load_evidence())
     assert out.splitlines()[0].split(",") == RESULT_COLUMNS
+
+
+def test_results_csv_is_rewritten_only_when_it_changes(tmp_path):
+    from helpers.results import write_results_csv
+
+    ev = load_evidence()
+    path = tmp_path / "results.csv"
+    assert write_results_csv(ev, path) is True
+    assert write_results_csv(ev, path) is False  # unchanged: the file (and its mtime) are left alone
+    assert path.read_text(encoding="utf-8") == results_csv(ev)

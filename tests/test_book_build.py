@@ -23,7 +23,8 @@ pytestmark = pytest.mark.build
 
 JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 PAGES = ["intro.html", "chapters/search.html", "chapters/prisma.html", "chapters/appendix_data.html",
-         "chapters/appendix_methods.html", "chapters/appendix_results.html", "references.html"]
+         "chapters/appendix_methods.html", "chapters/appendix_results.html", "chapters/efficacy.html",
+         "chapters/responder_indices.html", "references.html"]
 
 
 def build(output: Path, data: Path) -> subprocess.CompletedProcess:
@@ -85,11 +86,11 @@ def test_figure_is_vector_with_alt_text_and_numbered(book):
     assert images and all('alt="' in i and 'alt=""' not in i for i in images)
     assert any(".svg" in i for i in images)
     assert "Fig. 2.1" in page_text(book["output"], "chapters/prisma.html")
-    forest = (book["output"] / "_build" / "html" / "chapters" / "appendix_results.html").read_text(encoding="utf-8")
-    assert re.search(r'<img [^>]*alt="Forest plot[^"]+"', forest)
-    text = page_text(book["output"], "chapters/appendix_results.html")
-    assert "Hartung-Knapp interval is 1.34 (95% CI 0.10 to 18.35)" in text
-    assert "needs at least 3 studies" in text
+    forest = (book["output"] / "_build" / "html" / "chapters" / "efficacy.html").read_text(encoding="utf-8")
+    assert len(re.findall(r'<img [^>]*alt="Forest plot[^"]+"', forest)) == 3
+    text = page_text(book["output"], "chapters/efficacy.html")
+    assert "REML random effects with a Hartung-Knapp interval: 1.34 (95% CI 0.10 to 18.35)" in text
+    assert "needs at least 3 studies" in text and "Fig. 3.1" in text
 
 
 def test_results_download_agrees_with_the_results_command(book):

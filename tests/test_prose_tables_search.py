@@ -6,7 +6,7 @@ import pandas as pd
 from IPython.core.formatters import format_display_data
 
 from helpers.data import load_evidence
-from helpers.prose import GlueText, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_share, markdown_table
+from helpers.prose import GlueText, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_reported, fmt_share, markdown_table
 from helpers.search import join_words, month_text, search_summary, search_table
 from helpers.tables import characteristics_table, inclusion_table, regimen_text, value_text
 
@@ -18,6 +18,7 @@ def test_number_formats_never_turn_unknown_into_zero():
     assert fmt_share(16, 29) == "16/29 (55.2%)"
     assert fmt_num(-0.5, 2) == "−0.50"
     assert fmt_ci(1.2, 0.9, 1.6) == "1.20 (95% CI 0.90 to 1.60)"
+    assert fmt_reported(13.75) == "13.75" and fmt_reported(12.0) == "12" and fmt_reported(34.80) == "34.8"
 
 
 def test_glue_text_is_unquoted_plain_text():
@@ -47,8 +48,8 @@ def test_value_text_by_statistic():
     o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
     row = lambda *k: o.loc[k].iloc[0] if isinstance(o.loc[k], pd.DataFrame) else o.loc[k]  # noqa: E731
     assert value_text(row("he2020", "il2", "sri4", "week_12", "analysed_efficacy")) == "16/29 (55.2%)"
-    assert value_text(row("he2020", "il2", "selena_sledai", "baseline", "analysed_efficacy")) == "12.0 (8.0–27.0)"
-    assert value_text(row("he2020", "il2", "age_years", "baseline", "randomised")) == "31.6 ± 9.2"
+    assert value_text(row("he2020", "il2", "selena_sledai", "baseline", "analysed_efficacy")) == "12 (8–27)"
+    assert value_text(row("he2020", "il2", "age_years", "baseline", "randomised")) == "31.58 ± 9.25"
     assert value_text(row("lupil2", "placebo", "sri4", "week_12", "subgroup")) == "100.0% (n not reported)"
     assert value_text(row("he2016", "il2", "sri4", "week_12", "enrolled")) == "not reported"
 

@@ -64,6 +64,14 @@ def fmt_num(value: object, digits: int = 2) -> str:
     return f"{x:,.{digits}f}".replace("-", "−")
 
 
+def fmt_reported(value: object, max_digits: int = 3) -> str:
+    """A reported value with the decimals it needs: 12 -> '12', 1.55 -> '1.55', 13.750 -> '13.75'."""
+    if is_missing(value):
+        return NOT_REPORTED
+    text = f"{float(value):,.{max_digits}f}".rstrip("0").rstrip(".")
+    return text.replace("-", "−")
+
+
 def fmt_pct(value: object, digits: int = 1) -> str:
     """A percentage already on the 0-100 scale."""
     return NOT_REPORTED if is_missing(value) else f"{fmt_num(value, digits)}%"

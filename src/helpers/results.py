@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import analyses
+from . import analyses, efficacy, responder
 from .data import Evidence
 
 #: Result providers, in the order their rows appear.
-PROVIDERS = (analyses.efficacy_results,)
+PROVIDERS = (analyses.efficacy_results, efficacy.efficacy_extra_results, responder.responder_results)
 
 
 def results_table(ev: Evidence) -> pd.DataFrame:
@@ -28,3 +28,20 @@ def results_table(ev: Evidence) -> pd.DataFrame:
 def results_csv(ev: Evidence) -> str:
     """The results table as CSV text (12 significant digits), as printed by ``python -m helpers results``."""
     return results_table(ev).to_csv(index=False, float_format="%.12g", lineterminator="\n")
+
+
+def write_results_csv(ev: Evidence, path) -> bool:
+    """Write the results CSV for the book's download link; True if the file changed.
+
+    The file is rewritten only when its content changes: Sphinx treats a newer download
+    file as a changed dependency, so rewriting it unchanged would re-execute the page
+    at every build.
+    """
+    from pathlib import Path
+
+    path = Path(path)
+    text = results_csv(ev)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    return True

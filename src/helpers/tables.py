@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .data import Evidence
-from .prose import NOT_REPORTED, fmt_int, fmt_num, fmt_pct, is_missing
+from .prose import NOT_REPORTED, fmt_int, fmt_num, fmt_pct, fmt_reported, is_missing
 from .reconciliation import counted_patients
 
 DESIGN_LABELS = {
@@ -40,16 +40,19 @@ def regimen_text(study: pd.Series) -> str:
 
 
 def value_text(row: pd.Series, digits: int = 1) -> str:
-    """One outcome row as text: '16/29 (55.2%)', '12 (8–27)', '31.6 ± 9.3', or 'not reported'."""
+    """One outcome row as text: '16/29 (55.2%)', '12 (8–27)', '31.58 ± 9.25', or 'not reported'.
+
+    Medians, ranges, means and SDs keep the decimals they were reported with.
+    """
     stat = row["statistic"]
     if stat == "count":
         if not is_missing(row["events"]) and not is_missing(row["total"]):
             return f"{int(row['events'])}/{int(row['total'])} ({fmt_pct(100 * row['events'] / row['total'], digits)})"
         return f"{fmt_pct(row['percent'], digits)} (n {NOT_REPORTED})"
     if stat in ("median_range", "median_iqr"):
-        return f"{fmt_num(row['median'], digits)} ({fmt_num(row['lower'], digits)}–{fmt_num(row['upper'], digits)})"
+        return f"{fmt_reported(row['median'])} ({fmt_reported(row['lower'])}–{fmt_reported(row['upper'])})"
     if stat == "mean_sd":
-        return f"{fmt_num(row['mean'], digits)} ± {fmt_num(row['sd'], digits)}"
+        return f"{fmt_reported(row['mean'])} ± {fmt_reported(row['sd'])}"
     if stat == "qualitative":
         return str(row["note"])
     return NOT_REPORTED

@@ -1,0 +1,112 @@
+"""Efficacy and responder-index helpers: values from the data, checked by hand or against metafor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from helpers import efficacy, responder
+from helpers.analyses import analysis
+from helpers.data import load_evidence
+from helpers.effects import mean_sd_from_median
+
+
+@pytest.fixture(scope="module")
+def ev():
+    return load_evidence()
+
+
+def test_clinical_response_table_shows_reported_and_missing_values(ev):
+    t = efficacy.clinical_response_table(ev)
+    he = t[(t["Study"] == "He 2020") & (t["Time point"] == "Week 12")].iloc[0]
+    assert (he["IL-2"], he["Placebo"], he["p (between arms, reported)"], he["Counts"]) == (
+        "16/29 (55.2%)", "9/30 (30.0%)", "0.052", "derived")
+    nr = t[(t["Study"] == "PRO-IMMUN")].iloc[0]
+    assert nr["IL-2"] == "not reported" and nr["Counts"] == "not reported"
+    assert "0" not in set(t["IL-2"])
+
+
+def test_disease_activity_keeps_reported_precision(ev):
+    t = efficacy.disease_activity_table(ev).set_index(["Measure", "Arm"])
+    assert t.loc[("BILAG score", "Placebo"), "Baseline"] == "10.5 (8–13.75)"
+    assert t.loc[("SELENA-SLEDAI", "IL-2"), "Week 12"] == "6 (0–16)"
+    assert t.loc[("SELENA-SLEDAI", "Placebo"), "p week 24 vs baseline"] == "0.002"
+
+
+def test_arm_responses_exact_ci_is_clopper_pearson(ev):
+    r = efficacy.arm_responses(ev).set_index(["study_id", "arm"]).loc[("he2020", "il2")]
+    assert (r["events"], r["total"]) == (16, 29)
+    assert r["exact_low"] == pytest.approx(stats.beta.ppf(0.025, 16, 14), rel=1e-9)
+    assert r["exact_high"] == pytest.approx(stats.beta.ppf(0.975, 17, 13), rel=1e-9)
+
+
+def test_pooled_response_rate_logit_by_hand(ev):
+    """Placebo arms 9/30 and 29/50: REML on the logit scale; with tau2 from the results, the estimate is the
+    weighted mean of logits with weights 1/(vi + tau2), vi = 1/(n p (1-p))."""
+    res = efficacy.single_arm_results(ev).set_index(["analysis", "measure"]).loc[("response_rate_placebo_arms", "PLO")]
+    x, n = np.array([9, 29]), np.array([30, 50])
+    p = x / n
+    y, v = np.log(p / (1 - p)), 1 / (n * p * (1 - p))
+    w = 1 / (v + res["tau2"])
+    assert res["estimate"] == pytest.approx(1 / (1 + np.exp(-np.sum(w * y) / np.sum(w))), rel=1e-9)
+    assert res["k"] == 2 and np.isnan(res["pi_low"])
+
+
+def test_estimated_mean_difference_is_flagged_and_uses_luo_wan(ev):
+    e = efficacy.estimated_mean_difference(ev, timepoint="week_12")
+    il2 = mean_sd_from_median(6, minimum=0, maximum=16, n=29).iloc[0]
+    assert e["mean_il2"] == pytest.approx(il2["mean"]) and e["sd_il2"] == pytest.approx(il2["sd"])
+    assert e["result"].estimate == pytest.approx(e["mean_il2"] - e["mean_placebo"], rel=1e-12)
+    rows = efficacy.estimated_md_results(ev)
+    assert rows["inputs_derived"].all() and rows["label"].str.contains("estimated; sensitivity only").all()
+
+
+def test_leave_one_out_and_regimen_subgroups_with_two_trials(ev):
+    loo = efficacy.leave_one_out(ev, analysis("sri4_week12_rct")).set_index("left_out")
+    assert loo.loc["He 2020", "estimate"] == pytest.approx((34 / 50) / (29 / 50), rel=1e-12)
+    sub = efficacy.regimen_subgroups(ev, analysis("sri4_week12_rct")).set_index("group")
+    assert sub.loc["every_other_day", "studies"] == "He 2020"
+    assert sub.loc["every_other_day", "estimate"] == pytest.approx((16 / 29) / (9 / 30), rel=1e-12)
+    # with one trial per group, the subgroup test equals Cochran's Q between the two trials (metafor two_rct_demo RR)
+    assert sub["q_between"].iloc[0] == pytest.approx(1.5628163870710246, rel=1e-6)
+
+
+def test_p_below():
+    assert responder.p_below("<0.001") is True and responder.p_below("0.052") is False
+    assert responder.p_below("0.0168") is True and responder.p_below(None) is None
+    with pytest.raises(ValueError):
+        responder.p_below("p=0.01")
+
+
+def test_index_matrix_categories(ev):
+    m = responder.index_matrix(ev).set_index(["outcome", "study_id", "timepoint", "population"])
+    cat = lambda *k: m.loc[k, "category"]  # noqa: E731
+    assert cat("sri4", "he2020", "week_12", "analysed_efficacy") == responder.NO_DIFFERENCE  # reported p 0.052
+    assert cat("sri4", "he2020", "week_24", "analysed_efficacy") == responder.SEPARATED  # reported p 0.027
+    assert cat("sri4", "lupil2", "week_12", "itt") == responder.NO_DIFFERENCE
+    assert cat("sri4", "lupil2", "week_12", "per_protocol") == responder.SEPARATED
+    assert cat("selena_sledai_change", "lupil2", "week_12", "per_protocol") == responder.SEPARATED
+    assert cat("selena_sledai", "he2020", "week_12", "analysed_efficacy") == responder.WITHIN_ONLY
+    assert cat("bilag_a_or_2b", "he2020", "week_12", "analysed_efficacy") == responder.NO_DIFFERENCE
+    assert cat("sri_unspecified", "he2016", "week_6", "enrolled") == responder.WITHIN_ONLY
+    assert cat("sri4", "proimmun", "end_of_study", "treated") == responder.NOT_REPORTED
+    assert "reported p 0.036" in m.loc[("ln_complete_remission", "he2020", "end_of_study", "subgroup"), "text"]
+
+
+def test_between_arm_effects_on_one_scale(ev):
+    e = responder.between_arm_effects(ev).set_index("label")
+    free = e.loc["He 2020: Free of BILAG A or 2 B, week 12"]
+    assert (free["il2_text"], free["control_text"]) == ("28/30", "26/30")  # 30 - 2 and 30 - 4
+    assert free["estimate"] == pytest.approx((28 / 30) / (26 / 30), rel=1e-12)
+    assert len(e) == len(responder.SIDE_BY_SIDE)
+
+
+def test_heatmap_renders_one_cell_per_index_and_column(ev):
+    m = responder.index_matrix(ev)
+    fig = responder.index_heatmap(m)
+    from matplotlib.patches import Rectangle
+    cells = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    assert len(cells) == len(m) == len(responder.INDICES) * m["column"].nunique()
+    assert "separated from placebo: SRI-4" in responder.heatmap_alt_text(m)
