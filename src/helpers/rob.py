@@ -1,0 +1,795 @@
+"""Risk of bias: a modified Downs and Black checklist, as data, with scores, bands and figures.
+
+The review assessed its studies with "a modified version of the Downs and Black"
+checklist but does not report the modification or the scores, so this book makes
+its own assessment:
+
+* ``data/downs_black_items.csv`` encodes the instrument: the 27 items of Downs and
+  Black (1998) in their five domains, a short paraphrase of each, the answers it
+  allows and the points of each answer. The adopted modification is the one shown
+  in Latter et al. (2016, Table 3): the power item scores 0 or 1, so the maximum is
+  28, and totals fall in the quality levels excellent (26-28), good (20-25), fair
+  (15-19) and poor (14 or less).
+* ``data/risk_of_bias.csv`` rates every included study on every item, with a
+  one-line rationale that names its evidence (``S22``...), a source and a locator.
+  An item the consulted sources cannot answer is ``unable_to_determine`` (0 points,
+  status ``not_reported``); it is never guessed.
+
+Both tables are validated like every other evidence table (pandera, through
+:func:`helpers.data.validate_table`), plus cross-table rules: the study exists and
+is included, the item exists, the answer is one the item allows, and every
+included study is rated on every item exactly once. Scores, domain scores and
+bands are computed here from the items and are never stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.lines import Line2D
+
+from .data import DataValidationError, Evidence, Problem, bib_keys, load_evidence, read_csv, validate_table
+from .prose import fmt_int, fmt_pct
+from .schemas import (
+    RowRule,
+    TableSpec,
+    _provenance_columns,
+    _provenance_rules,
+    _required_text,
+)
+from .search import join_words
+from .style import OKABE_ITO, use_book_style
+
+__all__ = [
+    "ANSWERS",
+    "BANDS",
+    "DOMAINS",
+    "ITEMS_FILE",
+    "MAX_SCORE",
+    "N_ITEMS",
+    "RATINGS_FILE",
+    "RiskOfBias",
+    "domain_scores",
+    "glue_values",
+    "instrument_table",
+    "item_points",
+    "items_spec",
+    "load_risk_of_bias",
+    "parse_points",
+    "quality_band",
+    "rating_matrix",
+    "ratings_spec",
+    "rationale_table",
+    "restrict_to_quality",
+    "scores_table",
+    "studies_meeting",
+    "study_scores",
+    "summary_alt_text",
+    "summary_description",
+    "summary_figure",
+    "total_score",
+    "traffic_light_alt_text",
+    "traffic_light_description",
+    "traffic_light_figure",
+]
+
+ITEMS_FILE = "downs_black_items.csv"
+RATINGS_FILE = "risk_of_bias.csv"
+
+# ---------------------------------------------------------------------------
+# The instrument's fixed structure (Downs and Black 1998) and the adopted modification
+# ---------------------------------------------------------------------------
+#: Domains in checklist order: (id, label, first item, last item).
+DOMAINS: tuple[tuple[str, str, int, int], ...] = (
+    ("reporting", "Reporting", 1, 10),
+    ("external_validity", "External validity", 11, 13),
+    ("internal_validity_bias", "Internal validity: bias", 14, 20),
+    ("internal_validity_confounding", "Internal validity: confounding", 21, 26),
+    ("power", "Power", 27, 27),
+)
+DOMAIN_LABELS = {d: label for d, label, _, _ in DOMAINS}
+#: Short domain names for table headers.
+DOMAIN_SHORT = {"reporting": "Reporting", "external_validity": "External validity", "internal_validity_bias": "Bias",
+                "internal_validity_confounding": "Confounding", "power": "Power"}
+N_ITEMS = DOMAINS[-1][3]
+
+#: Answers, in display order (best first).
+ANSWERS = ("yes", "partially", "no", "unable_to_determine")
+ANSWER_LABELS = {"yes": "Yes", "partially": "Partially", "no": "No", "unable_to_determine": "Unable to determine"}
+#: robvis-style symbols: the answer reads without colour.
+ANSWER_SYMBOLS = {"yes": "+", "partially": "−", "no": "×", "unable_to_determine": "?"}
+#: Okabe-Ito colours (colour-blind safe); grey is the book's colour for "not reported".
+ANSWER_COLOURS = {
+    "yes": OKABE_ITO["bluish_green"],
+    "partially": OKABE_ITO["yellow"],
+    "no": OKABE_ITO["vermillion"],
+    "unable_to_determine": OKABE_ITO["grey"],
+}
+
+#: Maximum total of the adopted modification (power item scored 0 or 1).
+MAX_SCORE = 28
+
+
+@dataclass(frozen=True)
+class Band:
+    name: str
+    low: int
+    high: int
+
+    @property
+    def text(self) -> str:
+        return f"{self.name} ({self.low}–{self.high})"
+
+
+#: Quality levels of the adopted modification, best first (Latter et al. 2016, Table 3).
+BANDS: tuple[Band, ...] = (Band("excellent", 26, 28), Band("good", 20, 25), Band("fair", 15, 19), Band("poor", 0, 14))
+BAND_RANK = {b.name: len(BANDS) - i for i, b in enumerate(BANDS)}  # poor 1 ... excellent 4
+
+SHORT_LABEL_MAX = 32
+_ANSWER_RE = "|".join(ANSWERS)
+POINTS_PATTERN = rf"^({_ANSWER_RE})=\d+(; ({_ANSWER_RE})=\d+)*$"
+
+
+def canonical_domain(item: int) -> str | None:
+    """The Downs and Black domain of an item number (None outside 1-27)."""
+    return next((d for d, _, lo, hi in DOMAINS if lo <= item <= hi), None)
+
+
+def parse_points(text: str) -> dict[str, int]:
+    """'yes=1; no=0; unable_to_determine=0' -> {'yes': 1, 'no': 0, 'unable_to_determine': 0}."""
+    if not isinstance(text, str) or not re.fullmatch(POINTS_PATTERN, text.strip()):
+        raise ValueError(f"points {text!r}: expected 'answer=points; ...' with answers among {', '.join(ANSWERS)}")
+    pairs = [part.strip().split("=") for part in text.split(";")]
+    answers = [a for a, _ in pairs]
+    if len(set(answers)) != len(answers):
+        raise ValueError(f"points {text!r}: an answer is listed twice")
+    return {a: int(p) for a, p in pairs}
+
+
+# ---------------------------------------------------------------------------
+# Table specs (built with the blocks of helpers.schemas)
+# ---------------------------------------------------------------------------
+def _points_ok(check: Callable[[dict[str, int]], bool]) -> Callable[[pd.DataFrame], pd.Series]:
+    """Apply ``check(points dict)`` to each row's points; unparseable rows pass (the pattern check reports them)."""
+
+    def rule(d: pd.DataFrame) -> pd.Series:
+        out = []
+        for text in d["points"]:
+            try:
+                out.append(bool(check(parse_points(str(text)))))
+            except ValueError:
+                out.append(True)
+        return pd.Series(out, index=d.index)
+
+    return rule
+
+
+def items_spec(bib_keys: set[str]) -> TableSpec:
+    """``downs_black_items.csv``: the instrument, one row per item."""
+    rules = _provenance_rules(()) + (
+        RowRule("domain_matches_item", "domain",
+                "the Downs and Black domain of the item (reporting 1-10, external_validity 11-13, "
+                "internal_validity_bias 14-20, internal_validity_confounding 21-26, power 27)",
+                lambda d: pd.Series([canonical_domain(int(i)) == dom for i, dom in zip(d["item"], d["domain"])],
+                                    index=d.index)),
+        RowRule("points_answers_unique", "points", "each answer listed once in 'points'",
+                lambda d: pd.Series([_unique_answers(str(t)) for t in d["points"]], index=d.index)),
+        RowRule("points_allow_yes_no_unable", "points",
+                "points for at least yes, no and unable_to_determine",
+                _points_ok(lambda p: {"yes", "no", "unable_to_determine"} <= set(p))),
+        RowRule("unable_to_determine_scores_zero", "points",
+                "unable_to_determine worth 0 points (the instrument's rule)",
+                _points_ok(lambda p: p.get("unable_to_determine", 0) == 0)),
+        RowRule("no_scores_zero", "points", "no worth 0 points", _points_ok(lambda p: p.get("no", 0) == 0)),
+        RowRule("yes_scores_most", "points", "yes worth the most points of the item",
+                _points_ok(lambda p: p.get("yes", 0) == max(p.values()) and p.get("yes", 0) > 0)),
+    )
+    return TableSpec(
+        name="downs_black_items",
+        filename=ITEMS_FILE,
+        key=("item",),
+        columns={
+            "item": pa.Column("Int64", pa.Check.in_range(1, N_ITEMS), nullable=False, coerce=True),
+            "domain": _required_text(pa.Check.isin([d for d, *_ in DOMAINS])),
+            "short_label": _required_text(pa.Check(lambda s: s.str.len() <= SHORT_LABEL_MAX, name="short_label_fits",
+                                                  error=f"at most {SHORT_LABEL_MAX} characters (it labels a row of the plot)")),
+            "label": _required_text(),
+            "points": _required_text(pa.Check.str_matches(POINTS_PATTERN)),
+            "guidance": _required_text(),
+            **_provenance_columns(bib_keys),
+        },
+        rules=rules,
+        unique=("item",),
+    )
+
+
+def _unique_answers(text: str) -> bool:
+    answers = [part.split("=")[0].strip() for part in text.split(";")]
+    return len(set(answers)) == len(answers)
+
+
+def _allowed_text(allowed: Mapping[int, tuple[str, ...]]) -> str:
+    """'item 5: yes, partially, no, unable_to_determine; every other item: yes, no, unable_to_determine'."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for item, answers in sorted(allowed.items()):
+        groups.setdefault(tuple(answers), []).append(item)
+    if len(groups) == 1:
+        return ", ".join(next(iter(groups)))
+    common = max(groups, key=lambda k: len(groups[k]))
+    parts = [f"item{'s' if len(v) > 1 else ''} {', '.join(map(str, v))}: {', '.join(k)}"
+             for k, v in groups.items() if k != common]
+    return "; ".join(parts + [f"every other item: {', '.join(common)}"])
+
+
+def _evidence_codes(ref: str) -> list[str]:
+    return [c.strip() for c in str(ref).split(";") if c.strip()]
+
+
+def _cites_its_evidence(d: pd.DataFrame) -> pd.Series:
+    return pd.Series(
+        [any(re.search(rf"\b{re.escape(code)}\b", str(r)) for code in _evidence_codes(e))
+         for r, e in zip(d["rationale"], d["evidence_ref"])],
+        index=d.index,
+    )
+
+
+def ratings_spec(
+    bib_keys: set[str],
+    study_ids: set[str],
+    included_ids: set[str],
+    allowed: Mapping[int, tuple[str, ...]],
+) -> TableSpec:
+    """``risk_of_bias.csv``: one row per included study and item.
+
+    ``allowed`` maps each item of the instrument to the answers it allows (from
+    ``downs_black_items.csv``).
+    """
+    rules = _provenance_rules(()) + (
+        RowRule("study_is_included", "study_id",
+                "a study whose inclusion_status is 'included' in studies.csv (only included studies are rated)",
+                lambda d: d["study_id"].isin(sorted(included_ids))),
+        RowRule("answer_allowed_for_item", "answer",
+                "an answer that downs_black_items.csv allows for the item (" + _allowed_text(allowed) + ")",
+                lambda d: pd.Series([a in allowed.get(int(i), ()) for i, a in zip(d["item"], d["answer"])],
+                                    index=d.index)),
+        RowRule("unable_to_determine_is_not_reported", "status",
+                "status 'not_reported' exactly when the answer is 'unable_to_determine'",
+                lambda d: (d["answer"] == "unable_to_determine") == (d["status"] == "not_reported")),
+        RowRule("rationale_cites_its_evidence", "rationale",
+                "a rationale that names at least one of the row's evidence_ref codes (e.g. 'S22')",
+                _cites_its_evidence),
+    )
+    return TableSpec(
+        name="risk_of_bias",
+        filename=RATINGS_FILE,
+        key=("study_id", "item"),
+        columns={
+            "study_id": _required_text(pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")),
+            "item": pa.Column("Int64", pa.Check.isin(sorted(allowed), error="item must be an item of downs_black_items.csv"),
+                              nullable=False, coerce=True),
+            "answer": _required_text(pa.Check.isin(ANSWERS)),
+            "rationale": _required_text(),
+            **_provenance_columns(bib_keys),
+        },
+        rules=rules,
+        unique=("study_id", "item"),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Loading and the table-level checks
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MissingRow(Problem):
+    """A row the table should have but does not (no CSV line to point at)."""
+
+    def __str__(self) -> str:
+        return f"{self.file} ({self.key}): found no row; expected {self.expected}"
+
+
+@dataclass(frozen=True)
+class RiskOfBias:
+    """The instrument, the ratings and the included studies, validated."""
+
+    items: pd.DataFrame
+    ratings: pd.DataFrame
+    studies: pd.DataFrame  # included studies: study_id, label, design (in studies.csv order)
+    folder: Path
+
+    @property
+    def points(self) -> dict[int, dict[str, int]]:
+        return {int(i): parse_points(p) for i, p in zip(self.items["item"], self.items["points"])}
+
+    def study_label(self, study_id: str) -> str:
+        return str(self.studies.set_index("study_id").loc[study_id, "label"])
+
+
+def _check_instrument(items: pd.DataFrame) -> None:
+    problems: list[Problem] = []
+    present = {int(i) for i in items["item"]}
+    for item in range(1, N_ITEMS + 1):
+        if item not in present:
+            problems.append(MissingRow(ITEMS_FILE, None, f"item={item}", "item", None,
+                                       f"a row for item {item} (the instrument has items 1 to {N_ITEMS})"))
+    total = sum(max(parse_points(p).values()) for p in items["points"])
+    if not problems and total != MAX_SCORE:
+        problems.append(Problem(ITEMS_FILE, None, "all items", "points", total,
+                                f"maximum points adding up to {MAX_SCORE}, the maximum of the adopted modification"))
+    if problems:
+        raise DataValidationError(problems)
+
+
+def _check_complete(ratings: pd.DataFrame, included: Iterable[str], items: Iterable[int]) -> None:
+    rated = set(zip(ratings["study_id"], (int(i) for i in ratings["item"])))
+    missing = [MissingRow(RATINGS_FILE, None, f"study_id={s}, item={i}", "item", None,
+                          "a rating of this item for this included study (every included study is rated on every item)")
+               for s in included for i in items if (s, i) not in rated]
+    if missing:
+        raise DataValidationError(missing)
+
+
+def validate_items(raw: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
+    items = validate_table(items_spec(keys), raw)
+    _check_instrument(items)
+    return items.sort_values("item").reset_index(drop=True)
+
+
+def validate_ratings(raw: pd.DataFrame, items: pd.DataFrame, studies: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
+    allowed = {int(i): tuple(a for a in ANSWERS if a in parse_points(p)) for i, p in zip(items["item"], items["points"])}
+    included = list(studies.loc[studies["inclusion_status"] == "included", "study_id"])
+    spec = ratings_spec(keys, set(studies["study_id"]), set(included), allowed)
+    ratings = validate_table(spec, raw)
+    _check_complete(ratings, included, sorted(allowed))
+    return ratings
+
+
+def load_risk_of_bias(ev: Evidence | None = None) -> RiskOfBias:
+    """Load and validate the instrument and the ratings (raises DataValidationError on bad input)."""
+    ev = ev or load_evidence()
+    keys = bib_keys()
+    items = validate_items(read_csv(ev.folder / ITEMS_FILE), keys)
+    ratings = validate_ratings(read_csv(ev.folder / RATINGS_FILE), items, ev.studies, keys)
+    studies = ev.included_studies()[["study_id", "label", "design"]].reset_index(drop=True)
+    order = {s: k for k, s in enumerate(studies["study_id"])}
+    ratings = ratings.assign(_o=ratings["study_id"].map(order)).sort_values(["_o", "item"]).drop(columns="_o")
+    return RiskOfBias(items=items, ratings=ratings.reset_index(drop=True), studies=studies, folder=ev.folder)
+
+
+# ---------------------------------------------------------------------------
+# Scoring and banding (computed, never stored)
+# ---------------------------------------------------------------------------
+def total_score(answers: Mapping[int, str], points: Mapping[int, Mapping[str, int]]) -> int:
+    """Total points of one study: ``answers`` maps item -> answer, ``points`` item -> {answer: points}."""
+    missing = sorted(set(points) - set(answers))
+    if missing:
+        raise ValueError(f"no answer for item(s) {missing}")
+    total = 0
+    for item, answer in answers.items():
+        if item not in points:
+            raise ValueError(f"item {item} is not an item of the instrument")
+        if answer not in points[item]:
+            raise ValueError(f"item {item}: answer {answer!r} not allowed (allowed: {', '.join(points[item])})")
+        total += points[item][answer]
+    return total
+
+
+def quality_band(score: int, max_score: int = MAX_SCORE) -> str:
+    """The quality level of a total: excellent 26-28, good 20-25, fair 15-19, poor 0-14."""
+    if max_score != MAX_SCORE:
+        raise ValueError(f"the quality levels are defined for a maximum of {MAX_SCORE}, not {max_score}")
+    if isinstance(score, bool) or int(score) != score or not 0 <= score <= MAX_SCORE:
+        raise ValueError(f"score {score!r}: expected a whole number from 0 to {MAX_SCORE}")
+    return next(b.name for b in BANDS if b.low <= score <= b.high)
+
+
+def item_points(rob: RiskOfBias) -> pd.DataFrame:
+    """Every rating with its domain, points and the item's maximum."""
+    pts = rob.points
+    r = rob.ratings
+    return pd.DataFrame({
+        "study_id": r["study_id"].astype(str),
+        "label": r["study_id"].map(dict(zip(rob.studies["study_id"], rob.studies["label"]))),
+        "item": r["item"].astype(int),
+        "domain": r["item"].map(dict(zip(rob.items["item"], rob.items["domain"]))).astype(str),
+        "answer": r["answer"].astype(str),
+        "points": [pts[int(i)][a] for i, a in zip(r["item"], r["answer"])],
+        "max_points": [max(pts[int(i)].values()) for i in r["item"]],
+    })
+
+
+def domain_scores(rob: RiskOfBias) -> pd.DataFrame:
+    """Points per study and domain, with the domain maximum and the count of each answer."""
+    ip = item_points(rob)
+    rows = []
+    for s in rob.studies.itertuples(index=False):
+        for domain, label, _, _ in DOMAINS:
+            part = ip[(ip["study_id"] == s.study_id) & (ip["domain"] == domain)]
+            row = {"study_id": s.study_id, "label": s.label, "domain": domain, "domain_label": label,
+                   "score": int(part["points"].sum()), "max_score": int(part["max_points"].sum()),
+                   "n_items": len(part)}
+            row.update({f"n_{a}": int((part["answer"] == a).sum()) for a in ANSWERS})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def study_scores(rob: RiskOfBias) -> pd.DataFrame:
+    """Total, maximum, quality band and answer counts per study (in studies.csv order)."""
+    ip = item_points(rob)
+    rows = []
+    for s in rob.studies.itertuples(index=False):
+        part = ip[ip["study_id"] == s.study_id]
+        total = int(part["points"].sum())
+        row = {"study_id": s.study_id, "label": s.label, "design": s.design, "score": total,
+               "max_score": int(part["max_points"].sum()), "band": quality_band(total, int(part["max_points"].sum())),
+               "n_items": len(part)}
+        row.update({f"n_{a}": int((part["answer"] == a).sum()) for a in ANSWERS})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _scores_of(source: RiskOfBias | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(source, RiskOfBias):
+        return study_scores(source)
+    if isinstance(source, pd.DataFrame) and {"study_id", "band"} <= set(source.columns):
+        return source
+    raise TypeError("expected a RiskOfBias or the DataFrame of study_scores() (columns study_id and band)")
+
+
+def studies_meeting(source: RiskOfBias | pd.DataFrame, min_band: str = "fair") -> list[str]:
+    """study_ids whose quality band is ``min_band`` or better, for quality-restricted sensitivity analyses.
+
+    ``source`` is the loaded assessment or the table of :func:`study_scores`;
+    ``min_band`` is one of 'excellent', 'good', 'fair', 'poor' ('poor' keeps every study).
+    """
+    if min_band not in BAND_RANK:
+        raise ValueError(f"min_band {min_band!r}: expected one of {', '.join(b.name for b in BANDS)}")
+    scores = _scores_of(source)
+    return [s for s, b in zip(scores["study_id"], scores["band"]) if BAND_RANK[b] >= BAND_RANK[min_band]]
+
+
+def restrict_to_quality(df: pd.DataFrame, source: RiskOfBias | pd.DataFrame, min_band: str = "fair",
+                        column: str = "study_id") -> pd.DataFrame:
+    """The rows of ``df`` whose study meets ``min_band`` (e.g. an analysis's input restricted to better studies)."""
+    if column not in df.columns:
+        raise KeyError(f"no column {column!r} to match studies on")
+    return df[df[column].isin(studies_meeting(source, min_band))]
+
+
+# ---------------------------------------------------------------------------
+# Display tables
+# ---------------------------------------------------------------------------
+def _answer_text(answer: str) -> str:
+    return f"{ANSWER_SYMBOLS[answer]} {ANSWER_LABELS[answer].lower()}"
+
+
+def _points_text(points: str) -> str:
+    return "; ".join(f"{ANSWER_LABELS[a].lower()} {p}" for a, p in parse_points(points).items())
+
+
+def instrument_table(rob: RiskOfBias) -> pd.DataFrame:
+    i = rob.items
+    return pd.DataFrame({
+        "Item": i["item"].astype(int),
+        "Domain": i["domain"].map(DOMAIN_LABELS),
+        "What the item asks (paraphrase)": i["label"],
+        "Answers and points": i["points"].map(_points_text),
+        "How this book answers it": i["guidance"],
+    })
+
+
+def rating_matrix(rob: RiskOfBias) -> pd.DataFrame:
+    """Items (rows) by studies (columns); cells are symbol and answer."""
+    r = rob.ratings
+    table = pd.DataFrame({"Item": [f"{int(n)}. {s}" for n, s in zip(rob.items["item"], rob.items["short_label"])]})
+    for s in rob.studies.itertuples(index=False):
+        answers = dict(zip(r.loc[r["study_id"] == s.study_id, "item"].astype(int), r.loc[r["study_id"] == s.study_id, "answer"]))
+        table[s.label] = [_answer_text(answers[int(n)]) for n in rob.items["item"]]
+    return table
+
+
+def scores_table(rob: RiskOfBias) -> pd.DataFrame:
+    """Domain scores, total and quality band per study (all computed from the items)."""
+    ds = domain_scores(rob)
+    ss = study_scores(rob)
+    table = pd.DataFrame({"Study": ss["label"]})
+    for domain, *_ in DOMAINS:
+        part = ds[ds["domain"] == domain]
+        table[DOMAIN_SHORT[domain]] = [f"{a} of {b}" for a, b in zip(part["score"], part["max_score"])]
+    table[f"Total (of {MAX_SCORE})"] = ss["score"].to_list()
+    table["Quality band"] = ss["band"].to_list()
+    table["Unable to determine"] = [f"{u} of {n}" for u, n in zip(ss["n_unable_to_determine"], ss["n_items"])]
+    return table
+
+
+def rationale_table(rob: RiskOfBias) -> pd.DataFrame:
+    r = rob.ratings
+    labels = dict(zip(rob.studies["study_id"], rob.studies["label"]))
+    return pd.DataFrame({
+        "Study": r["study_id"].map(labels),
+        "Item": r["item"].astype(int),
+        "Answer": r["answer"].map(_answer_text),
+        "Rationale": r["rationale"],
+        "Source": [f"{loc} ({ref})" for loc, ref in zip(r["locator"], r["evidence_ref"])],
+    })
+
+
+# ---------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------
+CIRCLE_SIZE = 13.0  # marker diameter, points
+SYMBOL_SIZE = 9.5
+
+
+def _legend_handles() -> tuple[list[tuple[Line2D, Line2D]], list[str]]:
+    handles = []
+    for a in ANSWERS:
+        circle = Line2D([], [], linestyle="none", marker="o", markersize=CIRCLE_SIZE,
+                        markerfacecolor=ANSWER_COLOURS[a], markeredgecolor=OKABE_ITO["black"], markeredgewidth=0.6)
+        glyph = Line2D([], [], linestyle="none", marker=f"${ANSWER_SYMBOLS[a]}$", markersize=SYMBOL_SIZE * 0.75,
+                       color=OKABE_ITO["black"])
+        handles.append((circle, glyph))
+    return handles, [ANSWER_LABELS[a] for a in ANSWERS]
+
+
+def _add_legend(fig: Figure, ax, y: float) -> None:
+    handles, labels = _legend_handles()
+    ax.legend(handles, labels, handler_map={tuple: HandlerTuple(ndivide=1, pad=0)}, loc="upper center",
+              bbox_to_anchor=(0.5, y), bbox_transform=fig.transFigure, ncol=len(ANSWERS), frameon=False,
+              handlelength=1.6, columnspacing=1.6, fontsize=9.5)
+
+
+def _wrap_label(label: str, width: int = 14) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width, break_on_hyphens=False)) or label
+
+
+def traffic_light_figure(rob: RiskOfBias) -> Figure:
+    """Item-by-study traffic-light plot: a coloured circle with a symbol per rating, domains as row groups.
+
+    Rows are the checklist items grouped under their domain (each domain heading
+    shows the study's points in that domain); columns are the included studies;
+    the last two rows give each study's total and quality band.
+    """
+    use_book_style()
+    r = rob.ratings
+    studies = list(rob.studies.itertuples(index=False))
+    ds = domain_scores(rob).set_index(["study_id", "domain"])
+    ss = study_scores(rob).set_index("study_id")
+    answers = {(s, int(i)): a for s, i, a in zip(r["study_id"], r["item"], r["answer"])}
+
+    row_h, col_w, label_w, header_h, legend_h = 0.27, 0.9, 2.45, 0.62, 0.55
+    layout: list[tuple[str, object]] = []
+    for domain, label, lo, hi in DOMAINS:
+        layout.append(("domain", domain))
+        layout.extend(("item", n) for n in range(lo, hi + 1))
+    layout += [("gap", None), ("total", None), ("band", None)]
+    width = label_w + col_w * len(studies) + 0.15
+    height = header_h + row_h * len(layout) + legend_h
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.axis("off")
+
+    x_of = {s.study_id: label_w + col_w * (k + 0.5) for k, s in enumerate(studies)}
+    for s in studies:
+        ax.text(x_of[s.study_id], header_h - 0.08, _wrap_label(s.label), ha="center", va="bottom",
+                fontsize=9.5, fontweight="bold")
+    short = dict(zip(rob.items["item"].astype(int), rob.items["short_label"]))
+    cells: dict[str, tuple[list[float], list[float]]] = {a: ([], []) for a in ANSWERS}
+    for k, (kind, what) in enumerate(layout):
+        y = header_h + row_h * (k + 0.5)
+        if kind == "domain":
+            ax.text(0.08, y, DOMAIN_LABELS[what], ha="left", va="center", fontsize=9.5, fontweight="bold")
+            ax.plot([0.05, width - 0.05], [y - row_h / 2, y - row_h / 2], color=OKABE_ITO["grey"], lw=0.6)
+            for s in studies:
+                d = ds.loc[(s.study_id, what)]
+                ax.text(x_of[s.study_id], y, f"{d['score']} of {d['max_score']}", ha="center", va="center",
+                        fontsize=8.5, color="#444444")
+        elif kind == "item":
+            ax.text(0.2, y, f"{what}. {short[what]}", ha="left", va="center", fontsize=9)
+            for s in studies:
+                a = answers[(s.study_id, what)]
+                cells[a][0].append(x_of[s.study_id])
+                cells[a][1].append(y)
+                ax.text(x_of[s.study_id], y, ANSWER_SYMBOLS[a], ha="center", va="center_baseline",
+                        fontsize=SYMBOL_SIZE, fontweight="bold", color=OKABE_ITO["black"])
+        elif kind == "gap":
+            ax.plot([0.05, width - 0.05], [y, y], color=OKABE_ITO["black"], lw=0.8)
+        elif kind in ("total", "band"):
+            text = f"Total (of {MAX_SCORE})" if kind == "total" else "Quality band"
+            ax.text(0.08, y, text, ha="left", va="center", fontsize=9.5, fontweight="bold")
+            for s in studies:
+                value = str(ss.loc[s.study_id, "score"]) if kind == "total" else str(ss.loc[s.study_id, "band"])
+                ax.text(x_of[s.study_id], y, value, ha="center", va="center", fontsize=9.5,
+                        fontweight="bold" if kind == "total" else "normal")
+    for a in ANSWERS:
+        xs, ys = cells[a]
+        ax.scatter(xs, ys, s=CIRCLE_SIZE ** 2, c=ANSWER_COLOURS[a], edgecolors=OKABE_ITO["black"], linewidths=0.6,
+                   zorder=2, gid=f"rob-cells-{a}")
+    for t in ax.texts:
+        t.set_zorder(3)
+    _add_legend(fig, ax, legend_h / height * 0.95)
+    return fig
+
+
+def _answer_shares(rob: RiskOfBias) -> pd.DataFrame:
+    """Per domain: number of ratings and percentage of each answer."""
+    ip = item_points(rob)
+    rows = []
+    for domain, label, lo, hi in DOMAINS:
+        part = ip[ip["domain"] == domain]
+        row = {"domain": domain, "label": label, "n_ratings": len(part), "n_items": hi - lo + 1,
+               "n_studies": part["study_id"].nunique()}
+        row.update({a: 100 * float((part["answer"] == a).sum()) / len(part) if len(part) else 0.0 for a in ANSWERS})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summary_figure(rob: RiskOfBias) -> Figure:
+    """Summary plot: per domain, the share of item ratings (studies x items) given each answer."""
+    use_book_style()
+    shares = _answer_shares(rob)
+    n = len(shares)
+    fig = Figure(figsize=(7.0, 0.55 * n + 1.3), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.33, 1.05 / (0.55 * n + 1.3), 0.63, 0.55 * n / (0.55 * n + 1.3)))
+    ys = list(range(n))[::-1]
+    left = [0.0] * n
+    for a in ANSWERS:
+        widths = shares[a].to_list()
+        bars = ax.barh(ys, widths, left=left, height=0.62, color=ANSWER_COLOURS[a], edgecolor=OKABE_ITO["black"],
+                       linewidth=0.5, label=ANSWER_LABELS[a])
+        for bar, domain in zip(bars, shares["domain"]):
+            bar.set_gid(f"rob-bar-{domain}-{a}")
+        for y, l0, w in zip(ys, left, widths):
+            if w >= 9:
+                ax.text(l0 + w / 2, y, f"{ANSWER_SYMBOLS[a]} {w:.0f}%", ha="center", va="center", fontsize=9,
+                        fontweight="bold", color=OKABE_ITO["black"])
+            elif w >= 2.5:
+                ax.text(l0 + w / 2, y, ANSWER_SYMBOLS[a], ha="center", va="center", fontsize=9,
+                        fontweight="bold", color=OKABE_ITO["black"])
+            elif w > 0:  # too narrow for its symbol: write it just above the bar
+                ax.text(l0 + w / 2, y + 0.34, ANSWER_SYMBOLS[a], ha="center", va="bottom", fontsize=8.5,
+                        fontweight="bold", color=OKABE_ITO["black"])
+        left = [l0 + w for l0, w in zip(left, widths)]
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{lab}\n({fmt_int(k)} item{'s' if k > 1 else ''} × {fmt_int(s)} studies)"
+                        for lab, k, s in zip(shares["label"], shares["n_items"], shares["n_studies"])], fontsize=9.5)
+    ax.set_xlim(0, 100)
+    ax.set_xticks(range(0, 101, 20))
+    ax.set_xticklabels([f"{v}%" for v in range(0, 101, 20)])
+    ax.set_xlabel("Share of item ratings in the domain")
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+    _add_legend(fig, ax, 0.42 / (0.55 * n + 1.3))
+    return fig
+
+
+# ---------------------------------------------------------------------------
+# Text descriptions (alt text and long descriptions)
+# ---------------------------------------------------------------------------
+def _ranges(items: list[int]) -> str:
+    """[1, 2, 3, 4, 14, 15, 17] -> '1–4, 14, 15 and 17' (runs of three or more become ranges)."""
+    runs: list[list[int]] = []
+    for n in sorted(items):
+        if runs and runs[-1][-1] == n - 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts: list[str] = []
+    for run in runs:
+        parts.extend([f"{run[0]}–{run[-1]}"] if len(run) >= 3 else [str(n) for n in run])
+    return join_words(parts)
+
+
+def traffic_light_alt_text() -> str:
+    """Short alt text (no numbers, so it can sit in the figure directive)."""
+    return ("Traffic-light grid of the modified Downs and Black ratings: checklist items in rows grouped by domain, "
+            "included studies in columns, each rating a coloured circle with a symbol (plus for yes, minus for "
+            "partially, cross for no, question mark for unable to determine), with each study's total and quality "
+            "band at the bottom.")
+
+
+def summary_alt_text() -> str:
+    return ("Stacked horizontal bars, one per Downs and Black domain, showing the share of item ratings answered "
+            "yes, partially, no or unable to determine, each segment labelled with its symbol.")
+
+
+def traffic_light_description(rob: RiskOfBias) -> str:
+    """Long text description of the traffic-light plot: every study's answers, total and band."""
+    ip = item_points(rob)
+    ss = study_scores(rob).set_index("study_id")
+    parts = [f"Grid of {fmt_int(len(rob.items))} Downs and Black items (rows, in {fmt_int(len(DOMAINS))} domains) by "
+             f"{fmt_int(len(rob.studies))} included studies (columns). Symbols: "
+             + ", ".join(f"{ANSWER_SYMBOLS[a]} {ANSWER_LABELS[a].lower()}" for a in ANSWERS) + "."]
+    for s in rob.studies.itertuples(index=False):
+        mine = ip[ip["study_id"] == s.study_id]
+        said = []
+        for a in ANSWERS:
+            items = mine.loc[mine["answer"] == a, "item"].to_list()
+            if items:
+                said.append(f"{ANSWER_LABELS[a].lower()} on item{'s' if len(items) > 1 else ''} {_ranges(items)}")
+        row = ss.loc[s.study_id]
+        parts.append(f"{s.label}: {'; '.join(said)}; total {row['score']} of {row['max_score']}, {row['band']}.")
+    return " ".join(parts)
+
+
+def summary_description(rob: RiskOfBias) -> str:
+    shares = _answer_shares(rob)
+    parts = [f"Share of item ratings per answer in each of the {fmt_int(len(shares))} domains."]
+    for row in shares.itertuples(index=False):
+        parts.append(f"{row.label} ({fmt_int(row.n_ratings)} ratings): "
+                     + ", ".join(f"{ANSWER_LABELS[a].lower()} {fmt_pct(getattr(row, a))}" for a in ANSWERS) + ".")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Numbers for the chapter's prose
+# ---------------------------------------------------------------------------
+def glue_values(rob: RiskOfBias) -> dict[str, str]:
+    """Formatted numbers and names for the chapter, keyed for glue (``rob_*``)."""
+    ss = study_scores(rob)
+    ip = item_points(rob)
+    n_ratings = len(ip)
+    n_unable = int((ip["answer"] == "unable_to_determine").sum())
+    best = ss.loc[ss["score"].idxmax()]
+    meeting = studies_meeting(ss, "fair")
+    labels = dict(zip(ss["study_id"], ss["label"]))
+    band = {b.name: b for b in BANDS}
+    maxima = domain_scores(rob).groupby("domain", sort=False)["max_score"].first()
+    values = {
+        "rob_n_items": fmt_int(len(rob.items)),
+        "rob_n_domains": fmt_int(len(DOMAINS)),
+        "rob_n_studies": fmt_int(len(ss)),
+        "rob_n_ratings": fmt_int(n_ratings),
+        "rob_max_score": fmt_int(MAX_SCORE),
+        "rob_item_power": fmt_int(DOMAINS[-1][2]),
+        "rob_item_confounders": fmt_int(next(int(i) for i, p in rob.points.items() if max(p.values()) == 2)),
+        "rob_n_unable": fmt_int(n_unable),
+        "rob_pct_unable": fmt_pct(100 * n_unable / n_ratings),
+        "rob_n_yes": fmt_int(int((ip["answer"] == "yes").sum())),
+        "rob_n_no": fmt_int(int((ip["answer"] == "no").sum())),
+        "rob_n_partially": fmt_int(int((ip["answer"] == "partially").sum())),
+        "rob_score_min": fmt_int(ss["score"].min()),
+        "rob_score_max": fmt_int(ss["score"].max()),
+        "rob_best_study": str(best["label"]),
+        "rob_best_score": fmt_int(best["score"]),
+        "rob_best_band": str(best["band"]),
+        "rob_n_meeting_fair": fmt_int(len(meeting)),
+        "rob_meeting_fair": join_words([labels[s] for s in meeting]) if meeting else "none",
+        "rob_n_poor": fmt_int(int((ss["band"] == "poor").sum())),
+        "rob_unable_min": fmt_int(ss["n_unable_to_determine"].min()),
+        "rob_unable_max": fmt_int(ss["n_unable_to_determine"].max()),
+    }
+    for name in ("excellent", "good", "fair", "poor"):
+        values[f"rob_band_{name}"] = f"{band[name].low} to {band[name].high}"
+    for domain, *_ in DOMAINS:
+        values[f"rob_max_{domain}"] = fmt_int(maxima[domain])
+    for row in ss.itertuples(index=False):
+        values[f"rob_score_{row.study_id}"] = fmt_int(row.score)
+        values[f"rob_band_of_{row.study_id}"] = row.band
+        values[f"rob_unable_{row.study_id}"] = fmt_int(row.n_unable_to_determine)
+    shares = _answer_shares(rob)
+    all_unable = shares.loc[shares["unable_to_determine"] >= 100, "label"].str.lower().to_list()
+    values["rob_domains_all_unable"] = join_words(all_unable) if all_unable else "none of the"
+    values["rob_n_good_or_better"] = fmt_int(len(studies_meeting(ss, "good")))
+    values["rob_fair_consequence"] = (
+        "no study, so no such analysis is possible" if not meeting
+        else "a single study and so no pooled estimate" if len(meeting) == 1
+        else f"{fmt_int(len(meeting))} studies")
+    rct = ss[ss["design"] == "rct"]
+    values["rob_n_rct"] = fmt_int(len(rct))
+    values["rob_rct_unable_min"] = fmt_int(rct["n_unable_to_determine"].min()) if len(rct) else "not applicable"
+    return values
