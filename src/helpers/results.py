@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import analyses, efficacy, responder
+from . import analyses, efficacy, responder, safety, treg
 from .data import Evidence
 
 #: Result providers, in the order their rows appear.
-PROVIDERS = (analyses.efficacy_results, efficacy.efficacy_extra_results, responder.responder_results)
+PROVIDERS = (analyses.efficacy_results, efficacy.efficacy_extra_results, responder.responder_results,
+             treg.treg_results, safety.safety_results)
 
 
 def results_table(ev: Evidence) -> pd.DataFrame:

@@ -1,0 +1,593 @@
+"""Safety: adverse events by study and arm, comparisons in the RCTs, pooled incidence, one figure.
+
+Everything starts from the safety rows of ``data/outcomes.csv`` (outcomes whose domain is
+"safety" in ``outcome_definitions.csv``) of the included studies:
+
+* :func:`event_counts` - one row per study, arm and event with a count: incidence and its
+  exact (Clopper-Pearson) 95% CI from :func:`helpers.effects.proportion_ci`;
+* :func:`incidence_table` and :func:`wording_table` - the display tables (unknown cells read
+  "not reported", never 0; how each source words its events, e.g. He 2020's "SAE" = severe);
+* :func:`rct_comparisons` - IL-2 vs placebo per event in the randomised trials: Mantel-Haenszel
+  RR and RD and, for events with a zero cell, Peto's OR (:mod:`helpers.pooling`), plus each
+  study's RR from :func:`helpers.effects.escalc` (1/2 added to every cell of a table with a zero);
+* :func:`pooled_incidence` - incidence across the IL-2 arms (logit "PLO" and Freeman-Tukey "PFT"
+  random-effects models) for events that at least two studies report;
+* :func:`safety_results` - the pooled estimates as rows of :data:`helpers.analyses.RESULT_COLUMNS`;
+* :func:`safety_figure` / :func:`safety_figure_description` - incidence by event, study and arm.
+
+Zero cells are handled as the statistics layer does: the MH estimate uses the raw counts, so an
+RR whose placebo (or IL-2) arms have no events at all is not estimable (NaN) and is reported as
+such; the MH RD and Peto's OR are estimable; studies with no events in either arm are listed
+(``double_zero``) and add nothing to RR or OR.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from . import effects, pooling
+from .analyses import RESULT_COLUMNS, Analysis, fit, result_row, two_arm_counts
+from .data import Evidence
+from .prose import NOT_REPORTED, fmt_num, is_missing
+from .style import ROLE_COLOURS, use_book_style
+
+#: Safety outcomes in display order (ids of outcome_definitions.csv). Components of a
+#: composite (He 2020 lists NPSLE, herpes zoster and pneumonia under its severe events)
+#: follow the composite.
+EVENT_ORDER = (
+    "ae_injection_site_reaction",
+    "ae_fever",
+    "ae_flu_like",
+    "ae_infection",
+    "ae_upper_respiratory_infection",
+    "ae_severe_infection",
+    "ae_serious",
+    "ae_severe",
+    "ae_npsle",
+    "ae_herpes_zoster",
+    "ae_pneumonia",
+    "ae_high_grade",
+    "ae_discontinuation",
+    "death",
+    "ada",
+)
+
+#: Single events that He 2020 lists under a composite: shown in the tables, not compared separately.
+COMPONENT_EVENTS = ("ae_npsle", "ae_herpes_zoster", "ae_pneumonia")
+
+#: Events drawn in the compact figure (the composites, not their components).
+FIGURE_EVENTS = (
+    "ae_injection_site_reaction",
+    "ae_fever",
+    "ae_flu_like",
+    "ae_infection",
+    "ae_severe_infection",
+    "ae_severe",
+    "ae_high_grade",
+)
+
+#: Which analysis population a study's safety counts come from, in order of preference.
+SAFETY_POPULATIONS = ("analysed_safety", "itt", "treated", "enrolled", "randomised")
+
+ARM_LABELS = {"il2": "IL-2", "placebo": "Placebo", "conventional": "Conventional therapy"}
+DIRECTION_TEXT = {
+    "none_observed": "none observed (no count given)",
+    "increase": "increase (no count given)",
+    "decrease": "decrease (no count given)",
+    "no_change": "no change (no count given)",
+}
+
+#: Minimum number of IL-2 arms for a pooled single-arm incidence.
+MIN_STUDIES_POOLED = 2
+
+
+# ---------------------------------------------------------------------------
+# Selecting the safety rows
+# ---------------------------------------------------------------------------
+def safety_outcomes(ev: Evidence) -> list[str]:
+    """Safety outcome ids in display order (any not in EVENT_ORDER follow, alphabetically)."""
+    defs = ev.outcome_definitions
+    safety = set(defs.loc[defs["domain"] == "safety", "outcome"])
+    return [o for o in EVENT_ORDER if o in safety] + sorted(safety - set(EVENT_ORDER))
+
+
+def event_labels(ev: Evidence) -> dict[str, str]:
+    return dict(zip(ev.outcome_definitions["outcome"], ev.outcome_definitions["label"]))
+
+
+def safety_rows(ev: Evidence) -> pd.DataFrame:
+    """Safety rows of the included studies, one per study, arm and event (best population first).
+
+    Adds ``label`` (the study's), ``design`` and ``event`` (the outcome's label).
+    """
+    o = ev.outcomes
+    included = ev.included_studies().set_index("study_id")
+    rows = o[o["outcome"].isin(safety_outcomes(ev)) & o["study_id"].isin(included.index)].copy()
+    rank = {p: i for i, p in enumerate(SAFETY_POPULATIONS)}
+    rows["_rank"] = rows["population"].map(rank).fillna(len(rank))
+    rows["_order"] = rows["outcome"].map({k: i for i, k in enumerate(safety_outcomes(ev))})
+    rows = rows.sort_values(["_order", "study_id", "arm", "_rank"], kind="stable")
+    rows = rows.drop_duplicates(["study_id", "arm", "outcome"], keep="first")
+    rows["label"] = rows["study_id"].map(included["label"])
+    rows["design"] = rows["study_id"].map(included["design"])
+    rows["event"] = rows["outcome"].map(event_labels(ev))
+    return rows.drop(columns=["_rank"]).reset_index(drop=True)
+
+
+def _has_count(r: pd.Series) -> bool:
+    return r["statistic"] == "count" and not is_missing(r["events"]) and not is_missing(r["total"])
+
+
+# ---------------------------------------------------------------------------
+# Per-arm incidence with exact confidence intervals
+# ---------------------------------------------------------------------------
+def event_counts(ev: Evidence) -> pd.DataFrame:
+    """One row per study, arm and event with a count: events, total, incidence and exact 95% CI.
+
+    ``incidence``, ``ci_low`` and ``ci_high`` are proportions (0 to 1); the CI is
+    Clopper-Pearson (:func:`helpers.effects.proportion_ci`, method "exact").
+    """
+    rows = safety_rows(ev)
+    rows = rows[rows.apply(_has_count, axis=1)].copy()
+    rows["events"] = rows["events"].astype(int)
+    rows["total"] = rows["total"].astype(int)
+    low, high = effects.proportion_ci(rows["events"], rows["total"], method="exact")
+    rows["incidence"] = rows["events"] / rows["total"]
+    rows["ci_low"], rows["ci_high"] = low, high
+    cols = ["study_id", "label", "design", "arm", "outcome", "event", "population", "events", "total",
+            "incidence", "ci_low", "ci_high", "status", "evidence_ref", "locator", "note", "_order"]
+    return rows[cols].reset_index(drop=True)
+
+
+def incidence_text(events: int, total: int, low: float, high: float, digits: int = 1) -> str:
+    """'9/29, 31.0% (15.3 to 50.8)': count, incidence and exact 95% CI in percent."""
+    return (f"{events}/{total}, {fmt_num(100 * events / total, digits)}% "
+            f"({fmt_num(100 * low, digits)} to {fmt_num(100 * high, digits)})")
+
+
+def _cell_text(r: pd.Series) -> str:
+    if _has_count(r):
+        low, high = effects.proportion_ci([r["events"]], [r["total"]], method="exact")
+        return incidence_text(int(r["events"]), int(r["total"]), float(low[0]), float(high[0]))
+    if r["statistic"] == "qualitative":
+        return DIRECTION_TEXT.get(str(r["direction"]), str(r["note"]))
+    return NOT_REPORTED
+
+
+def incidence_table(ev: Evidence) -> pd.DataFrame:
+    """Events (rows) by study and arm (columns): 'n/N, % (exact 95% CI)' or 'not reported'.
+
+    Columns are the arms of the included studies that have any safety row; rows are the
+    events any of them mentions. A study or arm without a row for an event reads
+    "not reported".
+    """
+    rows = safety_rows(ev)
+    columns = (rows[["study_id", "label", "arm"]].drop_duplicates()
+               .assign(_arm=lambda d: d["arm"].map({"il2": 0, "placebo": 1, "conventional": 2}))
+               .sort_values(["study_id", "_arm"]))
+    # Study order: as in studies.csv.
+    study_order = {s: i for i, s in enumerate(ev.studies["study_id"])}
+    columns = columns.assign(_s=columns["study_id"].map(study_order)).sort_values(["_s", "_arm"])
+    table = []
+    for outcome in [o for o in safety_outcomes(ev) if o in set(rows["outcome"])]:
+        line = {"Event": event_labels(ev)[outcome]}
+        for c in columns.itertuples(index=False):
+            match = rows[(rows["study_id"] == c.study_id) & (rows["arm"] == c.arm) & (rows["outcome"] == outcome)]
+            line[f"{c.label}, {ARM_LABELS[c.arm]}"] = _cell_text(match.iloc[0]) if len(match) else NOT_REPORTED
+        table.append(line)
+    return pd.DataFrame(table)
+
+
+def studies_without_safety_data(ev: Evidence) -> list[str]:
+    """Labels of included studies with no safety row at all."""
+    with_rows = set(safety_rows(ev)["study_id"])
+    inc = ev.included_studies()
+    return inc.loc[~inc["study_id"].isin(with_rows), "label"].tolist()
+
+
+def wording_table(ev: Evidence) -> pd.DataFrame:
+    """How each source words or qualifies its events (notes and reasons of the safety rows).
+
+    One row per study, event and text; arms sharing a text are joined.
+    """
+    rows = safety_rows(ev)
+    out = []
+    for (study, outcome), grp in rows.groupby(["study_id", "outcome"], sort=False):
+        texts: dict[str, list[str]] = {}
+        for r in grp.itertuples(index=False):
+            for text in (r.note, r.na_reason):
+                if not is_missing(text) and str(text).strip():
+                    texts.setdefault(str(text).strip(), []).append(ARM_LABELS[r.arm])
+        for text, arms in texts.items():
+            out.append({"Study": grp["label"].iloc[0], "Event": grp["event"].iloc[0],
+                        "Arm": " and ".join(dict.fromkeys(arms)),
+                        "What the source says": text,
+                        "Source": f"{grp['evidence_ref'].iloc[0]}, {grp['locator'].iloc[0]}"})
+    return pd.DataFrame(out, columns=["Study", "Event", "Arm", "What the source says", "Source"])
+
+
+# ---------------------------------------------------------------------------
+# Randomised comparisons
+# ---------------------------------------------------------------------------
+def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]]:
+    """The two-arm analysis of one event over the included RCTs that count it in both arms.
+
+    Returns the :class:`helpers.analyses.Analysis` (None if no RCT counts the event) and the
+    labels of the included RCTs that do not report it.
+    """
+    rows = safety_rows(ev)
+    rcts = ev.included_studies()
+    rcts = rcts[rcts["design"] == "rct"]
+    populations, missing = [], []
+    for s in rcts.itertuples(index=False):
+        sel = rows[(rows["study_id"] == s.study_id) & (rows["outcome"] == outcome)]
+        arms = {r["arm"]: r for _, r in sel.iterrows()}
+        il2, ctl = arms.get("il2"), arms.get("placebo")
+        if (il2 is not None and ctl is not None and _has_count(il2) and _has_count(ctl)
+                and il2["population"] == ctl["population"]):
+            populations.append((s.study_id, il2["population"]))
+        else:
+            missing.append(s.label)
+    if not populations:
+        return None, missing
+    label = event_labels(ev)[outcome]
+    pops = "; ".join(f"{rcts.set_index('study_id').loc[s, 'label']} {p}" for s, p in populations)
+    analysis = Analysis(id=f"{outcome}_rct", label=f"{label}, randomised trials", outcome=outcome,
+                        timepoint="trial_period", populations=tuple(populations),
+                        population_label=f"safety ({pops})")
+    return analysis, missing
+
+
+def has_zero_cell(counts: pd.DataFrame) -> bool:
+    """True if any arm of any study has no events (or only events)."""
+    a, n1 = counts["events_il2"], counts["total_il2"]
+    c, n2 = counts["events_control"], counts["total_control"]
+    return bool(((a == 0) | (a == n1) | (c == 0) | (c == n2)).any())
+
+
+def double_zero_studies(counts: pd.DataFrame) -> list[str]:
+    a, n1 = counts["events_il2"], counts["total_il2"]
+    c, n2 = counts["events_control"], counts["total_control"]
+    dz = ((a == 0) & (c == 0)) | ((a == n1) & (c == n2))
+    return counts.loc[dz, "label"].tolist()
+
+
+def comparison_events(ev: Evidence) -> list[str]:
+    """Safety outcomes compared between arms (composites, not their components)."""
+    return [o for o in safety_outcomes(ev) if o not in COMPONENT_EVENTS]
+
+
+def peto_fit(counts: pd.DataFrame) -> pooling.RmaResult | None:
+    """Peto's OR, or None when no study has an event (and a non-event) at all."""
+    try:
+        return fit(counts, "OR", "Peto", "z")
+    except ValueError:
+        return None
+
+
+def _estimate_dict(result: pooling.RmaResult | None, measure: str) -> dict[str, float]:
+    if result is None:
+        return dict.fromkeys(("estimate", "ci_low", "ci_high", "p"), math.nan)
+    bt = pooling.back_transform(result, measure)
+    return {"estimate": bt["estimate"], "ci_low": bt["ci_low"], "ci_high": bt["ci_high"], "p": result.pval}
+
+
+def rct_comparisons(ev: Evidence) -> pd.DataFrame:
+    """IL-2 vs placebo per event in the randomised trials.
+
+    One row per event that at least one included RCT counts in both arms, with the summed
+    counts, MH RR and RD, Peto's OR (events with a zero cell only; NaN otherwise), the
+    study-level RR of a single study (escalc; 1/2 added to every cell of a table with a
+    zero), which studies were adjusted, double-zero studies, and the RCTs that do not report
+    the event. ``rr_note`` says why an MH RR is not estimable.
+    """
+    out = []
+    for outcome in comparison_events(ev):
+        analysis, missing = rct_analysis(ev, outcome)
+        if analysis is None:
+            continue
+        counts = two_arm_counts(ev, analysis)
+        zero = has_zero_cell(counts)
+        rr = _estimate_dict(fit(counts, "RR", "MH", "z"), "RR")
+        rd = _estimate_dict(fit(counts, "RD", "MH", "z"), "RD")
+        peto = _estimate_dict(peto_fit(counts) if zero else None, "OR")
+        es = effects.escalc("RR", ai=counts["events_il2"], n1i=counts["total_il2"],
+                            ci=counts["events_control"], n2i=counts["total_control"])
+        half = 1.959963984540054 * es["sei"].to_numpy()
+        rr_note = ""
+        if math.isnan(rr["estimate"]):
+            empty = ("IL-2 and placebo" if counts["events_il2"].sum() == counts["events_control"].sum() == 0
+                     else "IL-2" if counts["events_il2"].sum() == 0 else "placebo")
+            rr_note = f"not estimable: no events in the {empty} arms (the MH estimate uses the raw counts)"
+        out.append({
+            "outcome": outcome, "event": event_labels(ev)[outcome], "analysis": analysis.id,
+            "k": len(counts), "studies": "; ".join(counts["label"]),
+            "events_il2": int(counts["events_il2"].sum()), "total_il2": int(counts["total_il2"].sum()),
+            "events_control": int(counts["events_control"].sum()),
+            "total_control": int(counts["total_control"].sum()),
+            "rr": rr["estimate"], "rr_low": rr["ci_low"], "rr_high": rr["ci_high"], "rr_p": rr["p"],
+            "rr_note": rr_note,
+            "rd": rd["estimate"], "rd_low": rd["ci_low"], "rd_high": rd["ci_high"], "rd_p": rd["p"],
+            "peto_or": peto["estimate"], "peto_low": peto["ci_low"], "peto_high": peto["ci_high"],
+            "peto_p": peto["p"],
+            "study_rr": float(np.exp(es["yi"].iloc[0])) if len(counts) == 1 else math.nan,
+            "study_rr_low": float(np.exp(es["yi"].iloc[0] - half[0])) if len(counts) == 1 else math.nan,
+            "study_rr_high": float(np.exp(es["yi"].iloc[0] + half[0])) if len(counts) == 1 else math.nan,
+            "zero_cell": zero,
+            "zero_cell_adjusted": "; ".join(counts.loc[es["zero_cell_adjusted"].to_numpy(), "label"]),
+            "double_zero": "; ".join(double_zero_studies(counts)),
+            "not_reported_in": "; ".join(missing),
+            "derived": bool(counts["derived"].any()),
+        })
+    return pd.DataFrame(out)
+
+
+def _ratio_text(est: float, lo: float, hi: float, digits: int = 2) -> str:
+    if is_missing(est) or not math.isfinite(est):
+        return "not estimable"
+    return f"{fmt_num(est, digits)} ({fmt_num(lo, digits)} to {fmt_num(hi, digits)})"
+
+
+def comparison_table(ev: Evidence) -> pd.DataFrame:
+    """:func:`rct_comparisons` formatted for reading."""
+    comp = rct_comparisons(ev)
+    rows = []
+    for r in comp.itertuples(index=False):
+        rows.append({
+            "Event": r.event,
+            "Trials": r.studies,
+            "IL-2 n/N": f"{r.events_il2}/{r.total_il2}",
+            "Placebo n/N": f"{r.events_control}/{r.total_control}",
+            "RR, Mantel-Haenszel (95% CI)": _ratio_text(r.rr, r.rr_low, r.rr_high) if not r.rr_note
+            else "not estimable (no events in one group)",
+            "RR, study (1/2 added to zero cells)": (_ratio_text(r.study_rr, r.study_rr_low, r.study_rr_high)
+                                                   + (" (corrected)" if r.zero_cell_adjusted else "")),
+            "RD in percentage points, Mantel-Haenszel (95% CI)": _ratio_text(100 * r.rd, 100 * r.rd_low,
+                                                                             100 * r.rd_high, digits=1),
+            "OR, Peto (95% CI)": _ratio_text(r.peto_or, r.peto_low, r.peto_high) if r.zero_cell else "–",
+            "Not reported in": r.not_reported_in or "–",
+        })
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# Pooled incidence across the IL-2 arms
+# ---------------------------------------------------------------------------
+def il2_arm_counts(ev: Evidence, outcome: str) -> pd.DataFrame:
+    """IL-2 arms of the included studies that count the event (one row per study)."""
+    counts = event_counts(ev)
+    return counts[(counts["outcome"] == outcome) & (counts["arm"] == "il2")].reset_index(drop=True)
+
+
+def poolable_events(ev: Evidence, min_studies: int = MIN_STUDIES_POOLED) -> list[str]:
+    """Events counted in at least ``min_studies`` IL-2 arms, with at least one event in all of them."""
+    counts = event_counts(ev)
+    il2 = counts[counts["arm"] == "il2"]
+    n = il2.groupby("outcome")["study_id"].nunique()
+    any_events = il2.groupby("outcome")["events"].sum() > 0
+    return [o for o in safety_outcomes(ev) if n.get(o, 0) >= min_studies and bool(any_events.get(o, False))]
+
+
+#: (measure, method, test) fitted to pooled single-arm incidence.
+INCIDENCE_MODELS = (("PLO", "REML", "z"), ("PLO", "REML", "knha"), ("PFT", "REML", "z"), ("PFT", "REML", "knha"))
+
+
+def pooled_incidence(ev: Evidence, outcome: str, measure: str = "PLO", method: str = "REML",
+                     test: str = "z") -> tuple[pooling.RmaResult, dict[str, float], pd.DataFrame]:
+    """Random-effects incidence across the IL-2 arms: the fit, its back-transformed estimate, the inputs."""
+    counts = il2_arm_counts(ev, outcome)
+    if len(counts) < MIN_STUDIES_POOLED:
+        raise ValueError(f"{outcome}: {len(counts)} IL-2 arm(s) with a count; pooling needs {MIN_STUDIES_POOLED}")
+    es = effects.escalc(measure, xi=counts["events"], ni=counts["total"])
+    res = pooling.rma(es["yi"], es["vi"], method=method, test=test, measure=measure)
+    bt = pooling.back_transform(res, measure, ni=counts["total"] if measure == "PFT" else None)
+    return res, bt, counts
+
+
+def _incidence_row(ev: Evidence, outcome: str, measure: str, method: str, test: str) -> dict:
+    res, bt, counts = pooled_incidence(ev, outcome, measure, method, test)
+    label = event_labels(ev)[outcome]
+    pops = "; ".join(f"{r.label} {r.population}" for r in counts.itertuples(index=False))
+    return {
+        "analysis": f"{outcome}_il2_arms", "label": f"{label}, incidence in the IL-2 arms (single-arm, pooled)",
+        "outcome": outcome, "timepoint": "trial_period", "population": f"IL-2 arms only ({pops})",
+        "measure": measure, "model": res.model, "method": res.method, "test": res.test, "k": res.k,
+        "n_il2": int(counts["total"].sum()), "n_control": 0,
+        "estimate": bt["estimate"], "ci_low": bt["ci_low"], "ci_high": bt["ci_high"],
+        "pi_low": bt["pi_low"], "pi_high": bt["pi_high"], "pi_note": res.pi_note or "",
+        "tau2": res.tau2, "i2": res.i2, "q": res.q, "q_p": res.q_p, "p": res.pval,
+        "studies": "; ".join(counts["label"]), "inputs_derived": bool((counts["status"] == "derived").any()),
+    }
+
+
+def incidence_forest_inputs(ev: Evidence, outcome: str) -> dict:
+    """Study rows (exact CIs) and pooled rows (PLO and PFT, REML z) for :func:`helpers.forest.forest_plot`."""
+    counts = il2_arm_counts(ev, outcome)
+    fits = {m: pooled_incidence(ev, outcome, m, "REML", "z") for m in ("PLO", "PFT")}
+    weights = fits["PLO"][0].weights
+    studies = pd.DataFrame({
+        "label": counts["label"], "estimate": counts["incidence"], "ci_low": counts["ci_low"],
+        "ci_high": counts["ci_high"], "weight": weights,
+        "il2_text": [f"{e}/{n}" for e, n in zip(counts["events"], counts["total"])],
+    })
+    names = {"PLO": "Random effects (REML), logit", "PFT": "Random effects (REML), Freeman-Tukey"}
+    pooled = pd.DataFrame([{"label": names[m], "model": "random", **fits[m][1]} for m in ("PLO", "PFT")])
+    res = fits["PLO"][0]
+    heterogeneity = (f"Heterogeneity (logit, REML): I² = {res.i2:.0f}%, τ² = {res.tau2:.3f}, "
+                     f"Q = {res.q:.2f} on {res.q_df} df, p = {res.q_p:.2f}")
+    notes = [f"No prediction interval: {res.pi_note}."] if res.pi_note else []
+    notes.append("Study intervals are exact (Clopper-Pearson); weights are those of the logit model.")
+    return {"studies": studies, "pooled": pooled, "heterogeneity": heterogeneity, "notes": notes,
+            "fits": fits, "counts": counts}
+
+
+# ---------------------------------------------------------------------------
+# Results table rows
+# ---------------------------------------------------------------------------
+def safety_results(ev: Evidence) -> pd.DataFrame:
+    """The safety chapter's pooled estimates, one row per analysis x measure x model.
+
+    Randomised comparisons: MH RR (only where estimable), MH RD, and Peto's OR for events with
+    a zero cell. Pooled incidence in the IL-2 arms: logit and Freeman-Tukey, REML with z and
+    Hartung-Knapp, for events counted in at least two IL-2 arms.
+    """
+    rows = []
+    for outcome in comparison_events(ev):
+        analysis, _ = rct_analysis(ev, outcome)
+        if analysis is None:
+            continue
+        counts = two_arm_counts(ev, analysis)
+        models = [("RR", "MH"), ("RD", "MH")] + ([("OR", "Peto")] if has_zero_cell(counts) else [])
+        for measure, method in models:
+            res = peto_fit(counts) if method == "Peto" else fit(counts, measure, method, "z")
+            if res is None or not math.isfinite(res.estimate):
+                continue  # e.g. MH RR with no events in one group: reported as not estimable in the chapter
+            rows.append(result_row(analysis, counts, measure, res))
+    for outcome in poolable_events(ev):
+        for measure, method, test in INCIDENCE_MODELS:
+            rows.append(_incidence_row(ev, outcome, measure, method, test))
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+# ---------------------------------------------------------------------------
+# Figure
+# ---------------------------------------------------------------------------
+_MARKERS = {"il2": ("o", ROLE_COLOURS["il2"]), "placebo": ("s", ROLE_COLOURS["placebo"])}
+
+
+def figure_rows(ev: Evidence) -> pd.DataFrame:
+    """The (event, study) rows of the safety figure, with each arm's count and exact CI."""
+    counts = event_counts(ev)
+    counts = counts[counts["outcome"].isin(FIGURE_EVENTS)]
+    study_order = {s: i for i, s in enumerate(ev.studies["study_id"])}
+    counts = counts.assign(_s=counts["study_id"].map(study_order),
+                           _e=counts["outcome"].map({o: i for i, o in enumerate(FIGURE_EVENTS)}))
+    return counts.sort_values(["_e", "_s", "arm"]).reset_index(drop=True)
+
+
+def safety_figure(ev: Evidence) -> Figure:
+    """Incidence (%) with exact 95% CI by event and study: IL-2 circles, placebo squares.
+
+    One row per event and study; a right-hand column gives the counts, so no value depends
+    on colour or on reading the axis.
+    """
+    use_book_style()
+    data = figure_rows(ev)
+    groups = list(dict.fromkeys(zip(data["outcome"], data["study_id"])))
+    n = len(groups)
+    row_h = 0.36
+    fig = Figure(figsize=(7.6, 0.9 + row_h * n + 0.5))
+    ax = fig.add_axes((0.34, 0.9 / (0.9 + row_h * n + 0.5), 0.44, row_h * n / (0.9 + row_h * n + 0.5)))
+    offsets = {"il2": 0.14, "placebo": -0.14}  # IL-2 above placebo within a row
+    labels, right = [], []
+    for i, (outcome, study) in enumerate(groups):
+        sub = data[(data["outcome"] == outcome) & (data["study_id"] == study)]
+        y = n - 1 - i
+        for r in sub.itertuples(index=False):
+            marker, colour = _MARKERS.get(r.arm, ("D", ROLE_COLOURS["not_reported"]))
+            yy = y + offsets.get(r.arm, 0.0)
+            ax.plot([100 * r.ci_low, 100 * r.ci_high], [yy, yy], color=colour, lw=1.6, solid_capstyle="butt",
+                    clip_on=False)
+            ax.plot([100 * r.incidence], [yy], marker=marker, color=colour, markersize=6.5, clip_on=False,
+                    markeredgecolor="black", markeredgewidth=0.6, linestyle="none", zorder=3)
+        labels.append(f"{sub['event'].iloc[0]} · {sub['label'].iloc[0]}")
+        texts = []
+        for arm in ("il2", "placebo"):
+            a = sub[sub["arm"] == arm]
+            if len(a):
+                texts.append(f"{ARM_LABELS[arm]} {int(a['events'].iloc[0])}/{int(a['total'].iloc[0])}")
+            elif (sub["design"].iloc[0] == "rct") or arm == "il2":
+                texts.append(f"{ARM_LABELS[arm]} {NOT_REPORTED}")
+        right.append("   ".join(texts))
+        if i:
+            ax.axhline(y + 0.5, color="#dddddd", lw=0.6, zorder=0)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels(labels[::-1])
+    ax.set_ylim(-0.6, n - 0.4)
+    upper = min(100.0, 10 * math.ceil(10 * float(data["ci_high"].max())) + 10) if len(data) else 100.0
+    ax.set_xlim(-0.04 * upper, upper)  # a little room so markers at 0% stand clear of the labels
+    ax.spines["left"].set_visible(False)
+    ax.axvline(0, color="#888888", lw=0.8, zorder=0)
+    ax.set_xlabel("Patients with the event, % (exact 95% CI)")
+    ax.text(1.03, n - 0.4, "Events / patients", transform=ax.get_yaxis_transform(),
+            va="bottom", ha="left", fontsize=8.5, fontweight="bold")
+    ax.tick_params(axis="y", length=0)
+    for i, text in enumerate(right):
+        ax.text(1.03, n - 1 - i, text, transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=8.5)
+    handles = [Line2D([], [], marker=m, color=c, markeredgecolor="black", markeredgewidth=0.6, lw=1.6,
+                      label=f"{ARM_LABELS[arm]} ({'circle' if m == 'o' else 'square'})")
+               for arm, (m, c) in _MARKERS.items()]
+    ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=9)
+    return fig
+
+
+def safety_figure_description(ev: Evidence) -> str:
+    """The figure's content as text (for the long description under the figure)."""
+    data = figure_rows(ev)
+    parts = ["Dot-and-whisker chart of the share of patients with each adverse event, by event and study; "
+             "IL-2 arms are circles and placebo arms squares, each with its exact 95% confidence interval."]
+    for (outcome, study), sub in data.groupby(["outcome", "study_id"], sort=False):
+        arms = []
+        for r in sub.itertuples(index=False):
+            arms.append(f"{ARM_LABELS[r.arm]} {incidence_text(r.events, r.total, r.ci_low, r.ci_high)}")
+        parts.append(f"{sub['event'].iloc[0]}, {sub['label'].iloc[0]}: " + "; ".join(arms) + ".")
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------
+# Values for the prose
+# ---------------------------------------------------------------------------
+def incidence_of(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
+    """'9/29, 31.0% (15.3 to 50.8)' for one arm, or 'not reported'."""
+    c = event_counts(ev)
+    r = c[(c["study_id"] == study_id) & (c["arm"] == arm) & (c["outcome"] == outcome)]
+    if r.empty:
+        return NOT_REPORTED
+    r = r.iloc[0]
+    return incidence_text(int(r["events"]), int(r["total"]), float(r["ci_low"]), float(r["ci_high"]))
+
+
+def incidence_prose(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
+    """'9 of 29 patients (31.0%; 95% CI 15.3 to 50.8%)', or 'not reported'."""
+    c = event_counts(ev)
+    r = c[(c["study_id"] == study_id) & (c["arm"] == arm) & (c["outcome"] == outcome)]
+    if r.empty:
+        return NOT_REPORTED
+    r = r.iloc[0]
+    return (f"{int(r['events'])} of {int(r['total'])} patients ({fmt_num(100 * r['incidence'], 1)}%; "
+            f"95% CI {fmt_num(100 * r['ci_low'], 1)} to {fmt_num(100 * r['ci_high'], 1)}%)")
+
+
+def comparison_of(ev: Evidence, outcome: str) -> dict[str, str]:
+    """One event's randomised comparison as formatted text: rr, rd, peto, study_rr, rr_note, trials."""
+    comp = rct_comparisons(ev).set_index("outcome")
+    if outcome not in comp.index:
+        return dict.fromkeys(("rr", "rd", "peto", "study_rr", "rr_note", "trials", "not_reported_in"), NOT_REPORTED)
+    r = comp.loc[outcome]
+
+    def ci(est, lo, hi):
+        return "not estimable" if is_missing(est) else f"{fmt_num(est, 2)} (95% CI {fmt_num(lo, 2)} to {fmt_num(hi, 2)})"
+
+    return {
+        "rr": ci(r["rr"], r["rr_low"], r["rr_high"]),
+        "rd": ci(r["rd"], r["rd_low"], r["rd_high"]),
+        "rd_points": (f"{fmt_num(100 * r['rd'], 1)} percentage points (95% CI {fmt_num(100 * r['rd_low'], 1)} "
+                      f"to {fmt_num(100 * r['rd_high'], 1)})"),
+        "peto": ci(r["peto_or"], r["peto_low"], r["peto_high"]),
+        "study_rr": ci(r["study_rr"], r["study_rr_low"], r["study_rr_high"]),
+        "rr_note": r["rr_note"] or "estimable",
+        "trials": r["studies"],
+        "not_reported_in": r["not_reported_in"] or "none",
+    }
+
+
+def pooled_incidence_text(ev: Evidence, outcome: str, measure: str = "PLO", test: str = "z") -> str:
+    """'20.7% (95% CI 7.8 to 44.5%)' for a pooled single-arm incidence."""
+    _, bt, _ = pooled_incidence(ev, outcome, measure, "REML", test)
+    return (f"{fmt_num(100 * bt['estimate'], 1)}% (95% CI {fmt_num(100 * bt['ci_low'], 1)} "
+            f"to {fmt_num(100 * bt['ci_high'], 1)}%)")

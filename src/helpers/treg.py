@@ -1,0 +1,386 @@
+"""Treg outcomes: what each study reports, regimen against Treg response, Treg against clinical response.
+
+The Treg rows of ``data/outcomes.csv`` (outcomes whose domain is "treg") are read for the
+included studies and for any candidate study that has a Treg row. No consulted source gives
+Treg values with a spread (they sit in figures that were not read), so the tables here are
+mostly qualitative: a direction, the source's words, or "not reported". Nothing is read off a
+figure.
+
+A pooled standardized mean change (metafor's "SMCR": change over the baseline SD, with a
+pre-post correlation that must be assumed) is computed only when at least
+:data:`MIN_STUDIES_SMC` studies give a baseline and a follow-up mean with SDs
+(:func:`smc_inputs`); otherwise :func:`treg_results` returns no rows and
+:func:`smc_status` says why.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import effects, pooling
+from .analyses import RESULT_COLUMNS
+from .data import Evidence
+from .prose import NOT_REPORTED, fmt_num, is_missing
+from .tables import value_text
+
+#: How the sources name or define the Treg measure, with the evidence code it is read in.
+#: Studies not listed: the definition is not stated in the consulted sources.
+TREG_MEASURES = {
+    "proimmun": ("CD25++ Treg; registered primary endpoint: at least a 100% rise after the fourth cycle", "S13"),
+    "transreg": ("Treg % of CD4+ T cells; registered primary endpoint: change at day 8 vs baseline", "S19"),
+    "lupil2": ("%Treg, % change from baseline (registered secondary outcome, week 12 or 24)", "S32"),
+}
+MEASURE_NOT_STATED = "not stated in the consulted sources"
+
+REGIMEN_LABELS = {
+    "every_other_day": "Every other day, in cycles",
+    "daily_5day_induction": "Daily for 5 days (then maintenance or repeat courses)",
+    "not_reported": "Regimen not reported",
+}
+INCLUSION_LABELS = {"included": "included", "candidate": "candidate (not included)", "excluded": "excluded"}
+DIRECTION_LABELS = {
+    "increase": "Increase reported",
+    "decrease": "Decrease reported",
+    "no_change": "No change reported",
+    "none_observed": "None observed",
+    "between_arm_difference": "Difference between arms reported",
+}
+DIRECTION_WORDS = {
+    "increase": "Increase",
+    "decrease": "Decrease",
+    "no_change": "No change",
+    "none_observed": "None observed",
+    "between_arm_difference": "Difference between arms",
+}
+TIMEPOINT_LABELS = {
+    "baseline": "baseline",
+    "end_of_study": "end of study (week not stated)",
+    "trial_period": "over the trial",
+    "during_treatment": "during treatment (visit not stated)",
+}
+
+#: Clinical outcomes paired with Treg findings, in order of preference: (outcome, timepoints or None for any).
+CLINICAL_PREFERENCE = (
+    ("sri4", ("week_12",)),
+    ("sri4", None),
+    ("sri_unspecified", None),
+    ("ln_complete_remission", None),
+    ("ln_remission", None),
+)
+CLINICAL_POPULATIONS = ("analysed_efficacy", "itt", "enrolled", "treated", "randomised", "subgroup", "per_protocol")
+
+MIN_STUDIES_SMC = 2
+#: Pre-post correlation used for SMCR if it is ever computed: no source reports one.
+ASSUMED_PRE_POST_R = 0.5
+
+
+def timepoint_text(tp: object) -> str:
+    if is_missing(tp):
+        return NOT_REPORTED
+    tp = str(tp)
+    if tp.startswith("week_"):
+        return f"week {tp.removeprefix('week_')}"
+    return TIMEPOINT_LABELS.get(tp, tp.replace("_", " "))
+
+
+def treg_outcomes(ev: Evidence) -> list[str]:
+    d = ev.outcome_definitions
+    return d.loc[d["domain"] == "treg", "outcome"].tolist()
+
+
+def treg_rows(ev: Evidence) -> pd.DataFrame:
+    """Treg rows of the included studies and of candidate studies with a Treg row (IL-2 arms first)."""
+    o = ev.outcomes
+    rows = o[o["outcome"].isin(treg_outcomes(ev))]
+    return rows.assign(_arm=rows["arm"].map({"il2": 0, "placebo": 1, "conventional": 2})).sort_values(
+        ["study_id", "_arm"], kind="stable").drop(columns="_arm")
+
+
+def scope_studies(ev: Evidence) -> pd.DataFrame:
+    """Included studies, then candidate studies that have a Treg row, in the order of studies.csv."""
+    s = ev.studies
+    with_rows = set(treg_rows(ev)["study_id"])
+    keep = (s["inclusion_status"] == "included") | ((s["inclusion_status"] == "candidate") & s["study_id"].isin(with_rows))
+    out = s[keep].copy()
+    out["_inc"] = (out["inclusion_status"] != "included").astype(int)
+    return out.sort_values("_inc", kind="stable").drop(columns="_inc").reset_index(drop=True)
+
+
+def _numeric(r: pd.Series) -> bool:
+    return r["statistic"] in ("mean_sd", "median_range", "median_iqr")
+
+
+def _finding(rows: pd.DataFrame) -> str:
+    """The IL-2 arm's Treg finding in words (direction and the source's note, or why it is missing)."""
+    il2 = rows[rows["arm"] == "il2"]
+    if il2.empty:
+        return "no Treg outcome in the consulted sources"
+    texts = []
+    for _, r in il2.iterrows():
+        if r["statistic"] == "qualitative":
+            direction = DIRECTION_WORDS.get(str(r["direction"]), "Finding")
+            texts.append(f"{direction}. {r['note']}")
+        elif r["status"] == "not_reported":
+            texts.append(f"Not reported: {r['na_reason']}")
+        elif _numeric(r):
+            texts.append(f"{timepoint_text(r['timepoint'])}: {value_text(r)}")
+    return "; ".join(dict.fromkeys(texts))
+
+
+def _values(rows: pd.DataFrame, baseline: bool) -> str:
+    il2 = rows[(rows["arm"] == "il2") & rows.apply(_numeric, axis=1)]
+    il2 = il2[(il2["timepoint"] == "baseline") == baseline]
+    if il2.empty:
+        return NOT_REPORTED
+    return "; ".join(f"{timepoint_text(r['timepoint'])}: {value_text(r)}" for _, r in il2.iterrows())
+
+
+def _fold(rows: pd.DataFrame) -> str:
+    inputs = _study_smc_row(rows)
+    if inputs is None:
+        return NOT_REPORTED
+    return f"{fmt_num(inputs['m_post'] / inputs['m_pre'], 2)} (derived: follow-up mean / baseline mean)"
+
+
+def _timepoints(rows: pd.DataFrame) -> str:
+    il2 = rows[rows["arm"] == "il2"]
+    return ", ".join(dict.fromkeys(timepoint_text(t) for t in il2["timepoint"])) or NOT_REPORTED
+
+
+def _source(rows: pd.DataFrame) -> str:
+    return "; ".join(dict.fromkeys(f"{r['evidence_ref']}: {r['locator']}" for _, r in rows.iterrows())) or "–"
+
+
+def regimen_short(study: pd.Series) -> str:
+    """'rhIL-2 1 MIU every other day, 3 cycles (12 weeks)'; unknown parts read 'not reported'."""
+    agent = study["agent"] if not is_missing(study["agent"]) else "IL-2"
+    dose = (f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU" if not is_missing(study["dose_miu"])
+            else f"dose {NOT_REPORTED}")
+    freq = study["frequency"] if not is_missing(study["frequency"]) else f"schedule {NOT_REPORTED}"
+    text = f"{agent} {dose}, {freq}"
+    if not is_missing(study["cycles"]) and int(study["cycles"]) > 1:
+        text += f", {int(study['cycles'])} cycles"
+    if not is_missing(study["duration"]):
+        text += f" ({study['duration']})"
+    return text
+
+
+def measure_text(study_id: str) -> str:
+    if study_id in TREG_MEASURES:
+        text, code = TREG_MEASURES[study_id]
+        return f"{text} [{code}]"
+    return MEASURE_NOT_STATED
+
+
+def values_text(rows: pd.DataFrame) -> str:
+    """'baseline: ...; follow-up: ...; fold change: ...', or 'not reported' when none is given."""
+    base, follow, fold = _values(rows, baseline=True), _values(rows, baseline=False), _fold(rows)
+    if base == follow == fold == NOT_REPORTED:
+        return NOT_REPORTED
+    return "; ".join([base if base != NOT_REPORTED else f"baseline {NOT_REPORTED}",
+                      follow if follow != NOT_REPORTED else f"follow-up {NOT_REPORTED}",
+                      f"fold change {fold}"])
+
+
+def study_label(s) -> str:
+    return s.label if s.inclusion_status == "included" else f"{s.label}, {s.inclusion_status}"
+
+
+def treg_table(ev: Evidence) -> pd.DataFrame:
+    """Per study: Treg measure, time of measurement, values (baseline, follow-up, fold change), finding, source."""
+    rows = treg_rows(ev)
+    out = []
+    for s in scope_studies(ev).itertuples(index=False):
+        r = rows[rows["study_id"] == s.study_id]
+        out.append({
+            "Study": study_label(s),
+            "Treg measure (as the source names it)": measure_text(s.study_id),
+            "Time of measurement": _timepoints(r),
+            "Values (baseline; follow-up; fold change)": values_text(r),
+            "Finding (IL-2 arm)": _finding(r),
+            "Source": _source(r),
+        })
+    return pd.DataFrame(out)
+
+
+def direction_of(ev: Evidence, study_id: str) -> str:
+    """'increase', 'not reported' (no usable row) or another direction of the IL-2 arm's Treg rows."""
+    r = treg_rows(ev)
+    r = r[(r["study_id"] == study_id) & (r["arm"] == "il2") & (r["status"] != "not_reported")]
+    directions = [d for d in r["direction"].dropna()]
+    if directions:
+        return str(directions[0])
+    return "values" if len(r) else NOT_REPORTED
+
+
+def regimen_table(ev: Evidence) -> pd.DataFrame:
+    """Regimen (group, dose, schedule) against the Treg response each study reports."""
+    out = []
+    order = {k: i for i, k in enumerate(REGIMEN_LABELS)}
+    scope = scope_studies(ev)
+    scope = scope.assign(_g=scope["regimen_group"].map(order)).sort_values("_g", kind="stable")
+    rows = treg_rows(ev)
+    for s in scope.itertuples(index=False):
+        r = rows[rows["study_id"] == s.study_id]
+        direction = direction_of(ev, s.study_id)
+        dose = f"{fmt_num(s.dose_miu, 1).removesuffix('.0')} MIU" if not is_missing(s.dose_miu) else NOT_REPORTED
+        out.append({
+            "Regimen group": REGIMEN_LABELS[s.regimen_group],
+            "Study": study_label(s),
+            "Agent": s.agent if not is_missing(s.agent) else NOT_REPORTED,
+            "Dose per injection": dose,
+            "Schedule": "; ".join(str(v) for v in (s.frequency, s.duration) if not is_missing(v)) or NOT_REPORTED,
+            "Treg response": DIRECTION_LABELS.get(direction, "Not reported" if direction == NOT_REPORTED else direction),
+            "Treg values": values_text(r),
+        })
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------
+# Treg against clinical response
+# ---------------------------------------------------------------------------
+def clinical_rows(ev: Evidence, study_id: str) -> pd.DataFrame:
+    """The study's preferred clinical response rows (both arms), or an empty frame."""
+    o = ev.outcomes
+    o = o[(o["study_id"] == study_id) & (o["status"] != "not_reported")]
+    rank = {p: i for i, p in enumerate(CLINICAL_POPULATIONS)}
+    for outcome, timepoints in CLINICAL_PREFERENCE:
+        sel = o[o["outcome"] == outcome]
+        if timepoints is not None:
+            sel = sel[sel["timepoint"].isin(timepoints)]
+        if sel.empty:
+            continue
+        sel = sel.assign(_r=sel["population"].map(rank).fillna(len(rank)))
+        best = sel.sort_values(["_r", "timepoint"]).iloc[0]
+        return sel[(sel["population"] == best["population"]) & (sel["timepoint"] == best["timepoint"])].drop(columns="_r")
+    return o.iloc[0:0]
+
+
+def _clinical_text(ev: Evidence, rows: pd.DataFrame) -> str:
+    if rows.empty:
+        return NOT_REPORTED
+    label = dict(zip(ev.outcome_definitions["outcome"], ev.outcome_definitions["label"]))[rows["outcome"].iloc[0]]
+    arms = {"il2": "IL-2", "placebo": "placebo", "conventional": "conventional therapy"}
+    parts = [f"{value_text(r)} with {arms[r['arm']]}" for _, r in rows.iterrows()]
+    derived = "; counts derived from reported percentages" if (rows["status"] == "derived").any() else ""
+    return f"{label} at {timepoint_text(rows['timepoint'].iloc[0])}: " + " vs ".join(parts) + derived
+
+
+def clinical_pairs(ev: Evidence) -> pd.DataFrame:
+    """Study-level pairs: Treg finding and clinical response, with whether both are reported.
+
+    ``both_reported`` is True where the IL-2 arm's Treg direction and a clinical response are
+    both reported; ``same_time`` where they refer to the same stated time point.
+    """
+    out = []
+    treg = treg_rows(ev)
+    for s in scope_studies(ev).itertuples(index=False):
+        t = treg[(treg["study_id"] == s.study_id) & (treg["arm"] == "il2") & (treg["status"] != "not_reported")]
+        c = clinical_rows(ev, s.study_id)
+        direction = direction_of(ev, s.study_id)
+        treg_time = set(t["timepoint"])
+        clin_time = set(c["timepoint"])
+        stated = {tp for tp in treg_time | clin_time if tp.startswith("week_")}
+        same = bool(treg_time and clin_time and treg_time == clin_time and treg_time <= stated)
+        out.append({
+            "study_id": s.study_id, "label": s.label, "inclusion_status": s.inclusion_status,
+            "treg_direction": direction, "treg_time": ", ".join(timepoint_text(x) for x in sorted(treg_time)),
+            "treg_text": _finding(treg[treg["study_id"] == s.study_id]),
+            "clinical_outcome": c["outcome"].iloc[0] if len(c) else "",
+            "clinical_time": ", ".join(timepoint_text(x) for x in sorted(clin_time)),
+            "clinical_text": _clinical_text(ev, c),
+            "both_reported": bool(len(t) and len(c)),
+            "same_time": same,
+        })
+    return pd.DataFrame(out)
+
+
+def pairs_table(ev: Evidence) -> pd.DataFrame:
+    p = clinical_pairs(ev)
+    return pd.DataFrame({
+        "Study": [study_label(r) for r in p[["label", "inclusion_status"]].itertuples(index=False)],
+        "Treg (IL-2 arm)": p["treg_text"],
+        "Clinical response": p["clinical_text"],
+        "Both reported": p["both_reported"].map({True: "yes", False: "no"}),
+        "Same time point (as recorded)": [("yes" if s else "no or not stated") if b else "–"
+                                   for b, s in zip(p["both_reported"], p["same_time"])],
+    })
+
+
+# ---------------------------------------------------------------------------
+# Standardized mean change (only with usable numbers)
+# ---------------------------------------------------------------------------
+def _study_smc_row(rows: pd.DataFrame) -> dict | None:
+    """Baseline and last follow-up mean (SD) of the IL-2 arm, if both are reported with n."""
+    il2 = rows[(rows["arm"] == "il2") & (rows["statistic"] == "mean_sd")]
+    pre = il2[il2["timepoint"] == "baseline"]
+    post = il2[il2["timepoint"].str.startswith("week_")]
+    if pre.empty or post.empty:
+        return None
+    post = post.assign(_w=post["timepoint"].str.removeprefix("week_").astype(int)).sort_values("_w").iloc[-1]
+    pre = pre.iloc[0]
+    n = post["total"] if not is_missing(post["total"]) else pre["total"]
+    if is_missing(n) or is_missing(pre["sd"]):
+        return None
+    return {"m_pre": float(pre["mean"]), "sd_pre": float(pre["sd"]), "m_post": float(post["mean"]),
+            "n": int(n), "timepoint": post["timepoint"],
+            "derived": bool(pre["status"] == "derived" or post["status"] == "derived")}
+
+
+def smc_inputs(ev: Evidence) -> pd.DataFrame:
+    """One row per study whose IL-2 arm gives baseline and follow-up Treg means with SDs."""
+    rows = treg_rows(ev)
+    labels = ev.studies.set_index("study_id")["label"]
+    out = []
+    for study_id, r in rows.groupby("study_id", sort=False):
+        for outcome, ro in r.groupby("outcome", sort=False):
+            row = _study_smc_row(ro)
+            if row is not None:
+                out.append({"study_id": study_id, "label": labels[study_id], "outcome": outcome, **row})
+    return pd.DataFrame(out, columns=["study_id", "label", "outcome", "m_pre", "sd_pre", "m_post", "n",
+                                      "timepoint", "derived"])
+
+
+def pooled_smc(inputs: pd.DataFrame, ri: float = ASSUMED_PRE_POST_R, method: str = "REML",
+               test: str = "z") -> pooling.RmaResult:
+    """Pool SMCR (metafor's standardized mean change, baseline-SD standardised) across studies."""
+    if len(inputs) < MIN_STUDIES_SMC:
+        raise ValueError(f"a pooled standardized mean change needs at least {MIN_STUDIES_SMC} studies "
+                         f"with baseline and follow-up means and SDs; {len(inputs)} given")
+    es = effects.escalc("SMCR", m1i=inputs["m_post"], m2i=inputs["m_pre"], sd1i=inputs["sd_pre"],
+                        ni=inputs["n"], ri=[ri] * len(inputs))
+    return pooling.rma(es["yi"], es["vi"], method=method, test=test, measure="SMCR")
+
+
+def smc_status(ev: Evidence) -> dict[str, object]:
+    """Whether a pooled SMC is possible, and why not."""
+    inputs = smc_inputs(ev)
+    k = len(inputs)
+    possible = k >= MIN_STUDIES_SMC
+    who = "no study gives" if k == 0 else "one study gives" if k == 1 else f"{k} studies give"
+    reason = ("" if possible else
+              f"{who} Treg means with standard deviations at baseline and at follow-up, "
+              f"and pooling needs at least {MIN_STUDIES_SMC}")
+    return {"k": k, "possible": possible, "reason": reason, "inputs": inputs}
+
+
+def treg_results(ev: Evidence, ri: float = ASSUMED_PRE_POST_R) -> pd.DataFrame:
+    """Pooled SMC rows for the results table (no rows when fewer than two studies give numbers)."""
+    status = smc_status(ev)
+    if not status["possible"]:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    inputs = status["inputs"]
+    rows = []
+    for method, test in (("REML", "z"), ("REML", "knha")):
+        res = pooled_smc(inputs, ri=ri, method=method, test=test)
+        rows.append({
+            "analysis": "treg_smc_il2_arms", "label": f"Treg, standardized mean change in the IL-2 arms (r = {ri} assumed)",
+            "outcome": "; ".join(dict.fromkeys(inputs["outcome"])), "timepoint": "; ".join(dict.fromkeys(inputs["timepoint"])),
+            "population": "IL-2 arms only", "measure": "SMCR", "model": res.model, "method": res.method,
+            "test": res.test, "k": res.k, "n_il2": int(inputs["n"].sum()), "n_control": 0,
+            "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high,
+            "pi_low": res.pi_low, "pi_high": res.pi_high, "pi_note": res.pi_note or "",
+            "tau2": res.tau2, "i2": res.i2, "q": res.q, "q_p": res.q_p, "p": res.pval,
+            "studies": "; ".join(inputs["label"]), "inputs_derived": bool(inputs["derived"].any()),
+        })
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
