@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,3 +41,24 @@ def data_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def edit() -> Callable[[Path, str, str], None]:
     return edit_file
+
+
+JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
+
+
+def build_book(output: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
+    """The README's build command, into ``output``, reading ``data`` (never the repository's data/)."""
+    env = dict(os.environ, **{DATA_ENV_VAR: str(data)})
+    return subprocess.run(
+        [JUPYTER_BOOK, "build", "-W", "-n", "--keep-going", str(ROOT / "book"), "--path-output", str(output), *extra],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )
+
+
+@pytest.fixture(scope="session")
+def clean_book(tmp_path_factory):
+    """One clean, strict build of the book on a copy of data/, shared by the build and browser tests (read-only)."""
+    root = tmp_path_factory.mktemp("book")
+    data = copy_data(root / "data")
+    result = build_book(root / "out", data)
+    return {"output": root / "out", "html": root / "out" / "_build" / "html", "data": data, "result": result}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,115 +18,122 @@ from pathlib import Path
 import pytest
 
 from helpers.paths import DATA_ENV_VAR, ROOT
-from tests.conftest import copy_data, edit_file
+from tests.conftest import build_book, copy_data, edit_file
 
 pytestmark = pytest.mark.build
 
-JUPYTER_BOOK = str(Path(sys.executable).parent / "jupyter-book")
 PAGES = ["intro.html", "chapters/search.html", "chapters/prisma.html", "chapters/appendix_data.html",
          "chapters/appendix_methods.html", "chapters/appendix_results.html", "chapters/efficacy.html",
-         "chapters/responder_indices.html", "references.html"]
+         "chapters/responder_indices.html", "chapters/risk_of_bias.html", "chapters/treg.html",
+         "chapters/safety.html", "references.html"]
 
 
-def build(output: Path, data: Path) -> subprocess.CompletedProcess:
-    """The README's build command, into ``output``, reading ``data``."""
-    env = dict(os.environ, **{DATA_ENV_VAR: str(data)})
-    return subprocess.run(
-        [JUPYTER_BOOK, "build", "-W", "-n", "--keep-going", str(ROOT / "book"), "--path-output", str(output)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
-    )
-
-
-def page_text(output: Path, page: str) -> str:
-    raw = (output / "_build" / "html" / page).read_text(encoding="utf-8")
+def page_text(html_dir: Path, page: str) -> str:
+    raw = (html_dir / page).read_text(encoding="utf-8")
     main = re.search(r"<main.*?</main>", raw, re.S).group(0)
     main = re.sub(r"<(script|style).*?</\1>", " ", main, flags=re.S)
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", main)))
 
 
-@pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    """One clean build, shared by the tests of this module (in order: they edit its data last)."""
-    root = tmp_path_factory.mktemp("book")
-    data = copy_data(root / "data")
-    result = build(root / "out", data)
-    return {"output": root / "out", "data": data, "result": result}
-
-
-def test_clean_build_is_strict_and_warning_free(book):
-    result = book["result"]
+def test_clean_build_is_strict_and_warning_free(clean_book):
+    result = clean_book["result"]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = result.stdout + result.stderr
     assert "WARNING" not in log and "Traceback" not in log
     for page in PAGES:
-        assert (book["output"] / "_build" / "html" / page).exists(), page
+        assert (clean_book["html"] / page).exists(), page
 
 
-def test_pages_show_glued_numbers_and_no_unresolved_glue(book):
-    intro = page_text(book["output"], "intro.html")
+def test_pages_show_glued_numbers_and_no_unresolved_glue(clean_book):
+    html_dir = clean_book["html"]
+    intro = page_text(html_dir, "intro.html")
     assert "retrieved 1,018 records" in intro
     assert "The review reports 6 studies with 230 patients ( 150 on IL-2, 80 on placebo)" in intro
-    prisma = page_text(book["output"], "chapters/prisma.html")
+    prisma = page_text(html_dir, "chapters/prisma.html")
     assert "This book includes 5 studies" in prisma
-    assert "The IL-2 total falls 25 short" in prisma
+    assert "The IL-2 total falls 13 short" in prisma
     for page in PAGES:
-        text = page_text(book["output"], page)
+        text = page_text(html_dir, page)
         assert "{glue" not in text and "::" not in text.replace("Section", ""), page
         assert "Fig. ??" not in text and "Table ??" not in text
 
 
-def test_code_is_hidden_behind_a_toggle(book):
-    raw = (book["output"] / "_build" / "html" / "chapters" / "prisma.html").read_text(encoding="utf-8")
+def test_code_is_hidden_behind_a_toggle(clean_book):
+    raw = (clean_book["html"] / "chapters" / "prisma.html").read_text(encoding="utf-8")
     assert raw.count('class="cell tag_hide-input') >= 3
     assert "toggle-details" in raw or "<details" in raw
 
 
-def test_figure_is_vector_with_alt_text_and_numbered(book):
-    raw = (book["output"] / "_build" / "html" / "chapters" / "prisma.html").read_text(encoding="utf-8")
+def test_figures_are_vector_with_alt_text_and_numbered(clean_book):
+    raw = (clean_book["html"] / "chapters" / "prisma.html").read_text(encoding="utf-8")
     images = re.findall(r"<img [^>]*>", raw)
     assert images and all('alt="' in i and 'alt=""' not in i for i in images)
     assert any(".svg" in i for i in images)
-    assert "Fig. 2.1" in page_text(book["output"], "chapters/prisma.html")
-    forest = (book["output"] / "_build" / "html" / "chapters" / "efficacy.html").read_text(encoding="utf-8")
+    assert "Fig. 2.1" in page_text(clean_book["html"], "chapters/prisma.html")
+    forest = (clean_book["html"] / "chapters" / "efficacy.html").read_text(encoding="utf-8")
     assert len(re.findall(r'<img [^>]*alt="Forest plot[^"]+"', forest)) == 3
-    text = page_text(book["output"], "chapters/efficacy.html")
+    text = page_text(clean_book["html"], "chapters/efficacy.html")
     assert "REML random effects with a Hartung-Knapp interval: 1.34 (95% CI 0.10 to 18.35)" in text
-    assert "needs at least 3 studies" in text and "Fig. 3.1" in text
+    assert "needs at least 3 studies" in text and "Fig. 4.1" in text  # efficacy is chapter 4
 
 
-def test_results_download_agrees_with_the_results_command(book):
-    (download,) = (book["output"] / "_build" / "html" / "_downloads").rglob("results.csv")
-    env = dict(os.environ, **{DATA_ENV_VAR: str(book["data"])})
+def test_results_download_agrees_with_the_results_command(clean_book):
+    (download,) = (clean_book["html"] / "_downloads").rglob("results.csv")
+    env = dict(os.environ, **{DATA_ENV_VAR: str(clean_book["data"])})
     printed = subprocess.run([sys.executable, "-m", "helpers", "results"], cwd=ROOT, env=env,
                              capture_output=True, text=True, check=True).stdout
     assert download.read_text(encoding="utf-8") == printed
     assert "sri4_week12_rct" in printed
-    assert "Table" in page_text(book["output"], "chapters/appendix_results.html")
 
 
-def test_rebuild_without_changes_executes_nothing(book):
-    result = build(book["output"], book["data"])
+@pytest.fixture(scope="module")
+def rebuildable(clean_book, tmp_path_factory):
+    """A copy of the clean build and its data, which the rebuild tests may change."""
+    root = tmp_path_factory.mktemp("rebuild")
+    shutil.copytree(clean_book["output"], root / "out")
+    data = copy_data(root / "data")
+    return {"output": root / "out", "html": root / "out" / "_build" / "html", "data": data}
+
+
+def test_rebuild_without_changes_executes_nothing(rebuildable):
+    result = build_book(rebuildable["output"], rebuildable["data"])
     assert result.returncode == 0, result.stdout[-3000:]
     assert "0 added, 0 changed, 0 removed" in result.stdout
-    assert "Executing" not in result.stdout
+    assert "Executing notebook" not in result.stdout
 
 
-def test_data_edit_shows_the_new_number_after_rebuild(book):
-    edit_file(book["data"] / "prisma.csv", "Databases,1018,", "Databases,1019,")
-    result = build(book["output"], book["data"])
+def test_data_edit_shows_the_new_number_after_rebuild(rebuildable):
+    edit_file(rebuildable["data"] / "prisma.csv", "Databases,1018,", "Databases,1019,")
+    result = build_book(rebuildable["output"], rebuildable["data"])
     assert result.returncode == 0, result.stdout[-3000:]
     assert "Executing notebook" in result.stdout  # the pages were re-executed, not served from a cache
-    assert "retrieved 1,019 records" in page_text(book["output"], "intro.html")
-    assert "1,019" in page_text(book["output"], "chapters/search.html")
-    assert "1,018" not in page_text(book["output"], "chapters/search.html")
+    assert "retrieved 1,019 records" in page_text(rebuildable["html"], "intro.html")
+    assert "1,019" in page_text(rebuildable["html"], "chapters/search.html")
+    assert "1,018" not in page_text(rebuildable["html"], "chapters/search.html")
 
 
 def test_bad_data_fails_the_build_with_a_precise_message_and_renders_nothing(tmp_path):
     data = copy_data(tmp_path / "data")
     edit_file(data / "outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,40,29,")
-    result = build(tmp_path / "out", data)
+    result = build_book(tmp_path / "out", data)
     assert result.returncode != 0
     log = result.stdout + result.stderr
     assert "outcomes.csv, line 2" in log and "column 'events': found 40; expected events <= total" in log
     html_dir = tmp_path / "out" / "_build" / "html"
     assert not (html_dir / "chapters" / "prisma.html").exists()
+
+
+def test_two_clean_builds_give_identical_numbers_and_figures(clean_book, tmp_path):
+    """Reproducibility: no timestamps, random ids or run-dependent numbers in the output."""
+    data = copy_data(tmp_path / "data")
+    result = build_book(tmp_path / "out", data)
+    assert result.returncode == 0, result.stdout[-3000:]
+    first, second = clean_book["html"], tmp_path / "out" / "_build" / "html"
+    figures = sorted(p.relative_to(first) for p in (first / "_images").glob("*"))
+    assert figures and figures == sorted(p.relative_to(second) for p in (second / "_images").glob("*"))
+    for figure in figures:
+        assert (first / figure).read_bytes() == (second / figure).read_bytes(), figure
+    for page in PAGES:
+        assert page_text(first, page) == page_text(second, page), page
+    (csv1,), (csv2,) = (first / "_downloads").rglob("results.csv"), (second / "_downloads").rglob("results.csv")
+    assert csv1.read_bytes() == csv2.read_bytes()

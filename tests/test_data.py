@@ -80,7 +80,7 @@ BAD_INPUTS = [
     ("outcomes.csv", "he2020,il2,sri4,week_24,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
      "he2020,il2,sri4,week_12,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
      None, "unique key", None),
-    ("arms.csv", "Treated and analysed numbers not available: the journal article was not consulted", "", "na_reason", "reason in 'na_reason'", "not_reported_needs_reason"),
+    ("arms.csv", "SLE subgroup size not reported (46 patients across 11 diseases)", "", "na_reason", "reason in 'na_reason'", "not_reported_needs_reason"),
     ("arms.csv", "he2020,il2,randomised,30,", "he2020,il2,randomised,0,", "n", "a value >= 1", None),
     ("studies.csv", ",reported,vonspeemayer2016,abstract,S12,,registration: not reported in the consulted abstract",
      ",reported,vonspeemayer2016,abstract,S12,,", "na_reason", "empty value in registration", "missing_value_needs_reason"),
@@ -208,6 +208,13 @@ def test_data_dictionary_covers_every_column_with_a_description():
 SPECS = {spec.filename: spec for spec in schemas.all_specs()}
 
 
+def load_all():
+    """Every table: the evidence and the risk-of-bias instrument and ratings."""
+    from helpers.rob import load_risk_of_bias
+
+    load_risk_of_bias(load_evidence())
+
+
 def _rewrite(path: Path, edit) -> pd.DataFrame:
     df = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
     edit(df)
@@ -248,7 +255,7 @@ PROVENANCE_CASES = list(_provenance_cases())
 def test_provenance_rule_rejects_bad_input(data_copy, filename, rule, edit):
     _rewrite(data_copy / filename, edit)
     with pytest.raises(DataValidationError) as info:
-        load_evidence()
+        load_all()
     fired = [p for p in info.value.problems if p.file == filename and p.rule == rule]
     assert fired, f"{rule} did not fire; got:\n{info.value}"
     assert fired[0].line == 2
@@ -284,7 +291,11 @@ def test_every_prisma_bound_is_checked(data_copy, small, large):
 
 
 def test_every_row_rule_has_a_bad_input_test():
+    from tests.test_rob import BAD_ITEMS, BAD_RATINGS
+
     covered = {(c[0], c[5]) for c in BAD_INPUTS if c[5]}
+    covered |= {("downs_black_items.csv", c[4]) for c in BAD_ITEMS if c[4]}
+    covered |= {("risk_of_bias.csv", c[4]) for c in BAD_RATINGS if c[4]}
     covered |= {(f, r) for f, r, _ in PROVENANCE_CASES}
     covered |= {("prisma.csv", f"prisma_{r}") for r, _ in schemas.PRISMA_EQUATIONS}
     covered |= {("prisma.csv", f"prisma_{a}_le_{b}") for a, b in schemas.PRISMA_BOUNDS}

@@ -59,10 +59,10 @@ def test_characteristics_and_inclusion_tables():
     chars = characteristics_table(ev).set_index("Study")
     assert list(chars.index) == ["He 2016", "von Spee-Mayer 2016", "PRO-IMMUN", "He 2020", "LUPIL-2"]
     assert chars.loc["LUPIL-2", "n IL-2"] == "50 randomised (derived)"
-    assert chars.loc["PRO-IMMUN", "n IL-2"] == "not reported"
+    assert chars.loc["PRO-IMMUN", "n IL-2"] == "12 treated"
     assert chars.loc["He 2016", "n placebo"] == "–"
     assert chars.loc["He 2020", "Female, IL-2 arm"] == "27/30 (90.0%)"
-    assert "dose not reported" in chars.loc["PRO-IMMUN", "Regimen"]
+    assert "dose not reported" in chars.loc["PRO-IMMUN", "Regimen"]  # a range (0.75-3.0 MIU) is not one dose
     studies = ev.studies.set_index("study_id")
     assert regimen_text(studies.loc["he2020"]) == "rhIL-2 1 MIU, every other day, 3 cycles (12 weeks of treatment + 12 weeks of follow-up)"
     excluded = inclusion_table(ev)

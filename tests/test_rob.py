@@ -20,7 +20,7 @@ INCLUDED = ["he2016", "vonspeemayer2016", "proimmun", "he2020", "lupil2"]
 #: von Spee-Mayer 2016: items 1 and 4 yes = 2; PRO-IMMUN: items 1 and 2 yes = 2
 #: He 2020: items 1-4, 6, 8, 10 yes (7) + item 5 yes (2) + items 14, 15, 17, 20 (4) + items 21-23 (3) = 16
 #: LUPIL-2: items 1-4, 6, 10 (6) + items 14-17, 20 (5) + items 21-23 (3) = 14
-HAND_TOTALS = {"he2016": 6, "vonspeemayer2016": 2, "proimmun": 2, "he2020": 16, "lupil2": 14}
+HAND_TOTALS = {"he2016": 6, "vonspeemayer2016": 2, "proimmun": 3, "he2020": 16, "lupil2": 14}  # PRO-IMMUN item 4 yes (N1)
 HAND_BANDS = {"he2016": "poor", "vonspeemayer2016": "poor", "proimmun": "poor", "he2020": "fair", "lupil2": "poor"}
 
 
@@ -417,7 +417,7 @@ def test_summary_has_one_bar_per_domain_and_answer(rob):
         widths = [p.get_width() for p in bars if p.get_gid().startswith(f"rob-bar-{domain}-")]
         assert sum(widths) == pytest.approx(100)
     reporting_unable = next(p for p in bars if p.get_gid() == "rob-bar-reporting-unable_to_determine")
-    assert reporting_unable.get_width() == pytest.approx(100 * 27 / 50)  # 27 of the 50 reporting ratings
+    assert reporting_unable.get_width() == pytest.approx(100 * 26 / 50)  # 26 of the 50 reporting ratings
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0].startswith("Reporting") and "10 items × 5 studies" in labels[0]
     assert "? 100%" in [t.get_text() for t in ax.texts]

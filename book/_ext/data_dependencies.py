@@ -27,9 +27,10 @@ def input_files() -> list[Path]:
 
 
 def fingerprint() -> str:
-    digest = hashlib.sha256(str(data_dir()).encode())
+    """Hash of the names and contents of the input files (not their folder: a copy with the same content is the same input)."""
+    digest = hashlib.sha256()
     for path in input_files():
-        digest.update(str(path.relative_to(path.anchor)).encode())
+        digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -38,9 +38,18 @@ def main(argv: list[str] | None = None) -> int:
         except DataValidationError as err:
             print(err, file=sys.stderr)
             return 1
+        from .rob import load_risk_of_bias
+
+        try:
+            rob = load_risk_of_bias(ev)
+        except DataValidationError as err:
+            print(err, file=sys.stderr)
+            return 1
         tables = ("studies", "arms", "outcomes", "outcome_definitions", "search", "prisma", "review_reported")
         for name in tables:
             print(f"{name}: {len(getattr(ev, name))} rows, valid")
+        print(f"downs_black_items: {len(rob.items)} rows, valid")
+        print(f"risk_of_bias: {len(rob.ratings)} rows, valid")
         return 0
 
     if args.command == "refresh-notebooks":

@@ -109,7 +109,7 @@ def open_label_arithmetic(ev: Evidence) -> pd.DataFrame:
     for r in open_label.itertuples(index=False):
         rows.append({"Step": f"minus {r.label} ({r.population if pd.notna(r.population) else 'size not reported'})",
                      "Patients": -r.n if pd.notna(r.n) else pd.NA})
-    rows.append({"Step": "left for open-label studies of unknown size", "Patients": left - known})
+    rows.append({"Step": "left for open-label studies not identified or of unknown size", "Patients": left - known})
     out = pd.DataFrame(rows)
     out["Patients"] = out["Patients"].astype("Int64")
     return out

@@ -221,6 +221,8 @@ def _allowed_text(allowed: Mapping[int, tuple[str, ...]]) -> str:
     groups: dict[tuple[str, ...], list[int]] = {}
     for item, answers in sorted(allowed.items()):
         groups.setdefault(tuple(answers), []).append(item)
+    if not groups:
+        return "as listed in downs_black_items.csv"
     if len(groups) == 1:
         return ", ".join(next(iter(groups)))
     common = max(groups, key=lambda k: len(groups[k]))

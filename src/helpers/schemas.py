@@ -50,7 +50,7 @@ P_COMPARISONS = ("between_arms", "vs_baseline")
 
 TIMEPOINT_PATTERN = r"^(baseline|week_\d+|end_of_study|trial_period|during_treatment)$"
 ID_PATTERN = r"^[a-z][a-z0-9_]*$"
-EVIDENCE_REF_PATTERN = r"^S\d+(; S\d+)*$"
+EVIDENCE_REF_PATTERN = r"^[SN]\d+(; [SN]\d+)*$"  # S: evidence dossier; N: new sources (data/new_sources.md)
 P_VALUE_PATTERN = r"^[<>]?(0(\.\d+)?|1(\.0+)?|\.\d+)$"
 YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -568,10 +568,18 @@ COLUMN_DESCRIPTIONS = {
     "description": "Box description (PRISMA2020 template)", "boxtext": "Box text (PRISMA2020 template)",
     "reasons": "Exclusion reasons as 'Reason, n; Reason, n'",
     "quantity": "Figure reported by the review", "value": "Its value",
+    "item": "Downs and Black checklist item number", "short_label": "Short name of the item",
+    "points": "Answers the item allows and their points, as 'answer=points; ...'",
+    "guidance": "How this book answers the item from the available reports",
+    "downs_black_items.csv:domain": "Checklist domain (reporting, external validity, bias, confounding, power)",
+    "downs_black_items.csv:label": "The item paraphrased in this book's words",
+    "outcome_definitions.csv:label": "Outcome name shown in the book",
+    "answer": "This book's answer for the study and item",
+    "rationale": "Why, in one line, naming the source that shows it (or that it is not shown)",
     "status": "reported (read in the source), derived (computed; see derivation) or not_reported",
     "source": "Key(s) of the source in book/references.bib, separated by '; '",
     "locator": "Where in the source: abstract, table, figure, registry record",
-    "evidence_ref": "Source code(s) in the evidence dossier (S1-S71), separated by '; '",
+    "evidence_ref": "Source code(s): S1-S71 in the evidence dossier, N1... in data/new_sources.md, separated by '; '",
     "derivation": "How a derived value was computed",
     "na_reason": "Why a value is not reported (required for every empty value)",
 }
@@ -584,7 +592,9 @@ def type_text(col: pa.Column) -> str:
 
 
 def all_specs(bib_keys: set[str] | None = None) -> list[TableSpec]:
-    """Every table's spec; keys default to empty (enough to describe the columns)."""
+    """Every table's spec, the risk-of-bias ones included; keys default to empty (enough to describe the columns)."""
+    from . import rob  # rob builds its specs from this module's building blocks
+
     keys = bib_keys or set()
     return [
         studies_spec(keys),
@@ -594,6 +604,8 @@ def all_specs(bib_keys: set[str] | None = None) -> list[TableSpec]:
         search_spec(keys),
         prisma_spec(keys),
         review_reported_spec(keys),
+        rob.items_spec(keys),
+        rob.ratings_spec(keys, set(), set(), {}),
     ]
 
 
@@ -619,7 +631,7 @@ def data_dictionary() -> pd.DataFrame:
                 "Type": type_text(col),
                 "Required": "yes" if not col.nullable else "no",
                 "Checks": "; ".join(checks),
-                "Description": COLUMN_DESCRIPTIONS.get(name, ""),
+                "Description": COLUMN_DESCRIPTIONS.get(f"{spec.filename}:{name}", COLUMN_DESCRIPTIONS.get(name, "")),
             })
     return pd.DataFrame(rows)
 
