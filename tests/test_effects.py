@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,18 +16,9 @@ from scipy import stats
 
 from helpers import effects
 from helpers.effects import escalc, mean_sd_from_median, proportion_ci
-
-REF = Path(__file__).parent / "reference" / "metafor"
-RTOL, ATOL = 1e-6, 1e-12
+from tests.metafor_reference import ATOL, RTOL, approx, reference
 
 
-def approx(x):
-    return pytest.approx(x, rel=RTOL, abs=ATOL)
-
-
-@cache
-def _csv(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF / name)
 
 
 @cache
@@ -37,16 +27,16 @@ def _escalc_for(dataset: str, measure: str) -> pd.DataFrame:
     family = {m: "binary" for m in effects.BINARY_MEASURES}
     family.update({m: "proportion" for m in effects.PROPORTION_MEASURES})
     if family.get(measure) == "binary":
-        d = _csv("inputs_binary.csv").query("dataset == @dataset")
+        d = reference("inputs_binary.csv").query("dataset == @dataset")
         return escalc(measure, ai=d.ai, bi=d.bi, ci=d.ci, di=d.di)
     if family.get(measure) == "proportion":
-        d = _csv("inputs_proportion.csv").query("dataset == @dataset")
+        d = reference("inputs_proportion.csv").query("dataset == @dataset")
         return escalc(measure, xi=d.xi, ni=d.ni)
-    d = _csv("inputs_continuous.csv").query("dataset == @dataset")
+    d = reference("inputs_continuous.csv").query("dataset == @dataset")
     return escalc(measure, m1i=d.m1i, sd1i=d.sd1i, n1i=d.n1i, m2i=d.m2i, sd2i=d.sd2i, n2i=d.n2i)
 
 
-_ES_ROWS = _csv("effect_sizes.csv").to_dict("records")
+_ES_ROWS = reference("effect_sizes.csv").to_dict("records")
 
 
 @pytest.mark.parametrize(
@@ -62,7 +52,7 @@ def test_escalc_matches_metafor(row):
 
 
 def test_binary_accepts_group_sizes_instead_of_non_events():
-    d = _csv("inputs_binary.csv")
+    d = reference("inputs_binary.csv")
     for measure in effects.BINARY_MEASURES:
         by_cells = escalc(measure, ai=d.ai, bi=d.bi, ci=d.ci, di=d.di)
         by_sizes = escalc(measure, ai=d.ai, n1i=d.n1i, ci=d.ci, n2i=d.n2i)
@@ -70,7 +60,7 @@ def test_binary_accepts_group_sizes_instead_of_non_events():
 
 
 def test_drop00_removes_only_double_zero_studies():
-    d = _csv("inputs_binary.csv").query("dataset == 'sparse_demo'")
+    d = reference("inputs_binary.csv").query("dataset == 'sparse_demo'")
     kept = escalc("RR", ai=d.ai, bi=d.bi, ci=d.ci, di=d.di)
     dropped = escalc("RR", ai=d.ai, bi=d.bi, ci=d.ci, di=d.di, drop00=True)
     assert dropped["dropped"].tolist() == [False, True, False, False]

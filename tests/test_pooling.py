@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 from functools import cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,33 +37,24 @@ from helpers.pooling import (
     rma_peto,
     subgroup,
 )
+from tests.metafor_reference import approx, reference
 
-REF = Path(__file__).parent / "reference" / "metafor"
-RTOL, ATOL = 1e-6, 1e-12
 UNIROOT_TOL = np.finfo(float).eps ** 0.25  # metafor's default PM tolerance on tau²
 
-
-def approx(x):
-    return pytest.approx(x, rel=RTOL, abs=ATOL)
-
-
-@cache
-def _csv(name: str) -> pd.DataFrame:
-    return pd.read_csv(REF / name)
 
 
 @cache
 def _yi_vi(dataset: str, measure: str) -> tuple[np.ndarray, np.ndarray]:
-    es = _csv("effect_sizes.csv").query("dataset == @dataset and measure == @measure")
+    es = reference("effect_sizes.csv").query("dataset == @dataset and measure == @measure")
     return es["yi"].to_numpy(), es["vi"].to_numpy()
 
 
 def _ni(dataset: str):
-    return _csv("inputs_proportion.csv").query("dataset == @dataset")["ni"].to_numpy()
+    return reference("inputs_proportion.csv").query("dataset == @dataset")["ni"].to_numpy()
 
 
 def _tables(dataset: str):
-    d = _csv("inputs_binary.csv").query("dataset == @dataset")
+    d = reference("inputs_binary.csv").query("dataset == @dataset")
     return d.ai, d.bi, d.ci, d.di
 
 
@@ -79,7 +69,7 @@ def _check(ours: float, ref: float, what: str) -> None:
 # pooled.csv: rma.uni fits
 # ---------------------------------------------------------------------------
 
-_POOLED = _csv("pooled.csv").to_dict("records")
+_POOLED = reference("pooled.csv").to_dict("records")
 
 
 def _pooled_id(r) -> str:
@@ -153,7 +143,7 @@ def test_pm_matches_tight_metafor():
     # statsmodels stops at |Q - (k-1)| < 1e-5 (and combine_effects discards the
     # convergence flag), which leaves tau² ~4e-7 off for extreme_demo PFT.
     yi, vi = _yi_vi("extreme_demo", "PFT")
-    tight = _csv("pooled.csv").query(
+    tight = reference("pooled.csv").query(
         "dataset == 'extreme_demo' and measure == 'PFT' and method == 'PM' "
         "and test == 'z' and control == 'tight'"
     )["tau2"].item()
@@ -191,7 +181,7 @@ def test_default_control_is_tight_and_metafor_default_is_not():
 # mh_peto.csv
 # ---------------------------------------------------------------------------
 
-_MH = _csv("mh_peto.csv").to_dict("records")
+_MH = reference("mh_peto.csv").to_dict("records")
 
 
 @pytest.mark.parametrize("row", _MH, ids=[f"{r['dataset']}-{r['method']}-{r['measure']}" for r in _MH])
@@ -231,13 +221,13 @@ def test_mh_reports_double_zero_study_as_dropped():
 # leave1out.csv
 # ---------------------------------------------------------------------------
 
-_L1O = _csv("leave1out.csv").to_dict("records")
+_L1O = reference("leave1out.csv").to_dict("records")
 
 
 @cache
 def _leave1out(dataset: str, method: str, control: str) -> pd.DataFrame:
     yi, vi = _yi_vi(dataset, "RR")
-    labels = _csv("effect_sizes.csv").query("dataset == @dataset and measure == 'RR'")["label"]
+    labels = reference("effect_sizes.csv").query("dataset == @dataset and measure == 'RR'")["label"]
     # Default REML rows: metafor's early-stopping REML, reproduced exactly with
     # its own control settings (so 1e-6 holds; without it the README's 1e-4
     # tau² accuracy would be the bound). Tight rows: our default (exact) fit.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 
 from helpers.data import load_evidence
 from helpers.reconciliation import book_totals, counted_patients, open_label_arithmetic, reconciliation_table

@@ -16,20 +16,10 @@ from . import effects, pooling
 from .analyses import RESULT_COLUMNS, Analysis, study_effects, two_arm_counts
 from .data import Evidence
 from .prose import NOT_REPORTED
-from .tables import ARM_LABELS, value_text
+from .tables import ARM_LABELS, POPULATION_LABELS, timepoint_label, value_text
 
 RESPONSE_OUTCOMES = ("sri4", "sri_unspecified", "ln_complete_remission")
 ACTIVITY_OUTCOMES = ("selena_sledai", "bilag", "bilag_a_or_2b", "pga")
-TIMEPOINT_LABELS = {"baseline": "Baseline", "end_of_study": "End of study", "trial_period": "Trial period",
-                    "during_treatment": "During treatment"}
-POPULATION_LABELS = {"analysed_efficacy": "efficacy set", "itt": "ITT", "per_protocol": "per-protocol",
-                     "subgroup": "subgroup", "enrolled": "enrolled", "treated": "treated", "randomised": "randomised"}
-
-
-def timepoint_label(tp: str) -> str:
-    return TIMEPOINT_LABELS.get(tp, tp.replace("week_", "Week "))
-
-
 def _included(ev: Evidence) -> pd.DataFrame:
     o = ev.outcomes.merge(ev.studies[["study_id", "label", "inclusion_status"]], on="study_id")
     return o[o["inclusion_status"] == "included"]

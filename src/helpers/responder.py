@@ -23,9 +23,9 @@ from matplotlib.patches import Rectangle
 
 from .analyses import RESULT_COLUMNS, Analysis, run_binary, study_effects, two_arm_counts
 from .data import Evidence
-from .efficacy import POPULATION_LABELS, timepoint_label
 from .prose import fmt_num, fmt_pct
 from .style import OKABE_ITO, use_book_style
+from .tables import POPULATION_LABELS, timepoint_label
 
 #: Indices compared, in display order: outcome -> label. "invert" marks a state where fewer is better.
 INDICES = {

@@ -35,6 +35,7 @@ from .analyses import RESULT_COLUMNS, Analysis, fit, result_row, two_arm_counts
 from .data import Evidence
 from .prose import NOT_REPORTED, fmt_num, is_missing
 from .style import ROLE_COLOURS, use_book_style
+from .tables import ARM_LABELS
 
 #: Safety outcomes in display order (ids of outcome_definitions.csv). Components of a
 #: composite (He 2020 lists NPSLE, herpes zoster and pneumonia under its severe events)
@@ -74,7 +75,6 @@ FIGURE_EVENTS = (
 #: Which analysis population a study's safety counts come from, in order of preference.
 SAFETY_POPULATIONS = ("analysed_safety", "itt", "treated", "enrolled", "randomised")
 
-ARM_LABELS = {"il2": "IL-2", "placebo": "Placebo", "conventional": "Conventional therapy"}
 DIRECTION_TEXT = {
     "none_observed": "none observed (no count given)",
     "increase": "increase (no count given)",
@@ -542,23 +542,26 @@ def safety_figure_description(ev: Evidence) -> str:
 # ---------------------------------------------------------------------------
 # Values for the prose
 # ---------------------------------------------------------------------------
-def incidence_of(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
-    """'9/29, 31.0% (15.3 to 50.8)' for one arm, or 'not reported'."""
+def _arm_count(ev: Evidence, study_id: str, arm: str, outcome: str) -> pd.Series | None:
+    """One arm's event count with its exact CI (a row of event_counts), or None."""
     c = event_counts(ev)
     r = c[(c["study_id"] == study_id) & (c["arm"] == arm) & (c["outcome"] == outcome)]
-    if r.empty:
+    return None if r.empty else r.iloc[0]
+
+
+def incidence_of(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
+    """'9/29, 31.0% (15.3 to 50.8)' for one arm, or 'not reported'."""
+    r = _arm_count(ev, study_id, arm, outcome)
+    if r is None:
         return NOT_REPORTED
-    r = r.iloc[0]
     return incidence_text(int(r["events"]), int(r["total"]), float(r["ci_low"]), float(r["ci_high"]))
 
 
 def incidence_prose(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
     """'9 of 29 patients (31.0%; 95% CI 15.3 to 50.8%)', or 'not reported'."""
-    c = event_counts(ev)
-    r = c[(c["study_id"] == study_id) & (c["arm"] == arm) & (c["outcome"] == outcome)]
-    if r.empty:
+    r = _arm_count(ev, study_id, arm, outcome)
+    if r is None:
         return NOT_REPORTED
-    r = r.iloc[0]
     return (f"{int(r['events'])} of {int(r['total'])} patients ({fmt_num(100 * r['incidence'], 1)}%; "
             f"95% CI {fmt_num(100 * r['ci_low'], 1)} to {fmt_num(100 * r['ci_high'], 1)}%)")
 

@@ -23,6 +23,15 @@ DESIGN_LABELS = {
 }
 
 ARM_LABELS = {"il2": "IL-2", "placebo": "Placebo", "conventional": "Conventional therapy"}
+TIMEPOINT_LABELS = {"baseline": "Baseline", "end_of_study": "End of study", "trial_period": "Trial period",
+                    "during_treatment": "During treatment"}
+POPULATION_LABELS = {"analysed_efficacy": "efficacy set", "itt": "ITT", "per_protocol": "per-protocol",
+                     "subgroup": "subgroup", "enrolled": "enrolled", "treated": "treated", "randomised": "randomised"}
+
+
+def timepoint_label(tp: str) -> str:
+    """'week_12' -> 'Week 12'; named time points by TIMEPOINT_LABELS."""
+    return TIMEPOINT_LABELS.get(tp, tp.replace("week_", "Week "))
 
 
 def text_or_nr(value: object) -> str:
