@@ -109,3 +109,13 @@ def test_heatmap_renders_one_cell_per_index_and_column(ev):
     cells = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(cells) == len(m) == len(responder.INDICES) * m["column"].nunique()
     assert "separated from placebo: SRI-4" in responder.heatmap_alt_text(m)
+
+
+def test_refits_appear_in_the_results_table(ev):
+    from helpers.results import results_table
+
+    r = results_table(ev).set_index("analysis")
+    without_he = r.loc["sri4_week12_rct_without_he2020"]
+    assert without_he["estimate"] == pytest.approx((34 / 50) / (29 / 50), rel=1e-12)
+    assert (without_he["k"], without_he["n_il2"], without_he["n_control"], without_he["studies"]) == (1, 50, 50, "LUPIL-2")
+    assert r.loc["sri4_week12_rct_regimen_every_other_day", "studies"] == "He 2020"

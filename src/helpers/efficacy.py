@@ -195,9 +195,35 @@ def regimen_subgroups(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.Data
     return out
 
 
+def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFrame:
+    """Leave-one-out and dosing-regimen refits of one analysis as result rows (REML, z)."""
+    counts = two_arm_counts(ev, a).set_index("label")
+    regimen = ev.studies.set_index("study_id")["regimen_group"]
+    refits = [(f"{a.id}_without_{lab.lower().replace(' ', '').replace('-', '')}", f"{a.label}, leaving out {lab}",
+               [x for x in counts.index if x != lab], row) for lab, row in leave_one_out(ev, a, measure).set_index("left_out").iterrows()]
+    refits += [(f"{a.id}_regimen_{g}", f"{a.label}, regimen subgroup: {g.replace('_', ' ')}",
+                [x for x in counts.index if regimen[counts.loc[x, "study_id"]] == g], row)
+               for g, row in regimen_subgroups(ev, a, measure).set_index("group").iterrows()]
+    rows = []
+    for analysis_id, label, kept, r in refits:
+        c = counts.loc[kept]
+        rows.append({
+            "analysis": analysis_id, "label": label, "outcome": a.outcome, "timepoint": a.timepoint,
+            "population": a.population_label, "measure": measure, "model": r["model"], "method": r["method"],
+            "test": r["test"], "k": int(r["k"]), "n_il2": int(c["total_il2"].sum()), "n_control": int(c["total_control"].sum()),
+            "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "pi_low": np.nan, "pi_high": np.nan,
+            "pi_note": r["pi_note"] or "", "tau2": r["tau2"], "i2": r["i2"], "q": r["q"], "q_p": r["q_p"], "p": r["p"],
+            "studies": "; ".join(kept), "inputs_derived": bool(c["derived"].any()),
+        })
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
 def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
-    """Single-arm response rates and the estimated mean differences, for the results table."""
-    return pd.concat([single_arm_results(ev), estimated_md_results(ev)], ignore_index=True)
+    """Single-arm response rates, the estimated mean differences and the refits of the primary analysis."""
+    from .analyses import analysis
+
+    return pd.concat([single_arm_results(ev), estimated_md_results(ev), refit_results(ev, analysis("sri4_week12_rct"))],
+                     ignore_index=True)
 
 
 def response_rate_forest_inputs(ev: Evidence) -> dict:
