@@ -234,16 +234,22 @@ BAD_ITEMS = [
 ]
 
 
-@pytest.mark.parametrize("where, changes, column, expected, rule", BAD_ITEMS,
-                         ids=[f"items:{c[2]}:{c[3][:30]}" for c in BAD_ITEMS])
-def test_bad_instrument_is_rejected(data_copy, where, changes, column, expected, rule):
-    line = _set(data_copy / R.ITEMS_FILE, where, **changes)
-    problems, message = _problems(R.ITEMS_FILE)
-    matches = [p for p in problems if p.file == R.ITEMS_FILE and p.column == column and expected in p.expected]
+def _assert_rejected(data_copy, filename, where, changes, column, expected, rule) -> str:
+    """Apply one bad edit; the problem must name the file, line, column, expectation (and rule)."""
+    line = _set(data_copy / filename, where, **changes)
+    problems, message = _problems(filename)
+    matches = [p for p in problems if p.file == filename and p.column == column and expected in p.expected]
     assert matches, message
     assert any(p.line == line for p in matches), message
     if rule:
         assert any(p.rule == rule for p in matches), [p.rule for p in matches]
+    return message
+
+
+@pytest.mark.parametrize("where, changes, column, expected, rule", BAD_ITEMS,
+                         ids=[f"items:{c[2]}:{c[3][:30]}" for c in BAD_ITEMS])
+def test_bad_instrument_is_rejected(data_copy, where, changes, column, expected, rule):
+    message = _assert_rejected(data_copy, R.ITEMS_FILE, where, changes, column, expected, rule)
     value = next(iter(changes.values()))
     if value:
         assert repr(value) in message or value in message
@@ -303,13 +309,7 @@ BAD_RATINGS = [
 @pytest.mark.parametrize("where, changes, column, expected, rule", BAD_RATINGS,
                          ids=[f"ratings:{c[2]}:{c[3][:30]}" for c in BAD_RATINGS])
 def test_bad_rating_is_rejected(data_copy, where, changes, column, expected, rule):
-    line = _set(data_copy / R.RATINGS_FILE, where, **changes)
-    problems, message = _problems(R.RATINGS_FILE)
-    matches = [p for p in problems if p.file == R.RATINGS_FILE and p.column == column and expected in p.expected]
-    assert matches, message
-    assert any(p.line == line for p in matches), message
-    if rule:
-        assert any(p.rule == rule for p in matches), [p.rule for p in matches]
+    _assert_rejected(data_copy, R.RATINGS_FILE, where, changes, column, expected, rule)
 
 
 def test_rating_message_is_precise(data_copy):

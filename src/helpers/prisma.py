@@ -233,6 +233,13 @@ def _reason_lines(fmt: _Fmt, reasons_text: str | None) -> list[str]:
     return lines
 
 
+
+def _excluded_box(key: str, col: int, row: int, field: str, fmt, reasons) -> "_Box":
+    """'Reports excluded (n = ...)' with one line per exclusion reason, when reasons are given."""
+    lines = _reason_lines(fmt, reasons.get(field))
+    return _Box(key, col, row, [f"Reports excluded ({fmt.n(field)})" + (":" if lines else "")] + lines,
+                [field], align="left" if lines else "center")
+
 def _boxes(prisma: pd.DataFrame, fmt: _Fmt, other_methods: bool) -> list[_Box]:
     reasons = _column_map(prisma, "reasons")
     boxes = [
@@ -264,13 +271,7 @@ def _boxes(prisma: pd.DataFrame, fmt: _Fmt, other_methods: bool) -> list[_Box]:
              [f"Reports assessed for eligibility ({fmt.n('dbr_assessed')})"],
              ["dbr_assessed"]),
     ]
-    excl_reasons = _reason_lines(fmt, reasons.get("dbr_excluded"))
-    boxes.append(
-        _Box("reports_excluded", 1, 3,
-             [f"Reports excluded ({fmt.n('dbr_excluded')})" + (":" if excl_reasons else "")]
-             + excl_reasons,
-             ["dbr_excluded"], align="left" if excl_reasons else "center")
-    )
+    boxes.append(_excluded_box("reports_excluded", 1, 3, "dbr_excluded", fmt, reasons))
     boxes.append(
         _Box("included", 0, 4,
              [f"Studies included in review ({fmt.n('new_studies')})",
@@ -296,13 +297,7 @@ def _boxes(prisma: pd.DataFrame, fmt: _Fmt, other_methods: bool) -> list[_Box]:
                  [f"Reports assessed for eligibility ({fmt.n('other_assessed')})"],
                  ["other_assessed"]),
         ]
-        other_reasons = _reason_lines(fmt, reasons.get("other_excluded"))
-        boxes.append(
-            _Box("other_excluded", 3, 3,
-                 [f"Reports excluded ({fmt.n('other_excluded')})" + (":" if other_reasons else "")]
-                 + other_reasons,
-                 ["other_excluded"], align="left" if other_reasons else "center")
-        )
+        boxes.append(_excluded_box("other_excluded", 3, 3, "other_excluded", fmt, reasons))
     return boxes
 
 
