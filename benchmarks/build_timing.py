@@ -39,7 +39,9 @@ def floor_book(folder: Path, n: int) -> Path:
     """A book of n trivial notebooks that only import the stack."""
     book = folder / "floor"
     book.mkdir(parents=True)
-    (book / "_config.yml").write_text("title: floor\nexecute:\n  execute_notebooks: force\nonly_build_toc_files: true\n")
+    (book / "_config.yml").write_text(
+        "title: floor\nexecute:\n  execute_notebooks: force\nonly_build_toc_files: true\n"
+    )
     chapters = "\n".join(f"  - file: nb{i}" for i in range(n))
     (book / "_toc.yml").write_text(f"format: jb-book\nroot: index\nchapters:\n{chapters}\n")
     (book / "index.md").write_text("# Floor\n")
@@ -77,7 +79,10 @@ def main() -> None:
     print(f"floor                         {t_floor:6.1f} s")
     print(f"(a) clean build               {t_clean:6.1f} s   {t_clean / t_floor:4.2f} x floor (target <= 1.3)")
     print(f"(b) rebuild, no change        {t_same:6.1f} s   (target < 5 s)")
-    print(f"(c) rebuild, one data edit    {t_edit:6.1f} s   {executed} of {n} notebooks re-executed; new number shown: {shown}")
+    print(
+        f"(c) rebuild, one data edit    {t_edit:6.1f} s   {executed} of {n} notebooks re-executed; "
+        f"new number shown: {shown}"
+    )
     if not skip_tests:
         t_tests, r = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
         last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else "no output"

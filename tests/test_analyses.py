@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from helpers.analyses import RESULT_COLUMNS, TWO_ARM_ANALYSES, analysis, forest_inputs, two_arm_counts
-from helpers.results import results_csv, results_table
 from helpers.data import load_evidence
 from helpers.paths import ROOT
+from helpers.results import results_csv, results_table
 from tests.conftest import edit_file
 
 REF = Path(__file__).parent / "reference" / "metafor"
@@ -28,7 +28,9 @@ def results():
 def test_sri4_week12_inputs_come_from_the_data():
     counts = two_arm_counts(load_evidence(), analysis("sri4_week12_rct"))
     assert counts[["label", "events_il2", "total_il2", "events_control", "total_control"]].values.tolist() == [
-        ["He 2020", 16, 29, 9, 30], ["LUPIL-2", 34, 50, 29, 50]]
+        ["He 2020", 16, 29, 9, 30],
+        ["LUPIL-2", 34, 50, 29, 50],
+    ]
     assert counts["derived"].tolist() == [True, True]
     pp = two_arm_counts(load_evidence(), analysis("sri4_week12_rct_pp"))
     assert pp.loc[1, ["events_il2", "total_il2", "events_control", "total_control"]].tolist() == [20, 24, 15, 29]
@@ -46,8 +48,13 @@ def test_metafor_two_rct_demo_is_this_books_primary_data():
 def test_random_effects_match_metafor(results, measure, method, test):
     ref = pd.read_csv(REF / "pooled.csv")
     control = "tight" if method == "REML" else "default"  # our REML is exact; metafor's default stops at 1e-5
-    r = ref[(ref["dataset"] == "two_rct_demo") & (ref["measure"] == measure) & (ref["method"] == method)
-            & (ref["test"] == test) & (ref["control"] == control)].iloc[0]
+    r = ref[
+        (ref["dataset"] == "two_rct_demo")
+        & (ref["measure"] == measure)
+        & (ref["method"] == method)
+        & (ref["test"] == test)
+        & (ref["control"] == control)
+    ].iloc[0]
     ours = results.loc[("sri4_week12_rct", measure, method, test)]
     scale = (lambda x: x) if measure == "RD" else np.exp
     for col, ref_col in [("estimate", "estimate"), ("ci_low", "ci_lb"), ("ci_high", "ci_ub")]:
@@ -95,10 +102,16 @@ def test_results_table_shape_and_columns(results):
 
 
 def test_missing_count_is_an_error_naming_the_study(data_copy):
-    edit_file(data_copy / "outcomes.csv", "lupil2,placebo,sri4,week_12,itt,count,29,50,58",
-              "lupil2,placebo,sri4,week_12,itt,count,,,58")
-    edit_file(data_copy / "outcomes.csv", "assuming 50 per arm (100 randomised 1:1; dossier D9)\",,\n",
-              "assuming 50 per arm (100 randomised 1:1; dossier D9)\",counts: see the IL-2 row,\n")
+    edit_file(
+        data_copy / "outcomes.csv",
+        "lupil2,placebo,sri4,week_12,itt,count,29,50,58",
+        "lupil2,placebo,sri4,week_12,itt,count,,,58",
+    )
+    edit_file(
+        data_copy / "outcomes.csv",
+        'assuming 50 per arm (100 randomised 1:1; dossier D9)",,\n',
+        'assuming 50 per arm (100 randomised 1:1; dossier D9)",counts: see the IL-2 row,\n',
+    )
     ev = load_evidence()
     with pytest.raises(ValueError, match="lupil2, arm placebo, population itt"):
         two_arm_counts(ev, analysis("sri4_week12_rct"))
@@ -106,8 +119,11 @@ def test_missing_count_is_an_error_naming_the_study(data_copy):
 
 def test_forest_inputs_note_the_missing_prediction_interval_once():
     inputs = forest_inputs(load_evidence(), analysis("sri4_week12_rct"), "RR")
-    assert list(inputs["pooled"]["label"]) == ["Fixed effect (Mantel-Haenszel)", "Random effects (REML)",
-                                               "Random effects (REML), Hartung-Knapp"]
+    assert list(inputs["pooled"]["label"]) == [
+        "Fixed effect (Mantel-Haenszel)",
+        "Random effects (REML)",
+        "Random effects (REML), Hartung-Knapp",
+    ]
     assert sum("No prediction interval" in n for n in inputs["notes"]) == 1
     assert inputs["studies"]["weight"].sum() == pytest.approx(100)
 
@@ -123,8 +139,9 @@ def test_single_trial_analysis_is_the_trials_own_estimate(results):
 
 
 def test_results_command_prints_the_table_as_csv():
-    out = subprocess.run([sys.executable, "-m", "helpers", "results"], cwd=ROOT, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-m", "helpers", "results"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out == results_csv(load_evidence())
     assert out.splitlines()[0].split(",") == RESULT_COLUMNS
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import http.server
 import re
+import subprocess
 import threading
 import urllib.parse
 import urllib.request
@@ -35,12 +36,12 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def site(clean_book):
-    assert clean_book["result"].returncode == 0, clean_book["result"].stdout[-2000:]
-    handler = functools.partial(_Quiet, directory=str(clean_book["html"]))
+    assert clean_book.result.returncode == 0, clean_book.log[-2000:]
+    handler = functools.partial(_Quiet, directory=str(clean_book.html))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_address[1]}/", "html": clean_book["html"]}
+    yield {"base": f"http://127.0.0.1:{server.server_address[1]}/", "html": clean_book.html}
     server.shutdown()
     server.server_close()
 
@@ -49,20 +50,32 @@ def site(clean_book):
 def browser(tmp_path_factory):
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1400,1000", f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1000",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, log_output=subprocess.DEVNULL), options=options)
     yield driver
     driver.quit()
 
 
 def pages(html_dir: Path) -> list[str]:
     skip = {"genindex.html", "search.html"}
-    return sorted(str(p.relative_to(html_dir)) for p in html_dir.rglob("*.html")
-                  if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts)
+    return sorted(
+        str(p.relative_to(html_dir))
+        for p in html_dir.rglob("*.html")
+        if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
+    )
 
 
 class _Anchors(HTMLParser):
@@ -97,7 +110,9 @@ def test_pages_load_without_console_errors_and_images_load_with_alt_text(site, b
         browser.get(site["base"] + page)
         state = browser.execute_script("return document.readyState")
         images = browser.execute_script(
-            "return Array.from(document.images).map(i => [i.currentSrc || i.src, i.complete && i.naturalWidth > 0, i.alt]);")
+            "return Array.from(document.images)"
+            ".map(i => [i.currentSrc || i.src, i.complete && i.naturalWidth > 0, i.alt]);"
+        )
         for src, loaded, alt in images:
             if not loaded:
                 problems.append(f"{page}: image did not load: {src}")

@@ -9,6 +9,7 @@ import pytest
 
 from helpers import schemas
 from helpers.data import DataValidationError, load_evidence
+from helpers.paths import ROOT
 from tests.conftest import edit_file
 
 
@@ -44,58 +45,231 @@ def test_every_derived_value_has_its_derivation():
 
 # (file, text to replace, replacement, column blamed, words of the expectation)
 BAD_INPUTS = [
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,-16,29,55.17", "events", "a value >= 0", None),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,40,29,", "events", "events <= total", "events_le_total"),
+    (
+        "outcomes.csv",
+        "analysed_efficacy,count,16,29,55.17",
+        "analysed_efficacy,count,-16,29,55.17",
+        "events",
+        "a value >= 0",
+        None,
+    ),
+    (
+        "outcomes.csv",
+        "analysed_efficacy,count,16,29,55.17",
+        "analysed_efficacy,count,40,29,",
+        "events",
+        "events <= total",
+        "events_le_total",
+    ),
     ("outcomes.csv", "he2020,il2,sri4,week_12", "he2021,il2,sri4,week_12", "study_id", "study_id of studies.csv", None),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,sixteen,29,55.17", "events", "a whole number", None),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,NA,29,55.17", "events", "a whole number", None),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,16,29,65.17", "percent", "100 × events / total", "percent_matches_counts"),
-    ("outcomes.csv", "S22; S24,events = 55.17% × 29 = 16.0 → 16,,", "S22; S24,,,", "derivation", "derivation written out", "derived_needs_derivation"),
+    (
+        "outcomes.csv",
+        "analysed_efficacy,count,16,29,55.17",
+        "analysed_efficacy,count,sixteen,29,55.17",
+        "events",
+        "a whole number",
+        None,
+    ),
+    (
+        "outcomes.csv",
+        "analysed_efficacy,count,16,29,55.17",
+        "analysed_efficacy,count,NA,29,55.17",
+        "events",
+        "a whole number",
+        None,
+    ),
+    (
+        "outcomes.csv",
+        "analysed_efficacy,count,16,29,55.17",
+        "analysed_efficacy,count,16,29,65.17",
+        "percent",
+        "100 × events / total",
+        "percent_matches_counts",
+    ),
+    (
+        "outcomes.csv",
+        "S22; S24,events = 55.17% × 29 = 16.0 → 16,,",
+        "S22; S24,,,",
+        "derivation",
+        "derivation written out",
+        "derived_needs_derivation",
+    ),
     ("outcomes.csv", "he2016,il2,sri_unspecified", "he2016,placebo,sri_unspecified", "arm", "arms.csv", "arm_exists"),
-    ("outcomes.csv", "he2020,il2,sri4,week_24,analysed_efficacy,count,19,29,65.52",
-     "he2020,il2,sri4,week_24,analysed_efficacy,median_range,19,29,65.52", "statistic", "fits the outcome's kind", "statistic_fits_outcome_kind"),
-    ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
-     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,13,27", "lower", "lower <= median", "lower_le_median"),
-    ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
-     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,11", "upper", "median <= upper", "median_le_upper"),
-    ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
-     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,,8,27", "median", "a median", "median_given"),
+    (
+        "outcomes.csv",
+        "he2020,il2,sri4,week_24,analysed_efficacy,count,19,29,65.52",
+        "he2020,il2,sri4,week_24,analysed_efficacy,median_range,19,29,65.52",
+        "statistic",
+        "fits the outcome's kind",
+        "statistic_fits_outcome_kind",
+    ),
+    (
+        "outcomes.csv",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,13,27",
+        "lower",
+        "lower <= median",
+        "lower_le_median",
+    ),
+    (
+        "outcomes.csv",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,11",
+        "upper",
+        "median <= upper",
+        "median_le_upper",
+    ),
+    (
+        "outcomes.csv",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,,8,27",
+        "median",
+        "a median",
+        "median_given",
+    ),
     ("outcomes.csv", ",30,,31.58,9.25,", ",30,,31.58,,", "mean", "a mean and an SD", "mean_sd_given"),
-    ("outcomes.csv", "increase,reported,he2016; he2015eular,abstract,S4; S7,,,Significant Treg increase reported; values in Fig. 1 (not read)",
-     "increase,reported,he2016; he2015eular,abstract,S4; S7,,,", "note", "states the finding", "qualitative_has_note"),
-    ("outcomes.csv", "he2016,il2,sri4,week_12,enrolled,not_reported,,,", "he2016,il2,sri4,week_12,enrolled,not_reported,3,,",
-     "statistic", "with no numbers", "not_reported_is_empty"),
-    ("outcomes.csv", "he2016,il2,sri4,week_12,enrolled,not_reported", "he2016,il2,sri4,week_12,enrolled,count", "statistic", "exactly when status", "not_reported_is_empty"),
-    ("outcomes.csv", "he2016,il2,ae_injection_site_reaction,trial_period,enrolled,count,5,40,12.5",
-     "he2016,il2,ae_injection_site_reaction,trial_period,enrolled,count,,,", "events", "events and total, or a percent", "count_has_numbers"),
+    (
+        "outcomes.csv",
+        "increase,reported,he2016; he2015eular,abstract,S4; S7,,,Significant Treg increase reported; values in Fig. 1 (not read)",
+        "increase,reported,he2016; he2015eular,abstract,S4; S7,,,",
+        "note",
+        "states the finding",
+        "qualitative_has_note",
+    ),
+    (
+        "outcomes.csv",
+        "he2016,il2,sri4,week_12,enrolled,not_reported,,,",
+        "he2016,il2,sri4,week_12,enrolled,not_reported,3,,",
+        "statistic",
+        "with no numbers",
+        "not_reported_is_empty",
+    ),
+    (
+        "outcomes.csv",
+        "he2016,il2,sri4,week_12,enrolled,not_reported",
+        "he2016,il2,sri4,week_12,enrolled,count",
+        "statistic",
+        "exactly when status",
+        "not_reported_is_empty",
+    ),
+    (
+        "outcomes.csv",
+        "he2016,il2,ae_injection_site_reaction,trial_period,enrolled,count,5,40,12.5",
+        "he2016,il2,ae_injection_site_reaction,trial_period,enrolled,count,,,",
+        "events",
+        "events and total, or a percent",
+        "count_has_numbers",
+    ),
     ("outcomes.csv", "0.052,between_arms", "0.052,", "p_comparison", "what it compares", "p_value_has_comparison"),
     ("outcomes.csv", "0.052,between_arms", "0.05x,between_arms", "p_value", "pattern", None),
-    ("outcomes.csv", ",derived,he2020,abstract (percent; p)", ",derived,he2021,abstract (percent; p)", "source", "references.bib", None),
-    ("outcomes.csv", "abstract (percent; p); Table 2 row label (n=29),S22; S24,events = 55.17%",
-     "abstract (percent; p); Table 2 row label (n=29),S22 S24,events = 55.17%", "evidence_ref", "pattern", None),
-    ("outcomes.csv", "he2020,il2,sri4,week_12,analysed_efficacy,count,16,29,55.17,,,,,,0.052,between_arms,,derived",
-     "he2020,il2,sri4,week_12,analysed_efficacy,count,16,29,55.17,,,,,,0.052,between_arms,,confirmed", "status", "one of", None),
+    (
+        "outcomes.csv",
+        ",derived,he2020,abstract (percent; p)",
+        ",derived,he2021,abstract (percent; p)",
+        "source",
+        "references.bib",
+        None,
+    ),
+    (
+        "outcomes.csv",
+        "abstract (percent; p); Table 2 row label (n=29),S22; S24,events = 55.17%",
+        "abstract (percent; p); Table 2 row label (n=29),S22 S24,events = 55.17%",
+        "evidence_ref",
+        "pattern",
+        None,
+    ),
+    (
+        "outcomes.csv",
+        "he2020,il2,sri4,week_12,analysed_efficacy,count,16,29,55.17,,,,,,0.052,between_arms,,derived",
+        "he2020,il2,sri4,week_12,analysed_efficacy,count,16,29,55.17,,,,,,0.052,between_arms,,confirmed",
+        "status",
+        "one of",
+        None,
+    ),
     ("outcomes.csv", "he2020,il2,sri4,week_12", "he2020,il2,sri5,week_12", "outcome", "outcome_definitions.csv", None),
     ("outcomes.csv", "he2020,il2,sri4,week_12", "he2020,il2,sri4,week twelve", "timepoint", "pattern", None),
-    ("outcomes.csv", "he2020,il2,sri4,week_24,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
-     "he2020,il2,sri4,week_12,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
-     None, "unique key", None),
-    ("arms.csv", "SLE subgroup size not reported (46 patients across 11 diseases)", "", "na_reason", "reason in 'na_reason'", "not_reported_needs_reason"),
+    (
+        "outcomes.csv",
+        "he2020,il2,sri4,week_24,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
+        "he2020,il2,sri4,week_12,analysed_efficacy,count,19,29,65.52,,,,,,0.027,between_arms,,derived,he2020,abstract (percent; p); Table 2 row label (n=29)",
+        None,
+        "unique key",
+        None,
+    ),
+    (
+        "arms.csv",
+        "SLE subgroup size not reported (46 patients across 11 diseases)",
+        "",
+        "na_reason",
+        "reason in 'na_reason'",
+        "not_reported_needs_reason",
+    ),
     ("arms.csv", "he2020,il2,randomised,30,", "he2020,il2,randomised,0,", "n", "a value >= 1", None),
-    ("studies.csv", ",reported,vonspeemayer2016,abstract,S12,,registration: not reported in the consulted abstract",
-     ",reported,vonspeemayer2016,abstract,S12,,", "na_reason", "empty value in registration", "missing_value_needs_reason"),
-    ("studies.csv", "rhIL-2,1.0,every other day,3,12 weeks of treatment", "rhIL-2,10,every other day,3,12 weeks of treatment", "dose_miu", "a value < 6", None),
+    (
+        "studies.csv",
+        ",reported,vonspeemayer2016,abstract,S12,,registration: not reported in the consulted abstract",
+        ",reported,vonspeemayer2016,abstract,S12,,",
+        "na_reason",
+        "empty value in registration",
+        "missing_value_needs_reason",
+    ),
+    (
+        "studies.csv",
+        "rhIL-2,1.0,every other day,3,12 weeks of treatment",
+        "rhIL-2,10,every other day,3,12 weeks of treatment",
+        "dose_miu",
+        "a value < 6",
+        None,
+    ),
     ("studies.csv", ",included,", ",maybe,", "inclusion_status", "one of", None),
-    ("search.csv", "Scopus,2010-01,2022-09", "Scopus,2010-01,2009-09", "date_to", "on or after date_from", "window_ordered"),
-    ("prisma.csv", "Duplicate records,Duplicate records,,,not_reported", "Duplicate records,Duplicate records,5000,,reported", "n",
-     "duplicates <= database_results", "prisma_duplicates_le_database_results"),
-    ("review_reported.csv", "patients_total,Patients,230", "patients_total,Patients,two hundred", "value", "a whole number", None),
-    ("outcome_definitions.csv", "sri4,SRI-4 response,efficacy,binary", "sri4,SRI-4 response,efficacy,binomial", "kind", "one of", None),
-    ("outcomes.csv", "analysed_efficacy,count,16,29,55.17", "analysed_efficacy,count,,29,55.17", "na_reason",
-     "empty events or total", "count_missing_needs_reason"),
-    ("outcomes.csv", "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
-     "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,", "na_reason",
-     "empty lower or upper", "median_spread_missing_needs_reason"),
+    (
+        "search.csv",
+        "Scopus,2010-01,2022-09",
+        "Scopus,2010-01,2009-09",
+        "date_to",
+        "on or after date_from",
+        "window_ordered",
+    ),
+    (
+        "prisma.csv",
+        "Duplicate records,Duplicate records,,,not_reported",
+        "Duplicate records,Duplicate records,5000,,reported",
+        "n",
+        "duplicates <= database_results",
+        "prisma_duplicates_le_database_results",
+    ),
+    (
+        "review_reported.csv",
+        "patients_total,Patients,230",
+        "patients_total,Patients,two hundred",
+        "value",
+        "a whole number",
+        None,
+    ),
+    (
+        "outcome_definitions.csv",
+        "sri4,SRI-4 response,efficacy,binary",
+        "sri4,SRI-4 response,efficacy,binomial",
+        "kind",
+        "one of",
+        None,
+    ),
+    (
+        "outcomes.csv",
+        "analysed_efficacy,count,16,29,55.17",
+        "analysed_efficacy,count,,29,55.17",
+        "na_reason",
+        "empty events or total",
+        "count_missing_needs_reason",
+    ),
+    (
+        "outcomes.csv",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
+        "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,",
+        "na_reason",
+        "empty lower or upper",
+        "median_spread_missing_needs_reason",
+    ),
 ]
 
 
@@ -106,16 +280,20 @@ def _line_of(path: Path, text: str) -> int | None:
     return None
 
 
-@pytest.mark.parametrize("filename, old, new, column, expected, rule", BAD_INPUTS,
-                         ids=[f"{c[0]}:{c[3]}:{c[4][:25]}" for c in BAD_INPUTS])
+@pytest.mark.parametrize(
+    "filename, old, new, column, expected, rule", BAD_INPUTS, ids=[f"{c[0]}:{c[3]}:{c[4][:25]}" for c in BAD_INPUTS]
+)
 def test_bad_input_is_rejected_with_file_line_column(data_copy, filename, old, new, column, expected, rule):
     path = data_copy / filename
     edit_file(path, old, new)
     line = _line_of(path, new) if new else None
     with pytest.raises(DataValidationError) as info:
         load_evidence()
-    matches = [p for p in info.value.problems if p.file == filename and (column is None or p.column == column)
-               and expected in p.expected]
+    matches = [
+        p
+        for p in info.value.problems
+        if p.file == filename and (column is None or p.column == column) and expected in p.expected
+    ]
     assert matches, f"no problem names {filename}/{column}/{expected!r}; got:\n{info.value}"
     if rule is not None:
         assert any(p.rule == rule for p in matches), [p.rule for p in matches]
@@ -127,8 +305,13 @@ def test_bad_input_is_rejected_with_file_line_column(data_copy, filename, old, n
 
 def test_prisma_counts_that_do_not_add_up(data_copy):
     path = data_copy / "prisma.csv"
-    for data_name, value in [("register_results", 0), ("duplicates", 18), ("excluded_automatic", 0),
-                             ("excluded_other", 0), ("records_screened", 999)]:
+    for data_name, value in [
+        ("register_results", 0),
+        ("duplicates", 18),
+        ("excluded_automatic", 0),
+        ("excluded_other", 0),
+        ("records_screened", 999),
+    ]:
         df = pd.read_csv(path, dtype="string", keep_default_na=False)
         df.loc[df["data"] == data_name, ["n", "status", "na_reason"]] = [str(value), "reported", ""]
         df.to_csv(path, index=False)
@@ -143,9 +326,15 @@ def test_prisma_counts_that_do_not_add_up(data_copy):
 def test_prisma_counts_that_add_up_pass(data_copy):
     path = data_copy / "prisma.csv"
     df = pd.read_csv(path, dtype="string", keep_default_na=False)
-    for data_name, value in [("register_results", 0), ("duplicates", 18), ("excluded_automatic", 0),
-                             ("excluded_other", 0), ("records_screened", 1000), ("records_excluded", 950),
-                             ("dbr_sought_reports", 50)]:
+    for data_name, value in [
+        ("register_results", 0),
+        ("duplicates", 18),
+        ("excluded_automatic", 0),
+        ("excluded_other", 0),
+        ("records_screened", 1000),
+        ("records_excluded", 950),
+        ("dbr_sought_reports", 50),
+    ]:
         df.loc[df["data"] == data_name, ["n", "status", "na_reason"]] = [str(value), "reported", ""]
     df.to_csv(path, index=False)
     assert load_evidence().prisma.set_index("data").loc["records_screened", "n"] == 1000
@@ -240,10 +429,12 @@ def _provenance_cases():
         def not_reported_with_a_value(d, v=values):
             d.loc[d.index[0], [v[-1], "status", "na_reason"]] = ["5", "not_reported", "a reason"]
 
-        for rule, edit in [("derived_needs_derivation", derived_without_derivation),
-                           ("not_reported_needs_reason", not_reported_without_reason),
-                           ("missing_value_needs_reason", empty_value_without_reason),
-                           ("not_reported_has_no_values", not_reported_with_a_value)]:
+        for rule, edit in [
+            ("derived_needs_derivation", derived_without_derivation),
+            ("not_reported_needs_reason", not_reported_without_reason),
+            ("missing_value_needs_reason", empty_value_without_reason),
+            ("not_reported_has_no_values", not_reported_with_a_value),
+        ]:
             if rule in names:
                 yield filename, rule, edit
 
@@ -301,3 +492,35 @@ def test_every_row_rule_has_a_bad_input_test():
     covered |= {("prisma.csv", f"prisma_{a}_le_{b}") for a, b in schemas.PRISMA_BOUNDS}
     every = {(f, r.name) for f, spec in SPECS.items() for r in spec.rules}
     assert every - covered == set()
+
+
+# --- every table refuses to be empty ----------------------------------------------------------------
+# (file, the reason its message gives). A header-only file passes every column and row check
+# (they hold for no rows), so each table states why the book needs its rows.
+EMPTY_TABLES = [
+    ("studies.csv", "at least one study (the studies are what the review is about)"),
+    ("arms.csv", "at least one arm (the arms give each study's patients)"),
+    ("outcomes.csv", "at least one outcome row (every included study reports outcomes)"),
+    ("outcome_definitions.csv", "at least one outcome definition (every row of outcomes.csv names its outcome here)"),
+    ("search.csv", "at least one database (the search chapter reports the search database by database)"),
+    ("prisma.csv", "the PRISMA 2020 counts (the flow diagram is drawn from them)"),
+    ("review_reported.csv", "the figures the review reports (the book reconciles its counts with them)"),
+    ("downs_black_items.csv", "a row for each item of the checklist (the instrument has items 1 to 27)"),
+    ("risk_of_bias.csv", "a rating of every item for every included study (each included study is assessed)"),
+]
+
+
+@pytest.mark.parametrize("filename, reason", EMPTY_TABLES, ids=[f for f, _ in EMPTY_TABLES])
+def test_empty_table_is_refused(data_copy, filename, reason):
+    path = data_copy / filename
+    path.write_text(path.read_text(encoding="utf-8").splitlines(keepends=True)[0], encoding="utf-8")
+    with pytest.raises(DataValidationError) as info:
+        load_all()
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line, problem.rule, problem.expected) == (filename, None, "has_rows", reason)
+    assert f"  - {filename}: found no rows; expected {reason}" in str(info.value)
+
+
+def test_every_table_has_an_empty_table_test():
+    # Every CSV of data/ is a declared table, and each has a case above.
+    assert sorted(f for f, _ in EMPTY_TABLES) == sorted(SPECS) == sorted(p.name for p in (ROOT / "data").glob("*.csv"))

@@ -19,8 +19,6 @@ from helpers.effects import escalc, mean_sd_from_median, proportion_ci
 from tests.metafor_reference import ATOL, RTOL, approx, reference
 
 
-
-
 @cache
 def _escalc_for(dataset: str, measure: str) -> pd.DataFrame:
     """Our escalc() on a reference dataset, with metafor's defaults."""
@@ -39,9 +37,7 @@ def _escalc_for(dataset: str, measure: str) -> pd.DataFrame:
 _ES_ROWS = reference("effect_sizes.csv").to_dict("records")
 
 
-@pytest.mark.parametrize(
-    "row", _ES_ROWS, ids=[f"{r['dataset']}-{r['measure']}-{r['study']}" for r in _ES_ROWS]
-)
+@pytest.mark.parametrize("row", _ES_ROWS, ids=[f"{r['dataset']}-{r['measure']}-{r['study']}" for r in _ES_ROWS])
 def test_escalc_matches_metafor(row):
     ours = _escalc_for(row["dataset"], row["measure"]).iloc[row["study"] - 1]
     assert ours["yi"] == approx(row["yi"])

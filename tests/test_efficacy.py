@@ -21,7 +21,11 @@ def test_clinical_response_table_shows_reported_and_missing_values(ev):
     t = efficacy.clinical_response_table(ev)
     he = t[(t["Study"] == "He 2020") & (t["Time point"] == "Week 12")].iloc[0]
     assert (he["IL-2"], he["Placebo"], he["p (between arms, reported)"], he["Counts"]) == (
-        "16/29 (55.2%)", "9/30 (30.0%)", "0.052", "derived")
+        "16/29 (55.2%)",
+        "9/30 (30.0%)",
+        "0.052",
+        "derived",
+    )
     nr = t[(t["Study"] == "PRO-IMMUN")].iloc[0]
     assert nr["IL-2"] == "not reported" and nr["Counts"] == "not reported"
     assert "0" not in set(t["IL-2"])
@@ -106,6 +110,7 @@ def test_heatmap_renders_one_cell_per_index_and_column(ev):
     m = responder.index_matrix(ev)
     fig = responder.index_heatmap(m)
     from matplotlib.patches import Rectangle
+
     cells = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(cells) == len(m) == len(responder.INDICES) * m["column"].nunique()
     assert "separated from placebo: SRI-4" in responder.heatmap_alt_text(m)
@@ -117,5 +122,10 @@ def test_refits_appear_in_the_results_table(ev):
     r = results_table(ev).set_index("analysis")
     without_he = r.loc["sri4_week12_rct_without_he2020"]
     assert without_he["estimate"] == pytest.approx((34 / 50) / (29 / 50), rel=1e-12)
-    assert (without_he["k"], without_he["n_il2"], without_he["n_control"], without_he["studies"]) == (1, 50, 50, "LUPIL-2")
+    assert (without_he["k"], without_he["n_il2"], without_he["n_control"], without_he["studies"]) == (
+        1,
+        50,
+        50,
+        "LUPIL-2",
+    )
     assert r.loc["sri4_week12_rct_regimen_every_other_day", "studies"] == "He 2020"

@@ -52,10 +52,22 @@ def make_pooled(measure: str = "RR", pi: bool = True) -> pd.DataFrame:
         random = (0.04, -0.05, 0.13, -0.2, 0.28)
     return pd.DataFrame(
         [
-            dict(label="Fixed effect (Mantel-Haenszel)", estimate=fixed[0], ci_low=fixed[1], ci_high=fixed[2],
-                 pi_low=np.nan, pi_high=np.nan),
-            dict(label="Random effects (REML, Hartung-Knapp)", estimate=random[0], ci_low=random[1],
-                 ci_high=random[2], pi_low=random[3] if pi else np.nan, pi_high=random[4] if pi else np.nan),
+            dict(
+                label="Fixed effect (Mantel-Haenszel)",
+                estimate=fixed[0],
+                ci_low=fixed[1],
+                ci_high=fixed[2],
+                pi_low=np.nan,
+                pi_high=np.nan,
+            ),
+            dict(
+                label="Random effects (REML, Hartung-Knapp)",
+                estimate=random[0],
+                ci_low=random[1],
+                ci_high=random[2],
+                pi_low=random[3] if pi else np.nan,
+                pi_high=random[4] if pi else np.nan,
+            ),
         ]
     )
 
@@ -89,10 +101,7 @@ def arrows(fig: Figure, gid: str = "ci-arrow") -> list[Annotation]:
 
 
 def visible_texts(fig: Figure) -> list[Text]:
-    return [
-        t for t in fig.findobj(Text)
-        if t.get_visible() and t.get_text().strip() and not isinstance(t, Annotation)
-    ]
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip() and not isinstance(t, Annotation)]
 
 
 # ---- tests ---- #
@@ -101,8 +110,15 @@ def visible_texts(fig: Figure) -> list[Text]:
 def test_renders_with_any_number_of_studies(n: int, with_pooled: bool) -> None:
     pooled = make_pooled(pi=n >= 3) if with_pooled else None
     before = plt.get_fignums()
-    fig = forest_plot(make_studies(n), pooled, measure="RR", left_labels=LEFT, heterogeneity=HET,
-                      favours=("placebo", "IL-2"), title="SRI-4 response")
+    fig = forest_plot(
+        make_studies(n),
+        pooled,
+        measure="RR",
+        left_labels=LEFT,
+        heterogeneity=HET,
+        favours=("placebo", "IL-2"),
+        title="SRI-4 response",
+    )
     assert isinstance(fig, Figure)
     assert plt.get_fignums() == before  # not registered with pyplot: nothing to leak or show
     fig.canvas.draw()
@@ -157,8 +173,12 @@ def test_one_diamond_per_pooled_row_spanning_the_ci() -> None:
 
 @pytest.mark.parametrize(
     "pi_rows, expected",
-    [([(0.5, 2.5), (np.nan, np.nan)], 1), ([(np.nan, np.nan), (np.nan, np.nan)], 0), ([(0.6, 2.0), (0.4, 3.0)], 2),
-     ([(0.5, np.inf), (np.nan, 2.0)], 0)],
+    [
+        ([(0.5, 2.5), (np.nan, np.nan)], 1),
+        ([(np.nan, np.nan), (np.nan, np.nan)], 0),
+        ([(0.6, 2.0), (0.4, 3.0)], 2),
+        ([(0.5, np.inf), (np.nan, 2.0)], 0),
+    ],
 )
 def test_prediction_interval_only_where_finite(pi_rows, expected) -> None:
     p = make_pooled()
@@ -209,8 +229,10 @@ def test_log_axis_and_null_line_for_ratios() -> None:
     assert list(null.get_xdata()) == [1, 1]
     lo, hi = ax.get_xlim()
     assert lo < 1 < hi
-    assert fig.findobj(lambda t: isinstance(t, Text) and t.get_gid() == "xlabel")[0].get_text().startswith(
-        "Risk ratio (log scale)"
+    assert (
+        fig.findobj(lambda t: isinstance(t, Text) and t.get_gid() == "xlabel")[0]
+        .get_text()
+        .startswith("Risk ratio (log scale)")
     )
 
 
@@ -252,8 +274,19 @@ def test_subgroup_headers_and_subgroup_diamonds() -> None:
     p = pd.concat(
         [
             make_pooled().assign(dose=np.nan),
-            pd.DataFrame([dict(label="Random effects", estimate=1.3, ci_low=0.8, ci_high=2.1, pi_low=np.nan,
-                               pi_high=np.nan, dose="High dose")]),
+            pd.DataFrame(
+                [
+                    dict(
+                        label="Random effects",
+                        estimate=1.3,
+                        ci_low=0.8,
+                        ci_high=2.1,
+                        pi_low=np.nan,
+                        pi_high=np.nan,
+                        dose="High dose",
+                    )
+                ]
+            ),
         ],
         ignore_index=True,
     )
@@ -334,22 +367,44 @@ def _assert_no_overlap(fig: Figure) -> None:
 
 def test_no_text_overlap_20_studies() -> None:
     fig = forest_plot(
-        make_studies(20), make_pooled(), measure="RR", left_labels=LEFT, heterogeneity=HET,
+        make_studies(20),
+        make_pooled(),
+        measure="RR",
+        left_labels=LEFT,
+        heterogeneity=HET,
         notes=["No prediction interval for the fixed-effect model.", "A long note " * 30],
-        favours=("placebo", "IL-2"), title="SRI-4 response at week 24",
+        favours=("placebo", "IL-2"),
+        title="SRI-4 response at week 24",
     )
     _assert_no_overlap(fig)
 
 
 @pytest.mark.parametrize("n", [1, 2])
 def test_no_text_overlap_few_studies_and_subgroups(n: int) -> None:
-    _assert_no_overlap(forest_plot(make_studies(n), make_pooled(pi=False), measure="OR", favours=("placebo", "IL-2"),
-                                   notes=["No prediction interval: needs at least 3 studies"]))
-    _assert_no_overlap(forest_plot(make_studies(7), make_pooled(), measure="RR", group_col="dose", left_labels=LEFT,
-                                   favours=("placebo", "IL-2"), heterogeneity=HET))
+    _assert_no_overlap(
+        forest_plot(
+            make_studies(n),
+            make_pooled(pi=False),
+            measure="OR",
+            favours=("placebo", "IL-2"),
+            notes=["No prediction interval: needs at least 3 studies"],
+        )
+    )
+    _assert_no_overlap(
+        forest_plot(
+            make_studies(7),
+            make_pooled(),
+            measure="RR",
+            group_col="dose",
+            left_labels=LEFT,
+            favours=("placebo", "IL-2"),
+            heterogeneity=HET,
+        )
+    )
     # null line near the axis edge: favours labels must still fit in the figure
-    _assert_no_overlap(forest_plot(make_studies(5, "RD"), None, measure="RD", xlim=(-0.02, 0.6),
-                                   favours=("placebo", "IL-2")))
+    _assert_no_overlap(
+        forest_plot(make_studies(5, "RD"), None, measure="RD", xlim=(-0.02, 0.6), favours=("placebo", "IL-2"))
+    )
 
 
 def test_overlap_check_catches_a_collision() -> None:
@@ -362,8 +417,9 @@ def test_overlap_check_catches_a_collision() -> None:
 
 @pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
 def test_saves_without_warnings(fmt: str) -> None:
-    fig = forest_plot(make_studies(6), make_pooled(), measure="RR", left_labels=LEFT, heterogeneity=HET,
-                      favours=("placebo", "IL-2"))
+    fig = forest_plot(
+        make_studies(6), make_pooled(), measure="RR", left_labels=LEFT, heterogeneity=HET, favours=("placebo", "IL-2")
+    )
     buf = io.BytesIO()
     fig.savefig(buf, format=fmt)  # book style: bbox_inches="tight"; filterwarnings=error catches any warning
     assert buf.getbuffer().nbytes > 1000

@@ -1,19 +1,20 @@
-"""Chapter notebooks: hygiene of their stored outputs, and nbval as a real regression check."""
+"""Chapter notebooks: hygiene of their stored outputs, and those outputs as a real regression check.
+
+Every output stored in ``chapters/*.ipynb`` is compared with the same output as the session's
+clean build executed it (nbval's comparison rules, ``helpers.notebooks.output_differences``):
+the notebooks run once per test session, in the build, not a second time for the comparison.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 
 import nbformat
 import pytest
 import yaml
 
-from helpers.notebooks import chapter_notebooks
-from helpers.paths import DATA_ENV_VAR, ROOT
-from tests.conftest import copy_data, edit_file
+from helpers.notebooks import chapter_notebooks, output_differences
+from helpers.paths import ROOT
 
 NOTEBOOKS = chapter_notebooks()
 GLUE_PREFIX = "application/papermill.record/"
@@ -35,7 +36,9 @@ def test_stored_outputs_are_clean(path):
     for cell in code:
         tags = set(cell.metadata.get("tags", []))
         assert tags & {"hide-input", "remove-input", "remove-cell"}, f"code not hidden: {cell.source[:60]!r}"
-        assert cell.execution_count is not None, "the notebook is stored executed (nbval compares its outputs)"
+        assert cell.execution_count is not None, (
+            "the notebook is stored executed (its outputs are the regression record)"
+        )
         for out in cell.get("outputs", []):
             assert out.output_type != "error", out
             assert not (out.output_type == "stream" and out.name == "stderr"), out.get("text")
@@ -43,30 +46,74 @@ def test_stored_outputs_are_clean(path):
             assert not OBJECT_REPR.search(str(visible.get("text/plain", ""))), visible.get("text/plain")
 
 
-def _nbval(notebook, data_folder):
-    env = dict(os.environ, **{DATA_ENV_VAR: str(data_folder)})
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env", "-p", "no:cacheprovider", "-q", str(notebook)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+@pytest.mark.build
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_outputs_match_a_fresh_execution(path, clean_book):
+    """What the build shows is what the notebook stores; a changed number fails until the notebook is refreshed."""
+    assert clean_book.result.returncode == 0, clean_book.log[-2000:]
+    executed = nbformat.read(clean_book.executed / "chapters" / path.name, as_version=4)
+    problems = output_differences(nbformat.read(path, as_version=4), executed)
+    assert not problems, (
+        f"{path.name}: stored outputs differ from a fresh execution; if the change is intended, "
+        "run `python -m helpers refresh-notebooks` and commit the notebook:\n" + "\n".join(problems)
     )
 
 
-def test_nbval_fails_when_a_shown_number_changes(tmp_path):
-    """A data edit that changes a number in a chapter fails the tests until the notebook is refreshed."""
-    notebook = ROOT / "chapters" / "search.ipynb"
-    data = copy_data(tmp_path / "data")
-    unchanged = _nbval(notebook, data)
-    assert unchanged.returncode == 0, unchanged.stdout[-2000:]
+@pytest.mark.build
+def test_output_check_fails_when_a_shown_number_changes(rebuilt_book):
+    """After a data edit (1,018 -> 1,019 records) the comparison names the cell and shows the old and the new number."""
+    path = ROOT / "chapters" / "search.ipynb"
+    executed = nbformat.read(rebuilt_book["edited"].executed / "chapters" / path.name, as_version=4)
+    problems = output_differences(nbformat.read(path, as_version=4), executed)
+    assert problems
+    assert any(
+        "stored:" in p and "1,018" in p.split("executed:")[0] and "1,019" in p.split("executed:")[1] for p in problems
+    ), problems
 
-    edit_file(data / "prisma.csv", "Databases,1018,", "Databases,1019,")
-    changed = _nbval(notebook, data)
-    assert changed.returncode == 1, changed.stdout[-2000:]
-    assert "1,019" in changed.stdout and "1,018" in changed.stdout  # nbval shows the old and the new output
+
+def test_output_comparison_follows_nbval_rules():
+    """Execution counts, metadata and raster images are ignored; text, HTML, SVG and streams are compared."""
+
+    def notebook(outputs):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("x = 1", outputs=outputs)]
+        return nb
+
+    def result(n, text, png="AAA", svg="<svg/>"):
+        return nbformat.v4.new_output(
+            "execute_result",
+            execution_count=n,
+            metadata={"n": n},
+            data={"text/plain": text, "image/png": png, "image/svg+xml": svg},
+        )
+
+    stream = nbformat.v4.new_output("stream", name="stdout", text="a\n")
+    split = [
+        nbformat.v4.new_output("stream", name="stdout", text="a"),
+        nbformat.v4.new_output("stream", name="stdout", text="\n"),
+    ]
+    assert output_differences(notebook([result(1, "12"), stream]), notebook([result(7, "12", png="BBB")] + split)) == []
+    (problem,) = output_differences(notebook([result(1, "12")]), notebook([result(1, "13")]))
+    assert "text/plain" in problem and "stored:   12" in problem and "executed: 13" in problem
+    assert output_differences(notebook([result(1, "1", svg="<svg/>")]), notebook([result(1, "1", svg="<svg></svg>")]))
+    assert output_differences(notebook([stream]), notebook([]))
+    two = notebook([])
+    two.cells.append(nbformat.v4.new_code_cell("y = 2"))
+    assert output_differences(notebook([]), two) == ["1 code cells stored, 2 executed"]
 
 
 #: Digits that are part of a name, not a number of the review (study labels are added from the data).
-NAMES_WITH_DIGITS = [r"interleukin-2", r"IL-2", r"SRI-4", r"PRISMA ?2020", r"PRISMA2020", r"CD4\+", r"SLEDAI-2K", r"ILT-101",
-                     r"95% (CI|confidence)"]
+NAMES_WITH_DIGITS = [
+    r"interleukin-2",
+    r"IL-2",
+    r"SRI-4",
+    r"PRISMA ?2020",
+    r"PRISMA2020",
+    r"CD4\+",
+    r"SLEDAI-2K",
+    r"ILT-101",
+    r"95% (CI|confidence)",
+]
 
 
 def typed_numbers(markdown: str, names: list[str]) -> list[str]:
@@ -85,8 +132,10 @@ def test_prose_has_no_typed_numbers():
     from helpers.data import load_evidence
 
     names = NAMES_WITH_DIGITS + [re.escape(label) for label in load_evidence().studies["label"]]
-    sources = {p.name: "\n".join(c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "markdown")
-               for p in NOTEBOOKS}
+    sources = {
+        p.name: "\n".join(c.source for c in nbformat.read(p, as_version=4).cells if c.cell_type == "markdown")
+        for p in NOTEBOOKS
+    }
     sources["intro.md"] = (ROOT / "book" / "intro.md").read_text(encoding="utf-8")
     found = {name: typed_numbers(text, names) for name, text in sources.items()}
     assert not {k: v for k, v in found.items() if v}

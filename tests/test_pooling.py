@@ -42,7 +42,6 @@ from tests.metafor_reference import approx, reference
 UNIROOT_TOL = np.finfo(float).eps ** 0.25  # metafor's default PM tolerance on tau²
 
 
-
 @cache
 def _yi_vi(dataset: str, measure: str) -> tuple[np.ndarray, np.ndarray]:
     es = reference("effect_sizes.csv").query("dataset == @dataset and measure == @measure")
@@ -91,10 +90,21 @@ def test_rma_matches_metafor(row):
     assert fit.k == row["k"]
     assert fit.q_df == row["QE_df"]
     for ours, ref in [
-        ("estimate", "estimate"), ("se", "se"), ("stat", "stat"), ("pval", "pval"),
-        ("ci_low", "ci_lb"), ("ci_high", "ci_ub"), ("tau2", "tau2"), ("tau", "tau"),
-        ("i2", "I2"), ("h2", "H2"), ("q", "QE"), ("q_p", "QEp"), ("vt", "vt"),
-        ("kh_s2w", "kh_s2w"), ("df", "df"),
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("stat", "stat"),
+        ("pval", "pval"),
+        ("ci_low", "ci_lb"),
+        ("ci_high", "ci_ub"),
+        ("tau2", "tau2"),
+        ("tau", "tau"),
+        ("i2", "I2"),
+        ("h2", "H2"),
+        ("q", "QE"),
+        ("q_p", "QEp"),
+        ("vt", "vt"),
+        ("kh_s2w", "kh_s2w"),
+        ("df", "df"),
     ]:
         _check(getattr(fit, ours), row[ref], ref)
 
@@ -118,8 +128,11 @@ def test_rma_matches_metafor(row):
         ni = _ni(row["dataset"]) if row["measure"] == "PFT" else None
         bt = back_transform(fit, ni=ni, pi_type="metafor")
         for ours, ref in [
-            ("estimate", "bt_estimate"), ("ci_low", "bt_ci_lb"), ("ci_high", "bt_ci_ub"),
-            ("pi_low", "bt_pi_lb"), ("pi_high", "bt_pi_ub"),
+            ("estimate", "bt_estimate"),
+            ("ci_low", "bt_ci_lb"),
+            ("ci_high", "bt_ci_ub"),
+            ("pi_low", "bt_pi_lb"),
+            ("pi_high", "bt_pi_ub"),
         ]:
             _check(bt[ours], row[ref], ref)
 
@@ -143,10 +156,13 @@ def test_pm_matches_tight_metafor():
     # statsmodels stops at |Q - (k-1)| < 1e-5 (and combine_effects discards the
     # convergence flag), which leaves tau² ~4e-7 off for extreme_demo PFT.
     yi, vi = _yi_vi("extreme_demo", "PFT")
-    tight = reference("pooled.csv").query(
-        "dataset == 'extreme_demo' and measure == 'PFT' and method == 'PM' "
-        "and test == 'z' and control == 'tight'"
-    )["tau2"].item()
+    tight = (
+        reference("pooled.csv")
+        .query(
+            "dataset == 'extreme_demo' and measure == 'PFT' and method == 'PM' and test == 'z' and control == 'tight'"
+        )["tau2"]
+        .item()
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         sm = combine_effects(yi, vi, method_re="pm").tau2
     assert abs(sm - tight) / tight > 1e-7
@@ -195,9 +211,17 @@ def test_mh_and_peto_match_metafor(row):
     assert fit.q_df == row["k_yi"] - 1
     assert len(fit.dropped) == row["k"] - row["k_yi"]
     for ours, ref in [
-        ("estimate", "estimate"), ("se", "se"), ("stat", "zval"), ("pval", "pval"),
-        ("ci_low", "ci_lb"), ("ci_high", "ci_ub"), ("q", "QE"), ("q_p", "QEp"),
-        ("i2", "I2"), ("h2", "H2"), ("tau2", "tau2"),
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("stat", "zval"),
+        ("pval", "pval"),
+        ("ci_low", "ci_lb"),
+        ("ci_high", "ci_ub"),
+        ("q", "QE"),
+        ("q_p", "QEp"),
+        ("i2", "I2"),
+        ("h2", "H2"),
+        ("tau2", "tau2"),
     ]:
         _check(getattr(fit, ours), row[ref], ref)
     if row["bt_transf"] == "exp":
@@ -236,7 +260,8 @@ def _leave1out(dataset: str, method: str, control: str) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    "row", _L1O,
+    "row",
+    _L1O,
     ids=[f"{r['dataset']}-{r['method']}-{r['control']}-{r['dropped_study']}" for r in _L1O],
 )
 def test_leave1out_matches_metafor(row):
@@ -245,9 +270,17 @@ def test_leave1out_matches_metafor(row):
     assert ours["left_out"] == row["dropped_label"]
     assert ours["k"] == row["k"]
     for mine, ref in [
-        ("estimate", "estimate"), ("se", "se"), ("stat", "zval"), ("p", "pval"),
-        ("ci_low", "ci_lb"), ("ci_high", "ci_ub"), ("tau2", "tau2"), ("i2", "I2"),
-        ("h2", "H2"), ("q", "QE"), ("q_p", "QEp"),
+        ("estimate", "estimate"),
+        ("se", "se"),
+        ("stat", "zval"),
+        ("p", "pval"),
+        ("ci_low", "ci_lb"),
+        ("ci_high", "ci_ub"),
+        ("tau2", "tau2"),
+        ("i2", "I2"),
+        ("h2", "H2"),
+        ("q", "QE"),
+        ("q_p", "QEp"),
     ]:
         assert ours[mine] == approx(row[ref]), ref
 
@@ -269,8 +302,27 @@ def test_tidy_columns_and_values():
     fit = rma(yi, vi, method="REML", measure="RR")
     tidy = fit.tidy()
     assert list(tidy.columns) == [
-        "measure", "model", "method", "test", "k", "estimate", "se", "ci_low", "ci_high",
-        "pi_low", "pi_high", "pi_note", "tau2", "i2", "h2", "q", "q_df", "q_p", "stat", "df", "p",
+        "measure",
+        "model",
+        "method",
+        "test",
+        "k",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "pi_low",
+        "pi_high",
+        "pi_note",
+        "tau2",
+        "i2",
+        "h2",
+        "q",
+        "q_df",
+        "q_p",
+        "stat",
+        "df",
+        "p",
     ]
     assert len(tidy) == 1
     row = tidy.iloc[0]

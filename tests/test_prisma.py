@@ -117,8 +117,7 @@ def test_real_table_figure_text(prisma):
     assert "Studies included in review (n = 6)" in _box_text(fig, "included")
     assert "Reports of included studies (n = not reported)" in _box_text(fig, "included")
     assert not re.search(r"n = \)", text)
-    for label in ("Identification", "Screening", "Included",
-                  "Identification of studies via databases and registers"):
+    for label in ("Identification", "Screening", "Included", "Identification of studies via databases and registers"):
         assert label in text
     # databases only by default
     assert "other methods" not in text
@@ -128,8 +127,7 @@ def test_real_table_figure_text(prisma):
 def test_na_boxes_are_dashed_and_grey(prisma):
     fig = prisma_flow_diagram(prisma)
     grey = OKABE_ITO["grey"].lower()
-    for key in ("screened", "records_excluded", "sought", "not_retrieved",
-                "assessed", "reports_excluded", "removed"):
+    for key in ("screened", "records_excluded", "sought", "not_retrieved", "assessed", "reports_excluded", "removed"):
         patch = _box_patch(fig, key)
         assert to_hex(patch.get_edgecolor()) == grey, key
         assert patch.get_linestyle() not in ("-", "solid"), key
@@ -202,9 +200,15 @@ def test_other_methods_column(prisma):
 
 
 def test_other_methods_rows_optional(prisma):
-    optional = ["website_results", "organisation_results", "citations_results",
-                "other_sought_reports", "other_notretrieved_reports",
-                "other_assessed", "other_excluded"]
+    optional = [
+        "website_results",
+        "organisation_results",
+        "citations_results",
+        "other_sought_reports",
+        "other_notretrieved_reports",
+        "other_assessed",
+        "other_excluded",
+    ]
     table = prisma[~prisma["data"].isin(optional)]
     fig = prisma_flow_diagram(table, other_methods=True)
     assert "Websites (n = not reported)" in _flat(fig)

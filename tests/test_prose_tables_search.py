@@ -64,6 +64,9 @@ def test_characteristics_and_inclusion_tables():
     assert chars.loc["He 2020", "Female, IL-2 arm"] == "27/30 (90.0%)"
     assert "dose not reported" in chars.loc["PRO-IMMUN", "Regimen"]  # a range (0.75-3.0 MIU) is not one dose
     studies = ev.studies.set_index("study_id")
-    assert regimen_text(studies.loc["he2020"]) == "rhIL-2 1 MIU, every other day, 3 cycles (12 weeks of treatment + 12 weeks of follow-up)"
+    assert (
+        regimen_text(studies.loc["he2020"])
+        == "rhIL-2 1 MIU, every other day, 3 cycles (12 weeks of treatment + 12 weeks of follow-up)"
+    )
     excluded = inclusion_table(ev)
     assert set(excluded["Status"]) == {"candidate", "excluded"} and len(excluded) == 12

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from helpers.data import load_evidence
 from helpers.reconciliation import book_totals, counted_patients, open_label_arithmetic, reconciliation_table
 from tests.conftest import edit_file
@@ -22,14 +21,22 @@ def test_counted_patients_prefer_randomised_then_treated_then_enrolled():
 def test_book_totals():
     t = book_totals(load_evidence())
     assert (t["studies_included"], t["studies_rct"], t["studies_open_label"]) == (5, 2, 3)
-    assert (t["patients_il2_known"], t["patients_placebo_known"], t["patients_known"]) == (30 + 50 + 40 + 5 + 12, 30 + 50, 217)
+    assert (t["patients_il2_known"], t["patients_placebo_known"], t["patients_known"]) == (
+        30 + 50 + 40 + 5 + 12,
+        30 + 50,
+        217,
+    )
     assert t["il2_unknown_studies"] == []
 
 
 def test_reconciliation_shows_the_difference_not_a_forced_agreement():
     table = reconciliation_table(load_evidence()).set_index("Quantity")
     assert table.loc["Patients on placebo", ["Review", "This book", "Review minus this book"]].tolist() == [80, 80, 0]
-    assert table.loc["Patients on low-dose IL-2", ["Review", "This book", "Review minus this book"]].tolist() == [150, 137, 13]
+    assert table.loc["Patients on low-dose IL-2", ["Review", "This book", "Review minus this book"]].tolist() == [
+        150,
+        137,
+        13,
+    ]
     assert table.loc["Studies", "Review minus this book"] == 1
 
 
@@ -41,13 +48,19 @@ def test_open_label_arithmetic():
 
 
 def test_unknown_size_is_shown_not_counted_as_zero(data_copy):
-    edit_file(data_copy / "arms.csv", "proimmun,il2,treated,12,reported,humrich2020congress,congress abstract O36 (methods: 12 patients treated),N1,,",
-              "proimmun,il2,treated,,not_reported,humrich2020congress,congress abstract O36,N1,,size withheld for the test")
+    edit_file(
+        data_copy / "arms.csv",
+        "proimmun,il2,treated,12,reported,humrich2020congress,congress abstract O36 (methods: 12 patients treated),N1,,",
+        "proimmun,il2,treated,,not_reported,humrich2020congress,congress abstract O36,N1,,size withheld for the test",
+    )
     ev = load_evidence()
     assert book_totals(ev)["il2_unknown_studies"] == ["PRO-IMMUN"]
     steps = open_label_arithmetic(ev)
     assert steps["Patients"].isna().sum() == 1
-    assert "PRO-IMMUN (size not reported)" in reconciliation_table(ev).set_index("Quantity").loc["Patients on low-dose IL-2", "Note"]
+    assert (
+        "PRO-IMMUN (size not reported)"
+        in reconciliation_table(ev).set_index("Quantity").loc["Patients on low-dose IL-2", "Note"]
+    )
 
 
 def test_totals_follow_the_data(data_copy):

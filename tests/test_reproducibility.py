@@ -26,9 +26,10 @@ def test_lock_pins_the_same_versions_as_requirements_with_hashes():
 
 
 def test_every_requirement_is_pinned_exactly():
-    lines = [l for l in (ROOT / "requirements.txt").read_text().splitlines() if l and not l.startswith("#")]
+    text = (ROOT / "requirements.txt").read_text()
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
     assert lines[-1] == "-e ."
-    assert all(PIN.match(l) for l in lines[:-1]), [l for l in lines[:-1] if not PIN.match(l)]
+    assert all(PIN.match(line) for line in lines[:-1]), [line for line in lines[:-1] if not PIN.match(line)]
 
 
 def test_citation_and_licences():

@@ -20,7 +20,13 @@ INCLUDED = ["he2016", "vonspeemayer2016", "proimmun", "he2020", "lupil2"]
 #: von Spee-Mayer 2016: items 1 and 4 yes = 2; PRO-IMMUN: items 1 and 2 yes = 2
 #: He 2020: items 1-4, 6, 8, 10 yes (7) + item 5 yes (2) + items 14, 15, 17, 20 (4) + items 21-23 (3) = 16
 #: LUPIL-2: items 1-4, 6, 10 (6) + items 14-17, 20 (5) + items 21-23 (3) = 14
-HAND_TOTALS = {"he2016": 6, "vonspeemayer2016": 2, "proimmun": 3, "he2020": 16, "lupil2": 14}  # PRO-IMMUN item 4 yes (N1)
+HAND_TOTALS = {
+    "he2016": 6,
+    "vonspeemayer2016": 2,
+    "proimmun": 3,
+    "he2020": 16,
+    "lupil2": 14,
+}  # PRO-IMMUN item 4 yes (N1)
 HAND_BANDS = {"he2016": "poor", "vonspeemayer2016": "poor", "proimmun": "poor", "he2020": "fair", "lupil2": "poor"}
 
 
@@ -36,8 +42,13 @@ def test_instrument_has_27_items_in_five_domains_with_maximum_28(rob):
     items = rob.items
     assert items["item"].tolist() == list(range(1, 28))
     counts = items.groupby("domain", sort=False).size().to_dict()
-    assert counts == {"reporting": 10, "external_validity": 3, "internal_validity_bias": 7,
-                      "internal_validity_confounding": 6, "power": 1}
+    assert counts == {
+        "reporting": 10,
+        "external_validity": 3,
+        "internal_validity_bias": 7,
+        "internal_validity_confounding": 6,
+        "power": 1,
+    }
     assert rob.points[5] == {"yes": 2, "partially": 1, "no": 0, "unable_to_determine": 0}
     assert rob.points[27] == {"yes": 1, "no": 0, "unable_to_determine": 0}
     assert sum(max(p.values()) for p in rob.points.values()) == R.MAX_SCORE == 28
@@ -77,11 +88,22 @@ def test_totals_and_bands_match_the_hand_worked_values(rob):
 def test_domain_scores_of_he2020_by_hand(rob):
     ds = R.domain_scores(rob)
     he = ds[ds["study_id"] == "he2020"].set_index("domain")
-    # reporting: items 1-4, 6, 8, 10 yes (7) + item 5 yes (2) = 9 of 11; bias: 14, 15, 17, 20 = 4 of 7; confounding: 21-23 = 3 of 6
-    assert he["score"].to_dict() == {"reporting": 9, "external_validity": 0, "internal_validity_bias": 4,
-                                     "internal_validity_confounding": 3, "power": 0}
-    assert he["max_score"].to_dict() == {"reporting": 11, "external_validity": 3, "internal_validity_bias": 7,
-                                         "internal_validity_confounding": 6, "power": 1}
+    # reporting: items 1-4, 6, 8, 10 yes (7) + item 5 yes (2) = 9 of 11;
+    # bias: 14, 15, 17, 20 = 4 of 7; confounding: 21-23 = 3 of 6
+    assert he["score"].to_dict() == {
+        "reporting": 9,
+        "external_validity": 0,
+        "internal_validity_bias": 4,
+        "internal_validity_confounding": 3,
+        "power": 0,
+    }
+    assert he["max_score"].to_dict() == {
+        "reporting": 11,
+        "external_validity": 3,
+        "internal_validity_bias": 7,
+        "internal_validity_confounding": 6,
+        "power": 1,
+    }
     assert ds.groupby("study_id")["score"].sum().to_dict() == HAND_TOTALS
 
 
@@ -99,8 +121,19 @@ def test_total_score_hand_worked_examples(rob):
     assert R.total_score(_answers("yes", i5="partially"), pts) == 27
     assert R.total_score(_answers("yes", i27="no", i14="unable_to_determine"), pts) == 26
     # He 2016 by hand: 1-4 yes, 5 partially, 17 yes, 14/15/23/24 no, the rest unable to determine = 6
-    he2016 = _answers("unable_to_determine", i1="yes", i2="yes", i3="yes", i4="yes", i5="partially", i17="yes",
-                      i14="no", i15="no", i23="no", i24="no")
+    he2016 = _answers(
+        "unable_to_determine",
+        i1="yes",
+        i2="yes",
+        i3="yes",
+        i4="yes",
+        i5="partially",
+        i17="yes",
+        i14="no",
+        i15="no",
+        i23="no",
+        i24="no",
+    )
     assert R.total_score(he2016, pts) == 6
 
 
@@ -116,8 +149,21 @@ def test_total_score_rejects_bad_answers(rob):
         R.total_score({**_answers("yes"), 28: "yes"}, pts)
 
 
-@pytest.mark.parametrize("score, band", [(0, "poor"), (6, "poor"), (14, "poor"), (15, "fair"), (16, "fair"), (19, "fair"),
-                                         (20, "good"), (25, "good"), (26, "excellent"), (28, "excellent")])
+@pytest.mark.parametrize(
+    "score, band",
+    [
+        (0, "poor"),
+        (6, "poor"),
+        (14, "poor"),
+        (15, "fair"),
+        (16, "fair"),
+        (19, "fair"),
+        (20, "good"),
+        (25, "good"),
+        (26, "excellent"),
+        (28, "excellent"),
+    ],
+)
 def test_quality_band_edges(score, band):
     assert R.quality_band(score) == band
 
@@ -140,7 +186,11 @@ def test_bands_cover_every_score_once():
 
 def test_parse_points():
     assert R.parse_points("yes=2; partially=1; no=0; unable_to_determine=0") == {
-        "yes": 2, "partially": 1, "no": 0, "unable_to_determine": 0}
+        "yes": 2,
+        "partially": 1,
+        "no": 0,
+        "unable_to_determine": 0,
+    }
     for bad in ("yes:1", "maybe=1", "yes=1;; no=0", "yes=1; yes=0", ""):
         with pytest.raises(ValueError):
             R.parse_points(bad)
@@ -217,9 +267,27 @@ BAD_ITEMS = [
     # (row, changes, column, words of the expectation, rule)
     (ITEM, {"domain": "reporting"}, "domain", "Downs and Black domain of the item", "domain_matches_item"),
     (ITEM, {"domain": "selection"}, "domain", "one of", None),
-    (ITEM, {"points": "yes=1; yes=0; unable_to_determine=0"}, "points", "each answer listed once", "points_answers_unique"),
-    (ITEM, {"points": "yes=1; no=0"}, "points", "at least yes, no and unable_to_determine", "points_allow_yes_no_unable"),
-    (ITEM, {"points": "yes=1; no=0; unable_to_determine=1"}, "points", "unable_to_determine worth 0", "unable_to_determine_scores_zero"),
+    (
+        ITEM,
+        {"points": "yes=1; yes=0; unable_to_determine=0"},
+        "points",
+        "each answer listed once",
+        "points_answers_unique",
+    ),
+    (
+        ITEM,
+        {"points": "yes=1; no=0"},
+        "points",
+        "at least yes, no and unable_to_determine",
+        "points_allow_yes_no_unable",
+    ),
+    (
+        ITEM,
+        {"points": "yes=1; no=0; unable_to_determine=1"},
+        "points",
+        "unable_to_determine worth 0",
+        "unable_to_determine_scores_zero",
+    ),
     (ITEM, {"points": "yes=1; no=1; unable_to_determine=0"}, "points", "no worth 0", "no_scores_zero"),
     (ITEM, {"points": "yes=0; no=0; unable_to_determine=0"}, "points", "yes worth the most", "yes_scores_most"),
     (ITEM, {"points": "yes:1, no:0"}, "points", "pattern", None),
@@ -246,8 +314,9 @@ def _assert_rejected(data_copy, filename, where, changes, column, expected, rule
     return message
 
 
-@pytest.mark.parametrize("where, changes, column, expected, rule", BAD_ITEMS,
-                         ids=[f"items:{c[2]}:{c[3][:30]}" for c in BAD_ITEMS])
+@pytest.mark.parametrize(
+    "where, changes, column, expected, rule", BAD_ITEMS, ids=[f"items:{c[2]}:{c[3][:30]}" for c in BAD_ITEMS]
+)
 def test_bad_instrument_is_rejected(data_copy, where, changes, column, expected, rule):
     message = _assert_rejected(data_copy, R.ITEMS_FILE, where, changes, column, expected, rule)
     value = next(iter(changes.values()))
@@ -258,8 +327,9 @@ def test_bad_instrument_is_rejected(data_copy, where, changes, column, expected,
 def test_instrument_missing_an_item(data_copy):
     _drop(data_copy / R.ITEMS_FILE, {"item": "27"})
     problems, message = _problems(R.ITEMS_FILE)
-    assert message.endswith("downs_black_items.csv (item=27): found no row; expected a row for item 27 "
-                            "(the instrument has items 1 to 27)")
+    assert message.endswith(
+        "downs_black_items.csv (item=27): found no row; expected a row for item 27 (the instrument has items 1 to 27)"
+    )
 
 
 def test_instrument_duplicate_item(data_copy):
@@ -287,27 +357,52 @@ BAD_RATINGS = [
     (RATING(), {"item": "28"}, "item", "item of downs_black_items.csv", None),
     (RATING(), {"item": "x"}, "item", "a whole number", None),
     (RATING(), {"answer": "maybe"}, "answer", "one of", None),
-    (RATING(), {"answer": "partially", "status": "reported", "na_reason": ""}, "answer",
-     "allows for the item (item 5: yes, partially, no, unable_to_determine; every other item: yes, no, unable_to_determine)",
-     "answer_allowed_for_item"),
-    (RATING(), {"status": "reported"}, "status", "exactly when the answer is 'unable_to_determine'",
-     "unable_to_determine_is_not_reported"),
-    (RATING(item="23"), {"status": "not_reported", "na_reason": "not read"}, "status",
-     "exactly when the answer is 'unable_to_determine'", "unable_to_determine_is_not_reported"),
+    (
+        RATING(),
+        {"answer": "partially", "status": "reported", "na_reason": ""},
+        "answer",
+        "allows for the item (item 5: yes, partially, no, unable_to_determine; every other item: yes, no, unable_to_determine)",
+        "answer_allowed_for_item",
+    ),
+    (
+        RATING(),
+        {"status": "reported"},
+        "status",
+        "exactly when the answer is 'unable_to_determine'",
+        "unable_to_determine_is_not_reported",
+    ),
+    (
+        RATING(item="23"),
+        {"status": "not_reported", "na_reason": "not read"},
+        "status",
+        "exactly when the answer is 'unable_to_determine'",
+        "unable_to_determine_is_not_reported",
+    ),
     (RATING(), {"na_reason": ""}, "na_reason", "reason in 'na_reason'", "not_reported_needs_reason"),
     (RATING(item="22"), {"derivation": ""}, "derivation", "derivation written out", "derived_needs_derivation"),
-    (RATING(), {"rationale": "Concealment is not described in the abstract."}, "rationale",
-     "names at least one of the row's evidence_ref codes", "rationale_cites_its_evidence"),
-    (RATING(), {"rationale": "Concealment is not described (S2)."}, "rationale",
-     "names at least one of the row's evidence_ref codes", "rationale_cites_its_evidence"),
+    (
+        RATING(),
+        {"rationale": "Concealment is not described in the abstract."},
+        "rationale",
+        "names at least one of the row's evidence_ref codes",
+        "rationale_cites_its_evidence",
+    ),
+    (
+        RATING(),
+        {"rationale": "Concealment is not described (S2)."},
+        "rationale",
+        "names at least one of the row's evidence_ref codes",
+        "rationale_cites_its_evidence",
+    ),
     (RATING(), {"rationale": ""}, "rationale", "may not be empty", None),
     (RATING(), {"source": "he2021"}, "source", "references.bib", None),
     (RATING(), {"evidence_ref": "S22;S23"}, "evidence_ref", "pattern", None),
 ]
 
 
-@pytest.mark.parametrize("where, changes, column, expected, rule", BAD_RATINGS,
-                         ids=[f"ratings:{c[2]}:{c[3][:30]}" for c in BAD_RATINGS])
+@pytest.mark.parametrize(
+    "where, changes, column, expected, rule", BAD_RATINGS, ids=[f"ratings:{c[2]}:{c[3][:30]}" for c in BAD_RATINGS]
+)
 def test_bad_rating_is_rejected(data_copy, where, changes, column, expected, rule):
     _assert_rejected(data_copy, R.RATINGS_FILE, where, changes, column, expected, rule)
 
@@ -327,8 +422,10 @@ def test_missing_rating_is_named(data_copy):
     _drop(data_copy / R.RATINGS_FILE, RATING(study="lupil2", item="27"))
     problems, message = _problems(R.RATINGS_FILE)
     (problem,) = problems
-    assert str(problem) == ("risk_of_bias.csv (study_id=lupil2, item=27): found no row; expected a rating of this "
-                            "item for this included study (every included study is rated on every item)")
+    assert str(problem) == (
+        "risk_of_bias.csv (study_id=lupil2, item=27): found no row; expected a rating of this "
+        "item for this included study (every included study is rated on every item)"
+    )
 
 
 def test_unrated_included_study_is_named(data_copy):
@@ -366,7 +463,10 @@ def test_display_tables(rob):
     assert scores.loc[3, "Reporting"] == "9 of 11" and scores.loc[0, "Unable to determine"] == "17 of 27"
     assert len(R.rationale_table(rob)) == 135
     instrument = R.instrument_table(rob)
-    assert len(instrument) == 27 and instrument.loc[4, "Answers and points"] == "yes 2; partially 1; no 0; unable to determine 0"
+    assert (
+        len(instrument) == 27
+        and instrument.loc[4, "Answers and points"] == "yes 2; partially 1; no 0; unable to determine 0"
+    )
 
 
 def test_glue_values(rob):

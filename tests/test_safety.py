@@ -62,15 +62,18 @@ def test_he2020_counts_come_from_table3(counts, outcome):
     assert counts.loc[("he2020", "placebo", outcome), ["events", "total"]].tolist() == [placebo, 30]
 
 
-@pytest.mark.parametrize("study, arm, outcome, x, n", [
-    ("he2020", "il2", "ae_injection_site_reaction", 9, 29),
-    ("he2020", "placebo", "ae_injection_site_reaction", 2, 30),
-    ("he2020", "il2", "ae_fever", 4, 29),
-    ("he2020", "placebo", "ae_fever", 0, 30),
-    ("he2020", "placebo", "ae_severe", 3, 30),
-    ("he2016", "il2", "ae_injection_site_reaction", 5, 40),
-    ("he2016", "il2", "ae_high_grade", 0, 40),
-])
+@pytest.mark.parametrize(
+    "study, arm, outcome, x, n",
+    [
+        ("he2020", "il2", "ae_injection_site_reaction", 9, 29),
+        ("he2020", "placebo", "ae_injection_site_reaction", 2, 30),
+        ("he2020", "il2", "ae_fever", 4, 29),
+        ("he2020", "placebo", "ae_fever", 0, 30),
+        ("he2020", "placebo", "ae_severe", 3, 30),
+        ("he2016", "il2", "ae_injection_site_reaction", 5, 40),
+        ("he2016", "il2", "ae_high_grade", 0, 40),
+    ],
+)
 def test_incidence_and_exact_ci(counts, study, arm, outcome, x, n):
     row = counts.loc[(study, arm, outcome)]
     low, high = clopper_pearson(x, n)
@@ -194,8 +197,11 @@ def test_components_of_severe_events_are_not_separate_comparisons(comparisons):
 
 def test_double_zero_study_is_reported_and_adds_nothing(data_copy):
     """A study with no events in either arm is listed; the MH RD still counts its weight."""
-    edit_file(data_copy / "outcomes.csv", "he2020,il2,ae_fever,trial_period,analysed_safety,count,4,29,13.8",
-              "he2020,il2,ae_fever,trial_period,analysed_safety,count,0,29,0")
+    edit_file(
+        data_copy / "outcomes.csv",
+        "he2020,il2,ae_fever,trial_period,analysed_safety,count,4,29,13.8",
+        "he2020,il2,ae_fever,trial_period,analysed_safety,count,0,29,0",
+    )
     r = safety.rct_comparisons(load_evidence()).set_index("outcome").loc["ae_fever"]
     assert r["double_zero"] == "He 2020"
     assert r["rd"] == 0 and math.isnan(r["rr"]) and math.isnan(r["peto_or"])
@@ -225,6 +231,7 @@ def test_safety_results_rows(ev):
 # ---------------------------------------------------------------------------
 def reml_by_hand(y: np.ndarray, v: np.ndarray) -> tuple[float, float]:
     """Maximise the restricted likelihood over tau² numerically (independent of helpers.pooling)."""
+
     def neg_loglik(t2):
         w = 1 / (v + t2)
         mu = np.sum(w * y) / np.sum(w)
@@ -285,7 +292,9 @@ def test_safety_figure_and_description(ev):
     groups = rows[["outcome", "study_id"]].drop_duplicates()
     assert len(fig.axes[0].get_yticklabels()) == len(groups) == 8
     text = safety.safety_figure_description(ev)
-    assert "Injection-site reaction, He 2020: IL-2 9/29, 31.0% (15.3 to 50.8); Placebo 2/30, 6.7% (0.8 to 22.1)." in text
+    assert (
+        "Injection-site reaction, He 2020: IL-2 9/29, 31.0% (15.3 to 50.8); Placebo 2/30, 6.7% (0.8 to 22.1)." in text
+    )
     assert "High-grade adverse event, He 2016: IL-2 0/40" in text
 
 

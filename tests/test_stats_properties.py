@@ -1,4 +1,9 @@
-"""Property-based tests (hypothesis) for helpers.effects and helpers.pooling."""
+"""Property-based tests (hypothesis) for helpers.effects and helpers.pooling.
+
+The hypothesis profile (tests/hypothesis_profiles.py) decides randomness, deadline and
+database; the settings here change only the number of examples. Inputs that once failed
+are kept as explicit ``@example`` cases.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,13 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helpers.effects import escalc
 from helpers.pooling import METHODS, TESTS, rma, rma_mh, rma_peto
 
-SETTINGS = settings(max_examples=40, deadline=None)
+SETTINGS = settings(max_examples=40)
 
 counts = st.integers(min_value=0, max_value=200)
 positive_counts = st.integers(min_value=1, max_value=200)
@@ -72,6 +77,10 @@ def test_fixed_and_random_agree_when_effects_are_identical(y, vs, method):
 
 @SETTINGS
 @given(studies(), st.sampled_from(METHODS), st.sampled_from(TESTS))
+# REML Fisher scoring alternates between 0 and 0.2397 here (it used to raise "did not converge").
+@example((np.array([0.0] * 8 + [1.0, 0.0]), np.array([1.0] * 8 + [0.125, 1.0])), "REML", "z")
+# Its step divided by a tr(PP) that cancels to 0 (a warning, so an error here).
+@example((np.array([0.0, 0.003, 0.001]), np.array([1000.0, 1e-7, 1000.0])), "REML", "z")
 def test_heterogeneity_is_never_negative_and_weights_sum_to_100(data, method, test):
     yi, vi = data
     fit = rma(yi, vi, method=method, test=test)

@@ -34,7 +34,10 @@ def test_no_treg_value_is_invented(ev):
     assert he2020["Finding (IL-2 arm)"].startswith("Increase.")
     assert he2020["Treg measure (as the source names it)"] == treg.MEASURE_NOT_STATED
     proimmun = table.set_index("Study").loc["PRO-IMMUN"]
-    assert "CD25++" in proimmun["Treg measure (as the source names it)"] and "[S13]" in proimmun["Treg measure (as the source names it)"]
+    assert (
+        "CD25++" in proimmun["Treg measure (as the source names it)"]
+        and "[S13]" in proimmun["Treg measure (as the source names it)"]
+    )
     assert proimmun["Finding (IL-2 arm)"].startswith("Not reported:")
 
 
@@ -51,10 +54,17 @@ def test_regimen_view_groups_studies_by_schedule(ev):
 def test_treg_clinical_pairs(ev):
     pairs = treg.clinical_pairs(ev).set_index("study_id")
     assert pairs["both_reported"].to_dict() == {
-        "he2016": True, "vonspeemayer2016": False, "proimmun": False, "he2020": True, "lupil2": False,
-        "transreg": False, "jicr2019": True}
+        "he2016": True,
+        "vonspeemayer2016": False,
+        "proimmun": False,
+        "he2020": True,
+        "lupil2": False,
+        "transreg": False,
+        "jicr2019": True,
+    }
     assert pairs.loc["he2020", "clinical_text"].startswith(
-        "SRI-4 response at week 12: 16/29 (55.2%) with IL-2 vs 9/30 (30.0%) with placebo")
+        "SRI-4 response at week 12: 16/29 (55.2%) with IL-2 vs 9/30 (30.0%) with placebo"
+    )
     assert pairs.loc["he2016", "clinical_outcome"] == "sri_unspecified"  # its SRI-4 at week 12 is not reported
     assert pairs.loc["jicr2019", "clinical_text"].endswith("55.6% (n not reported) with IL-2")
     assert pairs.loc["lupil2", "treg_direction"] == NOT_REPORTED
@@ -88,9 +98,12 @@ def test_smc_inputs_read_mean_sd_rows(data_copy, edit):
     """Two studies with baseline and week-12 Treg means and SDs make a pooled SMC possible."""
     extra = "".join(
         f"{s},il2,treg_pct_cd4,{tp},{pop},mean_sd,,{n},,{m},{sd},,,,,,,reported,{key},test row,S1,,,\n"
-        for s, pop, key, n, rows in [("he2016", "enrolled", "he2016", 40, [("baseline", 5.0, 1.0), ("week_12", 8.0, 2.0)]),
-                                     ("he2020", "analysed_efficacy", "he2020", 29, [("baseline", 4.0, 1.5), ("week_12", 6.0, 2.0)])]
-        for tp, m, sd in rows)
+        for s, pop, key, n, rows in [
+            ("he2016", "enrolled", "he2016", 40, [("baseline", 5.0, 1.0), ("week_12", 8.0, 2.0)]),
+            ("he2020", "analysed_efficacy", "he2020", 29, [("baseline", 4.0, 1.5), ("week_12", 6.0, 2.0)]),
+        ]
+        for tp, m, sd in rows
+    )
     with (data_copy / "outcomes.csv").open("a", encoding="utf-8") as fh:
         fh.write(extra)
     ev = load_evidence()

@@ -3,7 +3,7 @@
 Commands:
   results             print every pooled estimate of the book as CSV (computed from data/)
   validate            load and validate every evidence table; print a summary or the problems
-  refresh-notebooks   re-execute the chapter notebooks in place (accept changed outputs for nbval)
+  refresh-notebooks   re-execute the chapter notebooks in place (accept changed outputs as the regression record)
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m helpers", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("results", help="print every pooled estimate as CSV")
     sub.add_parser("validate", help="validate the evidence tables")
@@ -24,32 +25,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "results":
-        from .results import results_csv
         from .data import load_evidence
+        from .results import results_csv
 
         sys.stdout.write(results_csv(load_evidence()))
         return 0
 
     if args.command == "validate":
-        from .data import DataValidationError, load_evidence
+        from .data import DataValidationError
+        from .validate import validate_all
 
         try:
-            ev = load_evidence()
+            counts = validate_all()
         except DataValidationError as err:
             print(err, file=sys.stderr)
             return 1
-        from .rob import load_risk_of_bias
-
-        try:
-            rob = load_risk_of_bias(ev)
-        except DataValidationError as err:
-            print(err, file=sys.stderr)
-            return 1
-        tables = ("studies", "arms", "outcomes", "outcome_definitions", "search", "prisma", "review_reported")
-        for name in tables:
-            print(f"{name}: {len(getattr(ev, name))} rows, valid")
-        print(f"downs_black_items: {len(rob.items)} rows, valid")
-        print(f"risk_of_bias: {len(rob.ratings)} rows, valid")
+        for name, rows in counts.items():
+            print(f"{name}: {rows} rows, valid")
         return 0
 
     if args.command == "refresh-notebooks":

@@ -19,9 +19,31 @@ from .data import Evidence
 
 #: Columns of the results table, in order.
 RESULT_COLUMNS = [
-    "analysis", "label", "outcome", "timepoint", "population", "measure", "model", "method", "test",
-    "k", "n_il2", "n_control", "estimate", "ci_low", "ci_high", "pi_low", "pi_high", "pi_note",
-    "tau2", "i2", "q", "q_p", "p", "studies", "inputs_derived",
+    "analysis",
+    "label",
+    "outcome",
+    "timepoint",
+    "population",
+    "measure",
+    "model",
+    "method",
+    "test",
+    "k",
+    "n_il2",
+    "n_control",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "pi_note",
+    "tau2",
+    "i2",
+    "q",
+    "q_p",
+    "p",
+    "studies",
+    "inputs_derived",
 ]
 
 #: (method, test) pairs fitted to every two-arm binary analysis: Mantel-Haenszel common
@@ -113,38 +135,62 @@ def two_arm_counts(ev: Evidence, a: Analysis) -> pd.DataFrame:
     labels = ev.studies.set_index("study_id")["label"]
     rows = []
     for study_id, population in a.populations:
-        sel = o[(o["study_id"] == study_id) & (o["outcome"] == a.outcome) & (o["timepoint"] == a.timepoint)
-                & (o["population"] == population) & (o["statistic"] == "count")]
+        sel = o[
+            (o["study_id"] == study_id)
+            & (o["outcome"] == a.outcome)
+            & (o["timepoint"] == a.timepoint)
+            & (o["population"] == population)
+            & (o["statistic"] == "count")
+        ]
         arms = {arm: sel[sel["arm"] == arm] for arm in ("il2", "placebo")}
         for arm, rows_arm in arms.items():
             if len(rows_arm) != 1 or rows_arm[["events", "total"]].isna().any(axis=None):
-                raise ValueError(f"{a.id}: no single count of {a.outcome} at {a.timepoint} for "
-                                 f"{study_id}, arm {arm}, population {population}")
+                raise ValueError(
+                    f"{a.id}: no single count of {a.outcome} at {a.timepoint} for "
+                    f"{study_id}, arm {arm}, population {population}"
+                )
         il2, ctl = arms["il2"].iloc[0], arms["placebo"].iloc[0]
         e_il2, e_ctl = int(il2["events"]), int(ctl["events"])
         if a.invert:
             e_il2, e_ctl = int(il2["total"]) - e_il2, int(ctl["total"]) - e_ctl
-        rows.append({
-            "study_id": study_id, "label": labels[study_id], "population": population,
-            "events_il2": e_il2, "total_il2": int(il2["total"]),
-            "events_control": e_ctl, "total_control": int(ctl["total"]),
-            "derived": bool(il2["status"] == "derived" or ctl["status"] == "derived" or a.invert),
-        })
+        rows.append(
+            {
+                "study_id": study_id,
+                "label": labels[study_id],
+                "population": population,
+                "events_il2": e_il2,
+                "total_il2": int(il2["total"]),
+                "events_control": e_ctl,
+                "total_control": int(ctl["total"]),
+                "derived": bool(il2["status"] == "derived" or ctl["status"] == "derived" or a.invert),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def study_effects(counts: pd.DataFrame, measure: str) -> pd.DataFrame:
     """Per-study effect on the reporting scale, with its 95% CI (metafor's escalc defaults)."""
-    es = effects.escalc(measure, ai=counts["events_il2"], n1i=counts["total_il2"],
-                        ci=counts["events_control"], n2i=counts["total_control"])
+    es = effects.escalc(
+        measure,
+        ai=counts["events_il2"],
+        n1i=counts["total_il2"],
+        ci=counts["events_control"],
+        n2i=counts["total_control"],
+    )
     half = 1.959963984540054 * es["sei"].to_numpy()
     y = es["yi"].to_numpy()
     back = effects.transf_exp if measure in ("RR", "OR") else (lambda x: np.asarray(x, dtype=float))
-    return pd.DataFrame({
-        "label": counts["label"].to_numpy(), "yi": y, "vi": es["vi"].to_numpy(),
-        "estimate": back(y), "ci_low": back(y - half), "ci_high": back(y + half),
-        "zero_cell_adjusted": es["zero_cell_adjusted"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "label": counts["label"].to_numpy(),
+            "yi": y,
+            "vi": es["vi"].to_numpy(),
+            "estimate": back(y),
+            "ci_low": back(y - half),
+            "ci_high": back(y + half),
+            "zero_cell_adjusted": es["zero_cell_adjusted"].to_numpy(),
+        }
+    )
 
 
 def fit(counts: pd.DataFrame, measure: str, method: str, test: str) -> pooling.RmaResult:
@@ -161,14 +207,31 @@ def fit(counts: pd.DataFrame, measure: str, method: str, test: str) -> pooling.R
 def result_row(a: Analysis, counts: pd.DataFrame, measure: str, result: pooling.RmaResult) -> dict:
     bt = pooling.back_transform(result, measure)
     return {
-        "analysis": a.id, "label": a.label, "outcome": a.outcome, "timepoint": a.timepoint,
-        "population": a.population_label, "measure": measure, "model": result.model,
-        "method": result.method, "test": result.test, "k": result.k,
-        "n_il2": int(counts["total_il2"].sum()), "n_control": int(counts["total_control"].sum()),
-        "estimate": bt["estimate"], "ci_low": bt["ci_low"], "ci_high": bt["ci_high"],
-        "pi_low": bt["pi_low"], "pi_high": bt["pi_high"], "pi_note": result.pi_note or "",
-        "tau2": result.tau2, "i2": result.i2, "q": result.q, "q_p": result.q_p, "p": result.pval,
-        "studies": "; ".join(counts["label"]), "inputs_derived": bool(counts["derived"].any()),
+        "analysis": a.id,
+        "label": a.label,
+        "outcome": a.outcome,
+        "timepoint": a.timepoint,
+        "population": a.population_label,
+        "measure": measure,
+        "model": result.model,
+        "method": result.method,
+        "test": result.test,
+        "k": result.k,
+        "n_il2": int(counts["total_il2"].sum()),
+        "n_control": int(counts["total_control"].sum()),
+        "estimate": bt["estimate"],
+        "ci_low": bt["ci_low"],
+        "ci_high": bt["ci_high"],
+        "pi_low": bt["pi_low"],
+        "pi_high": bt["pi_high"],
+        "pi_note": result.pi_note or "",
+        "tau2": result.tau2,
+        "i2": result.i2,
+        "q": result.q,
+        "q_p": result.q_p,
+        "p": result.pval,
+        "studies": "; ".join(counts["label"]),
+        "inputs_derived": bool(counts["derived"].any()),
     }
 
 
@@ -189,8 +252,9 @@ def model_label(method: str, test: str) -> str:
     return label + (", Hartung-Knapp" if test == "knha" else "")
 
 
-def forest_inputs(ev: Evidence, a: Analysis, measure: str,
-                  models=(("MH", "z"), ("REML", "z"), ("REML", "knha"))) -> dict:
+def forest_inputs(
+    ev: Evidence, a: Analysis, measure: str, models=(("MH", "z"), ("REML", "z"), ("REML", "knha"))
+) -> dict:
     """Data for :func:`helpers.forest.forest_plot`: study rows, pooled rows, heterogeneity and notes."""
     counts = two_arm_counts(ev, a)
     studies = study_effects(counts, measure)
@@ -206,9 +270,16 @@ def forest_inputs(ev: Evidence, a: Analysis, measure: str,
         note = f"No prediction interval: {res.pi_note}."
         if res.model == "random" and res.pi_note and note not in notes:
             notes.append(note)
-    heterogeneity = (f"Heterogeneity (REML): I² = {reml.i2:.0f}%, τ² = {reml.tau2:.3f}, "
-                     f"Q = {reml.q:.2f} on {reml.q_df} df, p = {reml.q_p:.2f}")
+    heterogeneity = (
+        f"Heterogeneity (REML): I² = {reml.i2:.0f}%, τ² = {reml.tau2:.3f}, "
+        f"Q = {reml.q:.2f} on {reml.q_df} df, p = {reml.q_p:.2f}"
+    )
     if counts["derived"].any():
         notes.append("Counts marked derived in the data are computed from reported percentages.")
-    return {"studies": studies, "pooled": pd.DataFrame(pooled_rows), "heterogeneity": heterogeneity,
-            "notes": notes, "counts": counts}
+    return {
+        "studies": studies,
+        "pooled": pd.DataFrame(pooled_rows),
+        "heterogeneity": heterogeneity,
+        "notes": notes,
+        "counts": counts,
+    }

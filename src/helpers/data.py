@@ -39,8 +39,20 @@ class Problem:
         if self.key:
             where += f" ({self.key})"
         col = f", column '{self.column}'" if self.column else ""
-        found = "an empty cell" if self.value is None else repr(self.value.item() if hasattr(self.value, "item") else self.value)
+        found = (
+            "an empty cell"
+            if self.value is None
+            else repr(self.value.item() if hasattr(self.value, "item") else self.value)
+        )
         return f"{where}{col}: found {found}; expected {self.expected}"
+
+
+@dataclass(frozen=True)
+class EmptyTable(Problem):
+    """A table with a header and no rows (pandera accepts it: every check holds for no rows)."""
+
+    def __str__(self) -> str:
+        return f"{self.file}: found no rows; expected {self.expected}"
 
 
 class DataValidationError(ValueError):
@@ -86,8 +98,11 @@ def read_csv(path: Path) -> pd.DataFrame:
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.reader(fh))
     width = len(rows[0]) if rows else 0
-    ragged = [Problem(path.name, i, "", None, f"{len(r)} fields", f"{width} fields, like the header")
-              for i, r in enumerate(rows[1:], start=2) if len(r) != width]
+    ragged = [
+        Problem(path.name, i, "", None, f"{len(r)} fields", f"{width} fields, like the header")
+        for i, r in enumerate(rows[1:], start=2)
+        if len(r) != width
+    ]
     if not rows or ragged:
         raise DataValidationError(ragged or [Problem(path.name, 1, "header", None, None, "a header line")])
     return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""], index_col=False)
@@ -112,8 +127,16 @@ def _column_problems(spec: schemas.TableSpec, raw: pd.DataFrame, err: pa.errors.
             problems.append(Problem(spec.filename, 1, "header", None, None, f"a column named '{fc.failure_case}'"))
             continue
         if check.startswith("column_in_schema"):
-            problems.append(Problem(spec.filename, 1, "header", None, fc.failure_case,
-                                    "only the declared columns: " + ", ".join(spec.columns)))
+            problems.append(
+                Problem(
+                    spec.filename,
+                    1,
+                    "header",
+                    None,
+                    fc.failure_case,
+                    "only the declared columns: " + ", ".join(spec.columns),
+                )
+            )
             continue
         if index is None:
             if column is not None and check.startswith("dtype("):
@@ -124,8 +147,17 @@ def _column_problems(spec: schemas.TableSpec, raw: pd.DataFrame, err: pa.errors.
             continue  # one message per cell (coercion also fails the dtype check)
         seen.add((index, column))
         row = raw.loc[index] if index in raw.index else None
-        problems.append(Problem(spec.filename, int(index) + 2, _key_text(row, spec.key), column,
-                                fc.failure_case, _describe_column_check(spec, column, check), check))
+        problems.append(
+            Problem(
+                spec.filename,
+                int(index) + 2,
+                _key_text(row, spec.key),
+                column,
+                fc.failure_case,
+                _describe_column_check(spec, column, check),
+                check,
+            )
+        )
     return problems
 
 
@@ -180,13 +212,24 @@ def _row_problems(spec: schemas.TableSpec, typed: pd.DataFrame, err: pa.errors.S
         seen.add(key)
         row = typed.loc[fc.index]
         value = row[rule.column]
-        problems.append(Problem(spec.filename, int(fc.index) + 2, _key_text(row, spec.key), rule.column,
-                                None if pd.isna(value) else value, rule.expected, rule.name))
+        problems.append(
+            Problem(
+                spec.filename,
+                int(fc.index) + 2,
+                _key_text(row, spec.key),
+                rule.column,
+                None if pd.isna(value) else value,
+                rule.expected,
+                rule.name,
+            )
+        )
     return sorted(problems, key=lambda p: (p.line or 0, p.column or ""))
 
 
 def validate_table(spec: schemas.TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
     """Validate one table in two stages; return it typed, or raise DataValidationError."""
+    if raw.empty:
+        raise DataValidationError([EmptyTable(spec.filename, None, "", None, None, spec.rows_expected, "has_rows")])
     try:
         typed = spec.column_schema().validate(raw.copy(), lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -219,13 +262,22 @@ def load_evidence(folder: Path | None = None) -> Evidence:
     studies = load(schemas.studies_spec(keys))
     arms = load(schemas.arms_spec(keys, set(studies["study_id"])))
     outcome_kinds = dict(zip(definitions["outcome"], definitions["kind"]))
-    outcomes = load(schemas.outcomes_spec(keys, set(studies["study_id"]),
-                                          set(zip(arms["study_id"], arms["arm"])), outcome_kinds))
+    outcomes = load(
+        schemas.outcomes_spec(keys, set(studies["study_id"]), set(zip(arms["study_id"], arms["arm"])), outcome_kinds)
+    )
     search = load(schemas.search_spec(keys))
     prisma = load(schemas.prisma_spec(keys))
     review_reported = load(schemas.review_reported_spec(keys))
-    return Evidence(studies=studies, arms=arms, outcomes=outcomes, outcome_definitions=definitions,
-                    search=search, prisma=prisma, review_reported=review_reported, folder=folder)
+    return Evidence(
+        studies=studies,
+        arms=arms,
+        outcomes=outcomes,
+        outcome_definitions=definitions,
+        search=search,
+        prisma=prisma,
+        review_reported=review_reported,
+        folder=folder,
+    )
 
 
 def data_files(folder: Path | None = None) -> list[Path]:

@@ -171,9 +171,7 @@ def _escalc_binary(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00) -> pd.Dat
     # express "all"/"if0all"/drop00 or report which studies were adjusted
     # (checked against metafor in test_effects.py::test_escalc_matches_metafor).
     with np.errstate(divide="ignore", invalid="ignore"):
-        yi, vi = effectsize_2proportions(
-            a, a + b, c, c + d, statistic=_SM_STATISTIC[measure]
-        )
+        yi, vi = effectsize_2proportions(a, a + b, c, c + d, statistic=_SM_STATISTIC[measure])
     yi = np.where(dropped, np.nan, yi)
     vi = np.where(dropped, np.nan, vi)
     return _result(yi, vi, adjust, dropped)

@@ -20,6 +20,8 @@ from .tables import ARM_LABELS, POPULATION_LABELS, timepoint_label, value_text
 
 RESPONSE_OUTCOMES = ("sri4", "sri_unspecified", "ln_complete_remission")
 ACTIVITY_OUTCOMES = ("selena_sledai", "bilag", "bilag_a_or_2b", "pga")
+
+
 def _included(ev: Evidence) -> pd.DataFrame:
     o = ev.outcomes.merge(ev.studies[["study_id", "label", "inclusion_status"]], on="study_id")
     return o[o["inclusion_status"] == "included"]
@@ -35,15 +37,21 @@ def clinical_response_table(ev: Evidence) -> pd.DataFrame:
         by_arm = {r["arm"]: r for _, r in g.iterrows()}
         between = g["p_value"][g["p_comparison"] == "between_arms"].dropna()
         note = "; ".join(dict.fromkeys(n for n in g["note"].dropna()))
-        rows.append({
-            "Study": label, "Outcome": names[outcome], "Time point": timepoint_label(tp),
-            "Population": POPULATION_LABELS.get(pop, pop),
-            "IL-2": value_text(by_arm["il2"]) if "il2" in by_arm else "–",
-            "Placebo": value_text(by_arm["placebo"]) if "placebo" in by_arm else "–",
-            "p (between arms, reported)": between.iloc[0] if len(between) else "–",
-            "Counts": "derived" if (g["status"] == "derived").any() else ("not reported" if (g["status"] == "not_reported").all() else "reported"),
-            "Note": note,
-        })
+        rows.append(
+            {
+                "Study": label,
+                "Outcome": names[outcome],
+                "Time point": timepoint_label(tp),
+                "Population": POPULATION_LABELS.get(pop, pop),
+                "IL-2": value_text(by_arm["il2"]) if "il2" in by_arm else "–",
+                "Placebo": value_text(by_arm["placebo"]) if "placebo" in by_arm else "–",
+                "p (between arms, reported)": between.iloc[0] if len(between) else "–",
+                "Counts": "derived"
+                if (g["status"] == "derived").any()
+                else ("not reported" if (g["status"] == "not_reported").all() else "reported"),
+                "Note": note,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -55,11 +63,25 @@ def disease_activity_table(ev: Evidence) -> pd.DataFrame:
     rows = []
     for (label, outcome, arm), g in o.groupby(["label", "outcome", "arm"], sort=False):
         by_tp = g.set_index("timepoint")
-        cell = lambda tp: value_text(by_tp.loc[tp]) if tp in by_tp.index else NOT_REPORTED  # noqa: E731
-        pval = lambda tp: by_tp.loc[tp, "p_value"] if tp in by_tp.index and pd.notna(by_tp.loc[tp, "p_value"]) else "–"  # noqa: E731
-        rows.append({"Study": label, "Measure": names[outcome], "Arm": ARM_LABELS[arm],
-                     "Baseline": cell("baseline"), "Week 12": cell("week_12"), "Week 24": cell("week_24"),
-                     "p week 12 vs baseline": pval("week_12"), "p week 24 vs baseline": pval("week_24")})
+
+        def cell(tp, by_tp=by_tp):
+            return value_text(by_tp.loc[tp]) if tp in by_tp.index else NOT_REPORTED
+
+        def pval(tp, by_tp=by_tp):
+            return by_tp.loc[tp, "p_value"] if tp in by_tp.index and pd.notna(by_tp.loc[tp, "p_value"]) else "–"
+
+        rows.append(
+            {
+                "Study": label,
+                "Measure": names[outcome],
+                "Arm": ARM_LABELS[arm],
+                "Baseline": cell("baseline"),
+                "Week 12": cell("week_12"),
+                "Week 24": cell("week_24"),
+                "p week 12 vs baseline": pval("week_12"),
+                "p week 24 vs baseline": pval("week_24"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -86,9 +108,20 @@ def arm_responses(ev: Evidence, arms=IL2_RESPONSE_ARMS + PLACEBO_RESPONSE_ARMS) 
     rows = []
     for key in arms:
         r = o.loc[key]
-        rows.append({"study_id": key[0], "label": labels[key[0]], "arm": key[1], "outcome": key[2],
-                     "timepoint": key[3], "population": key[4], "design": designs[key[0]],
-                     "events": int(r["events"]), "total": int(r["total"]), "derived": r["status"] == "derived"})
+        rows.append(
+            {
+                "study_id": key[0],
+                "label": labels[key[0]],
+                "arm": key[1],
+                "outcome": key[2],
+                "timepoint": key[3],
+                "population": key[4],
+                "design": designs[key[0]],
+                "events": int(r["events"]),
+                "total": int(r["total"]),
+                "derived": r["status"] == "derived",
+            }
+        )
     out = pd.DataFrame(rows)
     out["proportion"] = out["events"] / out["total"]
     out["exact_low"], out["exact_high"] = effects.proportion_ci(out["events"], out["total"], method="exact")
@@ -105,32 +138,58 @@ def single_arm_results(ev: Evidence) -> pd.DataFrame:
     """Response rates pooled across arms: logit (main) and Freeman-Tukey (sensitivity), REML."""
     responses = arm_responses(ev)
     rows = []
-    for arm, label in (("il2", "SRI response, IL-2 arms of all included studies (uncontrolled; definitions and time points differ)"),
-                       ("placebo", "SRI-4 response at week 12, placebo arms of the randomised trials")):
+    for arm, label in (
+        ("il2", "SRI response, IL-2 arms of all included studies (uncontrolled; definitions and time points differ)"),
+        ("placebo", "SRI-4 response at week 12, placebo arms of the randomised trials"),
+    ):
         r = responses[responses["arm"] == arm]
         for measure in ("PLO", "PFT"):
             res = pool_proportions(r, measure)
             bt = pooling.back_transform(res, measure, ni=r["total"].to_numpy())
-            rows.append({
-                "analysis": f"response_rate_{arm}_arms", "label": label, "outcome": "sri4 / sri_unspecified" if arm == "il2" else "sri4",
-                "timepoint": "; ".join(dict.fromkeys(r["timepoint"])), "population": "; ".join(
-                    f"{a}: {POPULATION_LABELS[p]}" for a, p in zip(r["label"], r["population"])),
-                "measure": measure, "model": res.model, "method": res.method, "test": res.test, "k": res.k,
-                "n_il2": int(r["total"].sum()) if arm == "il2" else pd.NA,
-                "n_control": int(r["total"].sum()) if arm == "placebo" else pd.NA,
-                "estimate": bt["estimate"], "ci_low": bt["ci_low"], "ci_high": bt["ci_high"],
-                "pi_low": bt["pi_low"], "pi_high": bt["pi_high"], "pi_note": res.pi_note or "",
-                "tau2": res.tau2, "i2": res.i2, "q": res.q, "q_p": res.q_p, "p": res.pval,
-                "studies": "; ".join(r["label"]), "inputs_derived": bool(r["derived"].any()),
-            })
+            rows.append(
+                {
+                    "analysis": f"response_rate_{arm}_arms",
+                    "label": label,
+                    "outcome": "sri4 / sri_unspecified" if arm == "il2" else "sri4",
+                    "timepoint": "; ".join(dict.fromkeys(r["timepoint"])),
+                    "population": "; ".join(
+                        f"{a}: {POPULATION_LABELS[p]}" for a, p in zip(r["label"], r["population"])
+                    ),
+                    "measure": measure,
+                    "model": res.model,
+                    "method": res.method,
+                    "test": res.test,
+                    "k": res.k,
+                    "n_il2": int(r["total"].sum()) if arm == "il2" else pd.NA,
+                    "n_control": int(r["total"].sum()) if arm == "placebo" else pd.NA,
+                    "estimate": bt["estimate"],
+                    "ci_low": bt["ci_low"],
+                    "ci_high": bt["ci_high"],
+                    "pi_low": bt["pi_low"],
+                    "pi_high": bt["pi_high"],
+                    "pi_note": res.pi_note or "",
+                    "tau2": res.tau2,
+                    "i2": res.i2,
+                    "q": res.q,
+                    "q_p": res.q_p,
+                    "p": res.pval,
+                    "studies": "; ".join(r["label"]),
+                    "inputs_derived": bool(r["derived"].any()),
+                }
+            )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
 # ---------------------------------------------------------------------------
 # Disease activity: medians converted to means (a flagged sensitivity analysis)
 # ---------------------------------------------------------------------------
-def estimated_mean_difference(ev: Evidence, study_id: str = "he2020", outcome: str = "selena_sledai",
-                              timepoint: str = "week_12", population: str = "analysed_efficacy") -> dict:
+def estimated_mean_difference(
+    ev: Evidence,
+    study_id: str = "he2020",
+    outcome: str = "selena_sledai",
+    timepoint: str = "week_12",
+    population: str = "analysed_efficacy",
+) -> dict:
     """IL-2 minus placebo mean difference from medians and ranges (Luo 2018 mean, Wan 2014 SD).
 
     Estimated, never reported: the chapter shows it only as a sensitivity analysis.
@@ -140,16 +199,33 @@ def estimated_mean_difference(ev: Evidence, study_id: str = "he2020", outcome: s
     for arm, r in arms.items():
         if r["statistic"] != "median_range":
             raise ValueError(f"{study_id} {arm} {outcome} {timepoint}: needs median and range, has {r['statistic']}")
-    est = {arm: effects.mean_sd_from_median(r["median"], minimum=r["lower"], maximum=r["upper"], n=r["total"]).iloc[0]
-           for arm, r in arms.items()}
-    es = effects.escalc("MD", m1i=[est["il2"]["mean"]], sd1i=[est["il2"]["sd"]], n1i=[arms["il2"]["total"]],
-                        m2i=[est["placebo"]["mean"]], sd2i=[est["placebo"]["sd"]], n2i=[arms["placebo"]["total"]])
+    est = {
+        arm: effects.mean_sd_from_median(r["median"], minimum=r["lower"], maximum=r["upper"], n=r["total"]).iloc[0]
+        for arm, r in arms.items()
+    }
+    es = effects.escalc(
+        "MD",
+        m1i=[est["il2"]["mean"]],
+        sd1i=[est["il2"]["sd"]],
+        n1i=[arms["il2"]["total"]],
+        m2i=[est["placebo"]["mean"]],
+        sd2i=[est["placebo"]["sd"]],
+        n2i=[arms["placebo"]["total"]],
+    )
     res = pooling.rma(es["yi"], es["vi"], method="FE", measure="MD")
-    return {"study_id": study_id, "outcome": outcome, "timepoint": timepoint, "result": res,
-            "mean_il2": float(est["il2"]["mean"]), "sd_il2": float(est["il2"]["sd"]),
-            "mean_placebo": float(est["placebo"]["mean"]), "sd_placebo": float(est["placebo"]["sd"]),
-            "n_il2": int(arms["il2"]["total"]), "n_placebo": int(arms["placebo"]["total"]),
-            "method": str(est["il2"]["method"])}
+    return {
+        "study_id": study_id,
+        "outcome": outcome,
+        "timepoint": timepoint,
+        "result": res,
+        "mean_il2": float(est["il2"]["mean"]),
+        "sd_il2": float(est["il2"]["sd"]),
+        "mean_placebo": float(est["placebo"]["mean"]),
+        "sd_placebo": float(est["placebo"]["sd"]),
+        "n_il2": int(arms["il2"]["total"]),
+        "n_placebo": int(arms["placebo"]["total"]),
+        "method": str(est["il2"]["method"]),
+    }
 
 
 def estimated_md_results(ev: Evidence) -> pd.DataFrame:
@@ -157,16 +233,36 @@ def estimated_md_results(ev: Evidence) -> pd.DataFrame:
     for tp in ("week_12", "week_24"):
         e = estimated_mean_difference(ev, timepoint=tp)
         res = e["result"]
-        rows.append({
-            "analysis": f"selena_sledai_{tp}_md_estimated", "label":
-                f"SELENA-SLEDAI at {timepoint_label(tp).lower()}, He 2020: mean difference from medians and ranges (estimated; sensitivity only)",
-            "outcome": "selena_sledai", "timepoint": tp, "population": "He 2020 efficacy set", "measure": "MD",
-            "model": res.model, "method": res.method, "test": res.test, "k": res.k,
-            "n_il2": e["n_il2"], "n_control": e["n_placebo"], "estimate": res.estimate, "ci_low": res.ci_low,
-            "ci_high": res.ci_high, "pi_low": np.nan, "pi_high": np.nan, "pi_note": res.pi_note or "",
-            "tau2": res.tau2, "i2": res.i2, "q": res.q, "q_p": res.q_p, "p": res.pval,
-            "studies": "He 2020", "inputs_derived": True,
-        })
+        rows.append(
+            {
+                "analysis": f"selena_sledai_{tp}_md_estimated",
+                "label": f"SELENA-SLEDAI at {timepoint_label(tp).lower()}, He 2020: mean difference "
+                "from medians and ranges (estimated; sensitivity only)",
+                "outcome": "selena_sledai",
+                "timepoint": tp,
+                "population": "He 2020 efficacy set",
+                "measure": "MD",
+                "model": res.model,
+                "method": res.method,
+                "test": res.test,
+                "k": res.k,
+                "n_il2": e["n_il2"],
+                "n_control": e["n_placebo"],
+                "estimate": res.estimate,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "pi_low": np.nan,
+                "pi_high": np.nan,
+                "pi_note": res.pi_note or "",
+                "tau2": res.tau2,
+                "i2": res.i2,
+                "q": res.q,
+                "q_p": res.q_p,
+                "p": res.pval,
+                "studies": "He 2020",
+                "inputs_derived": True,
+            }
+        )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -199,22 +295,56 @@ def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFram
     """Leave-one-out and dosing-regimen refits of one analysis as result rows (REML, z)."""
     counts = two_arm_counts(ev, a).set_index("label")
     regimen = ev.studies.set_index("study_id")["regimen_group"]
-    refits = [(f"{a.id}_without_{lab.lower().replace(' ', '').replace('-', '')}", f"{a.label}, leaving out {lab}",
-               [x for x in counts.index if x != lab], row) for lab, row in leave_one_out(ev, a, measure).set_index("left_out").iterrows()]
-    refits += [(f"{a.id}_regimen_{g}", f"{a.label}, regimen subgroup: {g.replace('_', ' ')}",
-                [x for x in counts.index if regimen[counts.loc[x, "study_id"]] == g], row)
-               for g, row in regimen_subgroups(ev, a, measure).set_index("group").iterrows()]
+    refits = [
+        (
+            f"{a.id}_without_{lab.lower().replace(' ', '').replace('-', '')}",
+            f"{a.label}, leaving out {lab}",
+            [x for x in counts.index if x != lab],
+            row,
+        )
+        for lab, row in leave_one_out(ev, a, measure).set_index("left_out").iterrows()
+    ]
+    refits += [
+        (
+            f"{a.id}_regimen_{g}",
+            f"{a.label}, regimen subgroup: {g.replace('_', ' ')}",
+            [x for x in counts.index if regimen[counts.loc[x, "study_id"]] == g],
+            row,
+        )
+        for g, row in regimen_subgroups(ev, a, measure).set_index("group").iterrows()
+    ]
     rows = []
     for analysis_id, label, kept, r in refits:
         c = counts.loc[kept]
-        rows.append({
-            "analysis": analysis_id, "label": label, "outcome": a.outcome, "timepoint": a.timepoint,
-            "population": a.population_label, "measure": measure, "model": r["model"], "method": r["method"],
-            "test": r["test"], "k": int(r["k"]), "n_il2": int(c["total_il2"].sum()), "n_control": int(c["total_control"].sum()),
-            "estimate": r["estimate"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "pi_low": np.nan, "pi_high": np.nan,
-            "pi_note": r["pi_note"] or "", "tau2": r["tau2"], "i2": r["i2"], "q": r["q"], "q_p": r["q_p"], "p": r["p"],
-            "studies": "; ".join(kept), "inputs_derived": bool(c["derived"].any()),
-        })
+        rows.append(
+            {
+                "analysis": analysis_id,
+                "label": label,
+                "outcome": a.outcome,
+                "timepoint": a.timepoint,
+                "population": a.population_label,
+                "measure": measure,
+                "model": r["model"],
+                "method": r["method"],
+                "test": r["test"],
+                "k": int(r["k"]),
+                "n_il2": int(c["total_il2"].sum()),
+                "n_control": int(c["total_control"].sum()),
+                "estimate": r["estimate"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "pi_low": np.nan,
+                "pi_high": np.nan,
+                "pi_note": r["pi_note"] or "",
+                "tau2": r["tau2"],
+                "i2": r["i2"],
+                "q": r["q"],
+                "q_p": r["q_p"],
+                "p": r["p"],
+                "studies": "; ".join(kept),
+                "inputs_derived": bool(c["derived"].any()),
+            }
+        )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -222,8 +352,10 @@ def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
     """Single-arm response rates, the estimated mean differences and the refits of the primary analysis."""
     from .analyses import analysis
 
-    return pd.concat([single_arm_results(ev), estimated_md_results(ev), refit_results(ev, analysis("sri4_week12_rct"))],
-                     ignore_index=True)
+    return pd.concat(
+        [single_arm_results(ev), estimated_md_results(ev), refit_results(ev, analysis("sri4_week12_rct"))],
+        ignore_index=True,
+    )
 
 
 def response_rate_forest_inputs(ev: Evidence) -> dict:
@@ -235,12 +367,20 @@ def response_rate_forest_inputs(ev: Evidence) -> dict:
     for arm in ("il2", "placebo"):
         r = responses[responses["arm"] == arm]
         res = pool_proportions(r, "PLO")
-        studies.append(pd.DataFrame({
-            "label": [f"{lab}, {timepoint_label(tp).lower()}" for lab, tp in zip(r["label"], r["timepoint"])],
-            "estimate": r["proportion"], "ci_low": r["exact_low"], "ci_high": r["exact_high"], "weight": res.weights,
-            "n_text": [f"{e}/{n}" for e, n in zip(r["events"], r["total"])],
-            "index_text": [names[o] for o in r["outcome"]], "group": group_names[arm],
-        }))
+        studies.append(
+            pd.DataFrame(
+                {
+                    "label": [f"{lab}, {timepoint_label(tp).lower()}" for lab, tp in zip(r["label"], r["timepoint"])],
+                    "estimate": r["proportion"],
+                    "ci_low": r["exact_low"],
+                    "ci_high": r["exact_high"],
+                    "weight": res.weights,
+                    "n_text": [f"{e}/{n}" for e, n in zip(r["events"], r["total"])],
+                    "index_text": [names[o] for o in r["outcome"]],
+                    "group": group_names[arm],
+                }
+            )
+        )
         bt = pooling.back_transform(res, "PLO")
         pooled.append({"label": "Random effects (REML, logit)", "model": "random", "group": group_names[arm], **bt})
     return {"studies": pd.concat(studies, ignore_index=True), "pooled": pd.DataFrame(pooled), "responses": responses}

@@ -9,8 +9,19 @@ import pandas as pd
 
 #: Distributions whose versions matter for the numbers and the rendering.
 PACKAGES = (
-    "jupyter-book", "myst-nb", "sphinx", "sphinxcontrib-bibtex", "pandas", "numpy", "scipy",
-    "statsmodels", "pandera", "matplotlib", "nbval", "pytest", "hypothesis",
+    "jupyter-book",
+    "myst-nb",
+    "sphinx",
+    "sphinxcontrib-bibtex",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "pandera",
+    "matplotlib",
+    "jupyter-cache",
+    "pytest",
+    "hypothesis",
 )
 
 

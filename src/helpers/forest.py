@@ -558,9 +558,7 @@ def forest_plot(
         fig_w,
         2 * _MARGIN
         + max(
-            [meter.width(s, fs) for s, _ in footer]
-            + [meter.width(s, title_fs, "bold") for s in title_lines]
-            + [0.0]
+            [meter.width(s, fs) for s, _ in footer] + [meter.width(s, title_fs, "bold") for s in title_lines] + [0.0]
         ),
     )
 
@@ -600,8 +598,17 @@ def forest_plot(
     def put(xi: float, yi: float, s: str, ha: str, gid: str, weight: str = "normal", style: str = "normal") -> None:
         if s:
             fig.text(
-                xi, yi, s, transform=row_tr, ha=ha, va="center", fontsize=fs, fontweight=weight,
-                fontstyle=style, parse_math=False, gid=gid,
+                xi,
+                yi,
+                s,
+                transform=row_tr,
+                ha=ha,
+                va="center",
+                fontsize=fs,
+                fontweight=weight,
+                fontstyle=style,
+                parse_math=False,
+                gid=gid,
             )
 
     # ---------------- header row + rule ---------------- #
@@ -614,8 +621,12 @@ def forest_plot(
         put(x_wt, y_head, "Weight", "right", "header", "bold")
     fig.add_artist(
         Line2D(
-            [x_label, x_wt], [y_first - 0.5, y_first - 0.5],
-            transform=row_tr, color="black", lw=0.8, gid="header-rule",
+            [x_label, x_wt],
+            [y_first - 0.5, y_first - 0.5],
+            transform=row_tr,
+            color="black",
+            lw=0.8,
+            gid="header-rule",
         )
     )
 
@@ -636,9 +647,14 @@ def forest_plot(
     # ---------------- CIs, arrows, squares ---------------- #
     def arrow(xe: float, ye: float, direction: int, colour: str, gid: str, scale: float = 8) -> None:
         ax.annotate(
-            "", xy=(xe, ye), xycoords="data", xytext=(-scale * direction, 0), textcoords="offset points",
+            "",
+            xy=(xe, ye),
+            xycoords="data",
+            xytext=(-scale * direction, 0),
+            textcoords="offset points",
             arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.0, mutation_scale=scale, shrinkA=0, shrinkB=0),
-            annotation_clip=False, gid=gid,
+            annotation_clip=False,
+            gid=gid,
         )
 
     def span(
@@ -669,14 +685,28 @@ def forest_plot(
         side_max = _SQUARE_MAX_FRAC * row_h * 72  # points
         sizes = [side_max**2 * max(r.weight, 0.0) / w_max for r in weighted]  # area (pt^2) proportional to weight
         ax.scatter(
-            [r.estimate for r in weighted], [r.y for r in weighted], s=sizes, marker="s",
-            facecolor=STUDY_FILL, edgecolor=STUDY_LINE, linewidths=0.6, zorder=3, gid="study-squares",
+            [r.estimate for r in weighted],
+            [r.y for r in weighted],
+            s=sizes,
+            marker="s",
+            facecolor=STUDY_FILL,
+            edgecolor=STUDY_LINE,
+            linewidths=0.6,
+            zorder=3,
+            gid="study-squares",
         )
     unweighted = [r for r in study_rows if not _finite(r.weight) and _finite(r.estimate)]
     if unweighted:
         ax.scatter(
-            [r.estimate for r in unweighted], [r.y for r in unweighted], s=16, marker="o",
-            facecolor="white", edgecolor=STUDY_LINE, linewidths=0.8, zorder=3, gid="study-unweighted",
+            [r.estimate for r in unweighted],
+            [r.y for r in unweighted],
+            s=16,
+            marker="o",
+            facecolor="white",
+            edgecolor=STUDY_LINE,
+            linewidths=0.8,
+            zorder=3,
+            gid="study-unweighted",
         )
 
     # ---------------- diamonds and prediction intervals ---------------- #
@@ -690,7 +720,12 @@ def forest_plot(
             ax.add_patch(
                 Polygon(
                     [(a, r.y), (e, r.y - _DIAMOND_HALF), (b, r.y), (e, r.y + _DIAMOND_HALF)],
-                    closed=True, facecolor=colour, edgecolor=colour, lw=0.8, zorder=3, gid="pooled-diamond",
+                    closed=True,
+                    facecolor=colour,
+                    edgecolor=colour,
+                    lw=0.8,
+                    zorder=3,
+                    gid="pooled-diamond",
                 )
             )
             if lo < x_lo:
@@ -703,16 +738,27 @@ def forest_plot(
                 if x_lo <= xe <= x_hi:
                     ax.add_line(
                         Line2D(
-                            [xe, xe], [r.y - 0.17, r.y + 0.17],
-                            color=PI_COLOUR, lw=1.2, zorder=2, gid="prediction-interval-cap",
+                            [xe, xe],
+                            [r.y - 0.17, r.y + 0.17],
+                            color=PI_COLOUR,
+                            lw=1.2,
+                            zorder=2,
+                            gid="prediction-interval-cap",
                         )
                     )
 
     # ---------------- under the axis ---------------- #
     y_cursor = bottom_h - _TICK_SPACE  # inches from the figure bottom, top of next line
     fig.text(
-        (x_plot0 + x_plot1) / 2, y_cursor, xlabel, transform=inch, ha="center", va="top", fontsize=fs,
-        parse_math=False, gid="xlabel",
+        (x_plot0 + x_plot1) / 2,
+        y_cursor,
+        xlabel,
+        transform=inch,
+        ha="center",
+        va="top",
+        fontsize=fs,
+        parse_math=False,
+        gid="xlabel",
     )
     y_cursor -= line_h
     if has_favours:
@@ -732,8 +778,16 @@ def forest_plot(
     y_cursor -= footer_gap
     for s, k in footer:
         fig.text(
-            _MARGIN, y_cursor, s, transform=inch, ha="left", va="top", fontsize=fs, parse_math=False,
-            fontstyle="italic" if k == "note" else "normal", gid="heterogeneity" if k == "het" else "note",
+            _MARGIN,
+            y_cursor,
+            s,
+            transform=inch,
+            ha="left",
+            va="top",
+            fontsize=fs,
+            parse_math=False,
+            fontstyle="italic" if k == "note" else "normal",
+            gid="heterogeneity" if k == "het" else "note",
         )
         y_cursor -= line_h
 
@@ -741,8 +795,16 @@ def forest_plot(
         yt = fig_h - _MARGIN
         for s in title_lines:
             fig.text(
-                _MARGIN, yt, s, transform=inch, ha="left", va="top", fontsize=title_fs,
-                fontweight="bold", parse_math=False, gid="title",
+                _MARGIN,
+                yt,
+                s,
+                transform=inch,
+                ha="left",
+                va="top",
+                fontsize=title_fs,
+                fontweight="bold",
+                parse_math=False,
+                gid="title",
             )
             yt -= title_fs * 1.45 / 72
     return fig

@@ -8,6 +8,10 @@
 * :func:`predict` - prediction intervals, :func:`leave1out`, :func:`subgroup`
   and :func:`back_transform`.
 
+REML uses metafor's Fisher scoring; where that does not converge or stops at a
+lower local maximum, the global maximiser of the restricted likelihood is found
+on a bounded interval instead (``RmaResult.tau2_algorithm`` says which).
+
 Every number is checked against metafor 3.8-1 in ``tests/test_pooling.py``
 (reference values in ``tests/reference/metafor``), to a relative tolerance of
 1e-6.
@@ -50,6 +54,7 @@ __all__ = [
     "PI_NOTE_FEW_STUDIES",
     "DEFAULT_CONTROL",
     "METAFOR_DEFAULT_CONTROL",
+    "TAU2_ALGORITHMS",
 ]
 
 METHODS = ("FE", "DL", "PM", "REML", "HS", "SJ")
@@ -69,9 +74,42 @@ METAFOR_DEFAULT_CONTROL = MappingProxyType(
     {"threshold": 1e-5, "maxiter": 100, "tol": float(np.finfo(float).eps) ** 0.25}
 )
 
+#: How ``RmaResult.tau2`` was obtained (``RmaResult.tau2_algorithm``).
+TAU2_ALGORITHMS = MappingProxyType(
+    {
+        "common": "none: common-effect model (tau² = 0)",
+        "one_study": "none: one study (tau² = 0)",
+        "closed_form": "closed form",
+        "fisher": "Fisher scoring",
+        "fallback": "bounded maximisation (Fisher scoring did not converge)",
+        "local": "bounded maximisation (Fisher scoring reached a lower local maximum)",
+        "pm_root": "Brent root of Q(tau²) = k - 1",
+        "pm_zero": "Q(0) <= k - 1: tau² = 0",
+    }
+)
+
 _TIDY_COLUMNS = [
-    "measure", "model", "method", "test", "k", "estimate", "se", "ci_low", "ci_high",
-    "pi_low", "pi_high", "pi_note", "tau2", "i2", "h2", "q", "q_df", "q_p", "stat", "df", "p",
+    "measure",
+    "model",
+    "method",
+    "test",
+    "k",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "pi_low",
+    "pi_high",
+    "pi_note",
+    "tau2",
+    "i2",
+    "h2",
+    "q",
+    "q_df",
+    "q_p",
+    "stat",
+    "df",
+    "p",
 ]
 
 
@@ -98,8 +136,10 @@ class RmaResult:
     ``test="knha"``); ``stat`` is z or t; ``df`` is k - 1 for knha and NaN for z.
     ``weights`` are percentages summing to 100. ``pi_*`` is the
     Higgins-Thompson-Spiegelhalter prediction interval (see :func:`predict`).
-    ``dropped`` holds the indices of double-zero studies that a Mantel-Haenszel
-    or Peto fit left out of the heterogeneity statistics.
+    ``tau2_algorithm`` says how tau² was obtained (a value of
+    :data:`TAU2_ALGORITHMS`; not a column of :meth:`tidy`). ``dropped`` holds
+    the indices of double-zero studies that a Mantel-Haenszel or Peto fit left
+    out of the heterogeneity statistics.
     """
 
     measure: str | None
@@ -126,6 +166,7 @@ class RmaResult:
     pi_low: float
     pi_high: float
     pi_note: str | None
+    tau2_algorithm: str
     level: float = 0.95
     dropped: tuple[int, ...] = ()
 
@@ -226,8 +267,8 @@ def _tau2_sj(y: np.ndarray, v: np.ndarray) -> float:
     return tau0 * _q_gen(tau0, y, v) / (k - 1)
 
 
-def _tau2_pm(y: np.ndarray, v: np.ndarray, tol: float) -> float:
-    """Paule-Mandel: the root of Q_gen(tau²) = k - 1, 0 if Q(0) < k - 1.
+def _tau2_pm(y: np.ndarray, v: np.ndarray, tol: float) -> tuple[float, str]:
+    """Paule-Mandel: the root of Q_gen(tau²) = k - 1, 0 if Q(0) <= k - 1.
 
     Solved with Brent's method to ``tol`` on tau², like metafor's uniroot
     (statsmodels' PM stops at |Q - (k-1)| < 1e-5 and combine_effects drops
@@ -235,13 +276,12 @@ def _tau2_pm(y: np.ndarray, v: np.ndarray, tol: float) -> float:
     """
     target = y.size - 1
     if _q_gen(0.0, y, v) <= target:
-        return 0.0
+        return 0.0, TAU2_ALGORITHMS["pm_zero"]
+    # Always a bracket, no search needed: Q_gen decreases in tau² and
+    # Q_gen(t) <= Σ(y - ȳ)²/(min v + t) < k/10 <= k - 1 for t >= 10 var(y) = 10 Σ(y - ȳ)²/k.
     upper = max(1.0, 10 * float(np.var(y)))
-    while _q_gen(upper, y, v) > target:  # Q_gen decreases to 0 as tau² grows
-        upper *= 10
-    return optimize.brentq(
-        lambda t2: _q_gen(t2, y, v) - target, 0.0, upper, xtol=tol, rtol=4 * np.finfo(float).eps
-    )
+    root = optimize.brentq(lambda t2: _q_gen(t2, y, v) - target, 0.0, upper, xtol=tol, rtol=4 * np.finfo(float).eps)
+    return root, TAU2_ALGORITHMS["pm_root"]
 
 
 def _reml_loglik(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
@@ -251,15 +291,24 @@ def _reml_loglik(tau2: float, y: np.ndarray, v: np.ndarray) -> float:
     return float(-0.5 * np.sum(np.log(v + tau2)) - 0.5 * np.log(np.sum(w)) - 0.5 * np.sum(w * (y - mu) ** 2))
 
 
-def _tau2_reml(y: np.ndarray, v: np.ndarray, con: dict) -> float:
-    """REML by Fisher scoring, exactly metafor's algorithm.
+def _reml_score(tau2, y: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Twice the derivative of :func:`_reml_loglik`, y'PPy - tr P, at each tau² given (vectorised)."""
+    w = 1.0 / (v + np.asarray(tau2, dtype=float)[..., None])
+    sw, w2 = w.sum(axis=-1), w**2
+    mu = (w * y).sum(axis=-1) / sw
+    return (w2 * (y - mu[..., None]) ** 2).sum(axis=-1) - (sw - w2.sum(axis=-1) / sw)
+
+
+def _reml_fisher(y: np.ndarray, v: np.ndarray, con: dict) -> float | None:
+    """REML by Fisher scoring, exactly metafor's algorithm; None if it does not converge.
 
     Starts from the Hedges estimate max(0, var(y) - mean(v)), takes steps
     (y'PPy - tr P) / tr(PP) with step halving to stay >= 0, and stops when the
-    change is <= ``threshold``. Like metafor it then falls back to tau² = 0 when
-    the restricted likelihood is higher there. With the default (tight) control
-    this is the exact REML solution (test_pooling.py, "tight" rows); with
-    metafor's defaults it reproduces metafor's printed output.
+    change is <= ``threshold`` within ``maxiter`` steps. Like metafor it then
+    falls back to tau² = 0 when the restricted likelihood is higher there. With
+    the default (tight) control this is the exact REML solution
+    (test_pooling.py, "tight" rows); with metafor's defaults it reproduces
+    metafor's printed output.
     """
     k = y.size
     tau2 = max(0.0, float(np.sum((y - y.mean()) ** 2) / (k - 1) - v.mean()))
@@ -269,6 +318,8 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, con: dict) -> float:
         py = w * (y - np.sum(w * y) / sw)  # P y
         tr_p = sw - sw2 / sw
         tr_pp = sw2 - 2 * sw3 / sw + (sw2 / sw) ** 2
+        if not tr_pp > 0:
+            return None  # lost to cancellation (e.g. vi from 1e-7 to 1e3): no step to take
         adj = (np.sum(py**2) - tr_p) / tr_pp
         halvings = 0
         while tau2 + adj < 0 and halvings < 2000:  # metafor's step halving
@@ -282,24 +333,84 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, con: dict) -> float:
         if change <= con["threshold"]:
             break
     else:
-        raise RuntimeError("REML Fisher scoring did not converge; raise control['maxiter']")
+        return None  # e.g. alternating between two values (test_reml_fallback.py)
     if tau2 > con["threshold"] and _reml_loglik(0.0, y, v) - _reml_loglik(tau2, y, v) > con["tol"]:
         tau2 = 0.0  # metafor's ll0check: stuck at a local maximum
     return max(0.0, tau2)
 
 
-def _tau2(method: str, y: np.ndarray, v: np.ndarray, q: float, tau2_dl: float, con: dict) -> float:
+def _reml_upper(y: np.ndarray, v: np.ndarray) -> float:
+    """A tau² (>= max v) above which the REML score is negative, so the maximum lies below it.
+
+    y'PPy <= k R² / (min v + t)² (R = range of y) and tr P >= k / (max v + t) - 1 / (min v + t),
+    so the score is negative where k R² (min v + t)^-2 < k / (max v + t) - 1 / (min v + t); for
+    t >= max v that margin grows with t (its derivative is >= k/2 - 1 >= 0), so it stays negative.
+    """
+    k, r2, lo, hi = y.size, float(np.ptp(y)) ** 2, float(v.min()), float(v.max())
+    upper = hi
+    while k * r2 >= k * (lo + upper) ** 2 / (hi + upper) - (lo + upper):  # RHS ~ (k-1) t: ends
+        upper *= 2
+    return upper
+
+
+def _reml_bounded(y: np.ndarray, v: np.ndarray) -> float:
+    """The REML estimate as the global maximiser of the restricted likelihood on [0, upper].
+
+    The maximum is at tau² = 0 or where the score turns from + to -. A grid over
+    [0, upper] (geometric, so small tau² are resolved too) brackets each such
+    turn; brentq solves the score there to machine precision (maximising the
+    flat likelihood itself, as minimize_scalar does, is only good to ~1e-8
+    relative); the candidate with the highest likelihood wins.
+    """
+    grid = np.concatenate(([0.0], np.geomspace(v.min() * 1e-6, _reml_upper(y, v), 1000)))
+    score = _reml_score(grid, y, v)
+    candidates = [0.0]
+    for i in np.flatnonzero((score[:-1] > 0) & (score[1:] <= 0)):
+        candidates.append(
+            optimize.brentq(
+                lambda t: float(_reml_score(t, y, v)),
+                grid[i],
+                grid[i + 1],
+                xtol=np.finfo(float).tiny,
+                rtol=4 * np.finfo(float).eps,
+            )
+        )
+    return max(candidates, key=lambda t: _reml_loglik(t, y, v))
+
+
+def _tau2_reml(y: np.ndarray, v: np.ndarray, con: dict) -> tuple[float, str]:
+    """REML: metafor's Fisher scoring, unless it fails to find the global maximum.
+
+    Fisher scoring can oscillate without converging, or converge to a lower
+    local maximum (the restricted likelihood can have two; metafor's ll0check
+    only compares with tau² = 0). The bounded maximisation is then used. A
+    Fisher result within ``tol`` of the maximum likelihood is kept, so
+    metafor's numbers are reproduced wherever its answer is the maximum.
+    """
+    tau2 = _reml_fisher(y, v, con)
+    best = _reml_bounded(y, v)
+    if tau2 is None:
+        return best, TAU2_ALGORITHMS["fallback"]
+    if _reml_loglik(best, y, v) - _reml_loglik(tau2, y, v) > con["tol"]:
+        return best, TAU2_ALGORITHMS["local"]
+    return tau2, TAU2_ALGORITHMS["fisher"]
+
+
+def _tau2(method: str, y: np.ndarray, v: np.ndarray, q: float, tau2_dl: float, con: dict) -> tuple[float, str]:
+    """tau² and how it was obtained (k >= 2)."""
     if method == "FE":
-        return 0.0
-    if method == "DL":
-        return tau2_dl
-    if method == "HS":
-        return _tau2_hs(y, v, q)
-    if method == "SJ":
-        return _tau2_sj(y, v)
+        return 0.0, TAU2_ALGORITHMS["common"]
     if method == "PM":
         return _tau2_pm(y, v, con["tol"])
-    return _tau2_reml(y, v, con)
+    if method == "REML":
+        return _tau2_reml(y, v, con)
+    if method == "DL":
+        tau2 = tau2_dl
+    elif method == "HS":
+        tau2 = _tau2_hs(y, v, q)
+    else:
+        tau2 = _tau2_sj(y, v)
+    return tau2, TAU2_ALGORITHMS["closed_form"]
 
 
 # ---------------------------------------------------------------------------
@@ -330,7 +441,9 @@ def rma(
     level : confidence level of the CI and PI.
     measure : optional label carried into the result (e.g. "RR").
     control : convergence settings ``threshold`` (REML), ``tol`` (PM root and
-        REML ll0 check) and ``maxiter``; default tight (see DEFAULT_CONTROL).
+        REML ll0 check) and ``maxiter`` (REML Fisher scoring steps, after
+        which the bounded maximisation is used); default tight (see
+        DEFAULT_CONTROL).
 
     For k = 1, tau² = 0, the estimate is yi with SE √vi, test is set to "z"
     and Q = 0, p = 1, I² = 0, H² = 1 (as metafor does).
@@ -348,9 +461,11 @@ def rma(
     if k == 1:
         test = "z"  # metafor: 'Setting argument test="z" since k=1.'
         q, tau2, vt = 0.0, 0.0, 0.0
+        algorithm = TAU2_ALGORITHMS["common" if method == "FE" else "one_study"]
     else:
         q, tau2_dl = _fe_q_dl(y, v)
-        tau2 = float(_tau2(method, y, v, q, tau2_dl, con))
+        tau2, algorithm = _tau2(method, y, v, q, tau2_dl, con)
+        tau2 = float(tau2)
         w_fe = 1.0 / v
         vt = float((k - 1) / (w_fe.sum() - np.sum(w_fe**2) / w_fe.sum()))
 
@@ -395,6 +510,7 @@ def rma(
         pi_low=math.nan,
         pi_high=math.nan,
         pi_note=None,
+        tau2_algorithm=algorithm,
         level=level,
     )
     pi = predict(result, pi_type="hts")
@@ -460,9 +576,7 @@ def _tables(ai, bi, ci, di) -> tuple[np.ndarray, ...]:
     return a, b, c, d
 
 
-def _common_effect_result(
-    measure, method, k, estimate, se, weights, q, k_q, dropped, level, k_pos=None
-) -> RmaResult:
+def _common_effect_result(measure, method, k, estimate, se, weights, q, k_q, dropped, level, k_pos=None) -> RmaResult:
     """Assemble an MH/Peto result: z inference, tau² = 0, Q-based I²/H².
 
     ``k_q`` is the number of studies in the Q test (double zeros removed);
@@ -504,6 +618,7 @@ def _common_effect_result(
         pi_low=math.nan,
         pi_high=math.nan,
         pi_note=PI_NOTE_FIXED,
+        tau2_algorithm=TAU2_ALGORITHMS["common"],
         level=level,
         dropped=tuple(int(i) for i in dropped),
     )
@@ -542,8 +657,12 @@ def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95) -> RmaRe
         else:
             estimate = math.log(big_r / big_s)
             se = math.sqrt(
-                0.5 * (np.sum(p_ * r_) / big_r**2 + np.sum(p_ * s_ + q_ * r_) / (big_r * big_s)
-                       + np.sum(q_ * s_) / big_s**2)
+                0.5
+                * (
+                    np.sum(p_ * r_) / big_r**2
+                    + np.sum(p_ * s_ + q_ * r_) / (big_r * big_s)
+                    + np.sum(q_ * s_) / big_s**2
+                )
             )
         weights = s_
     elif measure == "RR":
@@ -567,8 +686,9 @@ def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95) -> RmaRe
     yi_q, vi_q, dropped = _study_effects_for_q(measure, a, b, c, d)
     q = float(np.sum((yi_q - estimate) ** 2 / vi_q))  # around the MH estimate, as metafor
     q = q if math.isnan(q) else max(0.0, q)
-    return _common_effect_result(measure, "MH", a.size, float(estimate), float(se), weights,
-                                 q, yi_q.size, dropped, level)
+    return _common_effect_result(
+        measure, "MH", a.size, float(estimate), float(se), weights, q, yi_q.size, dropped, level
+    )
 
 
 def rma_peto(ai, bi, ci, di, *, level: float = 0.95) -> RmaResult:
@@ -593,9 +713,19 @@ def rma_peto(ai, bi, ci, di, *, level: float = 0.95) -> RmaResult:
     pos = var > 0
     q = max(0.0, float(np.sum((a - e)[pos] ** 2 / var[pos]) - np.sum(a - e) ** 2 / var[pos].sum()))
     double_zero = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
-    return _common_effect_result("OR", "Peto", a.size, estimate, se, var, q,
-                                 int((~double_zero).sum()), np.flatnonzero(double_zero), level,
-                                 k_pos=int(pos.sum()))
+    return _common_effect_result(
+        "OR",
+        "Peto",
+        a.size,
+        estimate,
+        se,
+        var,
+        q,
+        int((~double_zero).sum()),
+        np.flatnonzero(double_zero),
+        level,
+        k_pos=int(pos.sum()),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -628,8 +758,7 @@ def leave1out(
     rows = []
     for i in range(y.size):
         keep = np.arange(y.size) != i
-        fit = rma(y[keep], v[keep], method=method, test=test, level=level, measure=measure,
-                  control=control)
+        fit = rma(y[keep], v[keep], method=method, test=test, level=level, measure=measure, control=control)
         rows.append({"left_out": names[i], **fit.to_dict()})
     return pd.DataFrame(rows, columns=["left_out", *_TIDY_COLUMNS])
 
@@ -667,8 +796,7 @@ def subgroup(
     rows = []
     for name in pd.unique(g):
         mask = (g == name).to_numpy()
-        fit = rma(y[mask], v[mask], method=method, test=test, level=level, measure=measure,
-                  control=control)
+        fit = rma(y[mask], v[mask], method=method, test=test, level=level, measure=measure, control=control)
         rows.append({"group": name, **fit.to_dict()})
     out = pd.DataFrame(rows, columns=["group", *_TIDY_COLUMNS])
 
@@ -691,9 +819,7 @@ def subgroup(
 # ---------------------------------------------------------------------------
 
 
-def back_transform(
-    result: RmaResult, measure: str | None = None, ni=None, *, pi_type: str = "hts"
-) -> dict[str, float]:
+def back_transform(result: RmaResult, measure: str | None = None, ni=None, *, pi_type: str = "hts") -> dict[str, float]:
     """Estimate, CI and PI on the natural scale.
 
     exp for RR/OR, inverse logit for PLO, metafor's ``transf.ipft.hm`` (with

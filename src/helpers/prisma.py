@@ -109,9 +109,7 @@ def _check_required(prisma: pd.DataFrame) -> None:
     present = set(prisma["data"].astype(str))
     missing = [row for row in REQUIRED_ROWS if row not in present]
     if missing:
-        raise ValueError(
-            "PRISMA table lacks the required data row(s): " + ", ".join(missing)
-        )
+        raise ValueError("PRISMA table lacks the required data row(s): " + ", ".join(missing))
 
 
 def prisma_counts(prisma: pd.DataFrame) -> dict[str, int | None]:
@@ -233,69 +231,108 @@ def _reason_lines(fmt: _Fmt, reasons_text: str | None) -> list[str]:
     return lines
 
 
-
-def _excluded_box(key: str, col: int, row: int, field: str, fmt, reasons) -> "_Box":
+def _excluded_box(key: str, col: int, row: int, field: str, fmt, reasons) -> _Box:
     """'Reports excluded (n = ...)' with one line per exclusion reason, when reasons are given."""
     lines = _reason_lines(fmt, reasons.get(field))
-    return _Box(key, col, row, [f"Reports excluded ({fmt.n(field)})" + (":" if lines else "")] + lines,
-                [field], align="left" if lines else "center")
+    return _Box(
+        key,
+        col,
+        row,
+        [f"Reports excluded ({fmt.n(field)})" + (":" if lines else "")] + lines,
+        [field],
+        align="left" if lines else "center",
+    )
+
 
 def _boxes(prisma: pd.DataFrame, fmt: _Fmt, other_methods: bool) -> list[_Box]:
     reasons = _column_map(prisma, "reasons")
     boxes = [
         _Box(
-            "identified", 0, 0,
-            ["Records identified from:",
-             f"  Databases ({fmt.n('database_results')})",
-             f"  Registers ({fmt.n('register_results')})"],
-            ["database_results", "register_results"], align="left",
+            "identified",
+            0,
+            0,
+            [
+                "Records identified from:",
+                f"  Databases ({fmt.n('database_results')})",
+                f"  Registers ({fmt.n('register_results')})",
+            ],
+            ["database_results", "register_results"],
+            align="left",
         ),
         _Box(
-            "removed", 1, 0,
-            ["Records removed before screening:",
-             f"  Duplicate records ({fmt.n('duplicates')})",
-             f"  Records marked as ineligible by automation tools ({fmt.n('excluded_automatic')})",
-             f"  Records removed for other reasons ({fmt.n('excluded_other')})"],
-            ["duplicates", "excluded_automatic", "excluded_other"], align="left",
+            "removed",
+            1,
+            0,
+            [
+                "Records removed before screening:",
+                f"  Duplicate records ({fmt.n('duplicates')})",
+                f"  Records marked as ineligible by automation tools ({fmt.n('excluded_automatic')})",
+                f"  Records removed for other reasons ({fmt.n('excluded_other')})",
+            ],
+            ["duplicates", "excluded_automatic", "excluded_other"],
+            align="left",
         ),
-        _Box("screened", 0, 1, [f"Records screened ({fmt.n('records_screened')})"],
-             ["records_screened"]),
-        _Box("records_excluded", 1, 1, [f"Records excluded ({fmt.n('records_excluded')})"],
-             ["records_excluded"]),
-        _Box("sought", 0, 2, [f"Reports sought for retrieval ({fmt.n('dbr_sought_reports')})"],
-             ["dbr_sought_reports"]),
-        _Box("not_retrieved", 1, 2,
-             [f"Reports not retrieved ({fmt.n('dbr_notretrieved_reports')})"],
-             ["dbr_notretrieved_reports"]),
-        _Box("assessed", 0, 3,
-             [f"Reports assessed for eligibility ({fmt.n('dbr_assessed')})"],
-             ["dbr_assessed"]),
+        _Box("screened", 0, 1, [f"Records screened ({fmt.n('records_screened')})"], ["records_screened"]),
+        _Box("records_excluded", 1, 1, [f"Records excluded ({fmt.n('records_excluded')})"], ["records_excluded"]),
+        _Box("sought", 0, 2, [f"Reports sought for retrieval ({fmt.n('dbr_sought_reports')})"], ["dbr_sought_reports"]),
+        _Box(
+            "not_retrieved",
+            1,
+            2,
+            [f"Reports not retrieved ({fmt.n('dbr_notretrieved_reports')})"],
+            ["dbr_notretrieved_reports"],
+        ),
+        _Box("assessed", 0, 3, [f"Reports assessed for eligibility ({fmt.n('dbr_assessed')})"], ["dbr_assessed"]),
     ]
     boxes.append(_excluded_box("reports_excluded", 1, 3, "dbr_excluded", fmt, reasons))
     boxes.append(
-        _Box("included", 0, 4,
-             [f"Studies included in review ({fmt.n('new_studies')})",
-              f"Reports of included studies ({fmt.n('new_reports')})"],
-             ["new_studies", "new_reports"])
+        _Box(
+            "included",
+            0,
+            4,
+            [
+                f"Studies included in review ({fmt.n('new_studies')})",
+                f"Reports of included studies ({fmt.n('new_reports')})",
+            ],
+            ["new_studies", "new_reports"],
+        )
     )
     if other_methods:
         boxes += [
-            _Box("other_identified", 2, 0,
-                 ["Records identified from:",
-                  f"  Websites ({fmt.n('website_results')})",
-                  f"  Organisations ({fmt.n('organisation_results')})",
-                  f"  Citation searching ({fmt.n('citations_results')})"],
-                 ["website_results", "organisation_results", "citations_results"],
-                 align="left"),
-            _Box("other_sought", 2, 2,
-                 [f"Reports sought for retrieval ({fmt.n('other_sought_reports')})"],
-                 ["other_sought_reports"]),
-            _Box("other_not_retrieved", 3, 2,
-                 [f"Reports not retrieved ({fmt.n('other_notretrieved_reports')})"],
-                 ["other_notretrieved_reports"]),
-            _Box("other_assessed", 2, 3,
-                 [f"Reports assessed for eligibility ({fmt.n('other_assessed')})"],
-                 ["other_assessed"]),
+            _Box(
+                "other_identified",
+                2,
+                0,
+                [
+                    "Records identified from:",
+                    f"  Websites ({fmt.n('website_results')})",
+                    f"  Organisations ({fmt.n('organisation_results')})",
+                    f"  Citation searching ({fmt.n('citations_results')})",
+                ],
+                ["website_results", "organisation_results", "citations_results"],
+                align="left",
+            ),
+            _Box(
+                "other_sought",
+                2,
+                2,
+                [f"Reports sought for retrieval ({fmt.n('other_sought_reports')})"],
+                ["other_sought_reports"],
+            ),
+            _Box(
+                "other_not_retrieved",
+                3,
+                2,
+                [f"Reports not retrieved ({fmt.n('other_notretrieved_reports')})"],
+                ["other_notretrieved_reports"],
+            ),
+            _Box(
+                "other_assessed",
+                2,
+                3,
+                [f"Reports assessed for eligibility ({fmt.n('other_assessed')})"],
+                ["other_assessed"],
+            ),
         ]
         boxes.append(_excluded_box("other_excluded", 3, 3, "other_excluded", fmt, reasons))
     return boxes
@@ -333,8 +370,15 @@ def _fit_text(box: _Box, text, inner_w: float, renderer, dpi: float) -> None:
 def _arrow(ax, start, end) -> None:
     ax.add_patch(
         FancyArrowPatch(
-            start, end, arrowstyle="-|>", mutation_scale=11, color=EDGE,
-            linewidth=1.0, shrinkA=0, shrinkB=0, zorder=1,
+            start,
+            end,
+            arrowstyle="-|>",
+            mutation_scale=11,
+            color=EDGE,
+            linewidth=1.0,
+            shrinkA=0,
+            shrinkB=0,
+            zorder=1,
         )
     )
 
@@ -368,22 +412,42 @@ def prisma_flow_diagram(
     texts = {}
     for box in boxes:
         t = ax.text(
-            0, 0, "", fontsize=BOX_FONTSIZE, ha="center", va="center",
-            multialignment=box.align, parse_math=False, zorder=3, color=EDGE,
+            0,
+            0,
+            "",
+            fontsize=BOX_FONTSIZE,
+            ha="center",
+            va="center",
+            multialignment=box.align,
+            parse_math=False,
+            zorder=3,
+            color=EDGE,
             linespacing=1.3,
         )
         _fit_text(box, t, cols[box.col][1] - 2 * PAD_X, renderer, dpi)
         t.set_gid(f"{box.key}-text")
         texts[box.key] = t
 
-    phases = [("identification", "Identification", [0]),
-              ("screening", "Screening", [1, 2, 3]),
-              ("included", "Included", [4])]
+    phases = [
+        ("identification", "Identification", [0]),
+        ("screening", "Screening", [1, 2, 3]),
+        ("included", "Included", [4]),
+    ]
     phase_texts = {}
     for key, label, _rows in phases:
-        t = ax.text(0, 0, label, fontsize=PHASE_FONTSIZE, fontweight="bold",
-                    rotation=90, ha="center", va="center", parse_math=False,
-                    zorder=3, color=EDGE)
+        t = ax.text(
+            0,
+            0,
+            label,
+            fontsize=PHASE_FONTSIZE,
+            fontweight="bold",
+            rotation=90,
+            ha="center",
+            va="center",
+            parse_math=False,
+            zorder=3,
+            color=EDGE,
+        )
         t.set_gid(f"phase-{key}-text")
         phase_texts[key] = t
 
@@ -426,31 +490,46 @@ def prisma_flow_diagram(
     def header(key: str, x0: float, x1: float, label: str) -> None:
         y0 = height - MARGIN - HEADER_HEIGHT
         patch = FancyBboxPatch(
-            (x0, y0), x1 - x0, HEADER_HEIGHT,
+            (x0, y0),
+            x1 - x0,
+            HEADER_HEIGHT,
             boxstyle="round,pad=0,rounding_size=0.08",
-            facecolor=HEADER_FILL, edgecolor="none", zorder=2,
+            facecolor=HEADER_FILL,
+            edgecolor="none",
+            zorder=2,
         )
         patch.set_gid(f"header-{key}-box")
         ax.add_patch(patch)
-        t = ax.text((x0 + x1) / 2, y0 + HEADER_HEIGHT / 2, label,
-                    fontsize=HEADER_FONTSIZE, fontweight="bold", ha="center",
-                    va="center", parse_math=False, zorder=3, color=EDGE)
+        t = ax.text(
+            (x0 + x1) / 2,
+            y0 + HEADER_HEIGHT / 2,
+            label,
+            fontsize=HEADER_FONTSIZE,
+            fontweight="bold",
+            ha="center",
+            va="center",
+            parse_math=False,
+            zorder=3,
+            color=EDGE,
+        )
         t.set_gid(f"header-{key}-text")
 
-    header("dbr", cols[0][0], cols[1][0] + cols[1][1],
-           "Identification of studies via databases and registers")
+    header("dbr", cols[0][0], cols[1][0] + cols[1][1], "Identification of studies via databases and registers")
     if other_methods:
-        header("other", cols[2][0], cols[3][0] + cols[3][1],
-               "Identification of studies via other methods")
+        header("other", cols[2][0], cols[3][0] + cols[3][1], "Identification of studies via other methods")
 
     # 4. phase bars
     for key, _label, rows in phases:
         top = row_top[rows[0]]
         bottom = row_top[rows[-1]] - heights[rows[-1]]
         patch = FancyBboxPatch(
-            (bar_x, bottom), BAR_W, top - bottom,
+            (bar_x, bottom),
+            BAR_W,
+            top - bottom,
             boxstyle="round,pad=0,rounding_size=0.08",
-            facecolor=PHASE_FILL, edgecolor="none", zorder=2,
+            facecolor=PHASE_FILL,
+            edgecolor="none",
+            zorder=2,
         )
         patch.set_gid(f"phase-{key}-box")
         ax.add_patch(patch)
@@ -464,10 +543,14 @@ def prisma_flow_diagram(
         y0 = row_top[box.row] - h
         na = fmt.na(box.keys)
         patch = Rectangle(
-            (x0, y0), w, h, facecolor=BOX_FILL,
+            (x0, y0),
+            w,
+            h,
+            facecolor=BOX_FILL,
             edgecolor=NA_EDGE if na else EDGE,
             linewidth=1.4 if na else 1.0,
-            linestyle=NA_DASHES if na else "solid", zorder=2,
+            linestyle=NA_DASHES if na else "solid",
+            zorder=2,
         )
         patch.set_gid(f"{box.key}-box")
         ax.add_patch(patch)
@@ -494,11 +577,14 @@ def prisma_flow_diagram(
         x0, y0, _w, h = geom[k]
         return (x0, y0 + h / 2)
 
-    for a, b in [("identified", "screened"), ("screened", "sought"),
-                 ("sought", "assessed"), ("assessed", "included")]:
+    for a, b in [("identified", "screened"), ("screened", "sought"), ("sought", "assessed"), ("assessed", "included")]:
         _arrow(ax, mid_bottom(a), mid_top(b))
-    for a, b in [("identified", "removed"), ("screened", "records_excluded"),
-                 ("sought", "not_retrieved"), ("assessed", "reports_excluded")]:
+    for a, b in [
+        ("identified", "removed"),
+        ("screened", "records_excluded"),
+        ("sought", "not_retrieved"),
+        ("assessed", "reports_excluded"),
+    ]:
         _arrow(ax, right_mid(a), left_mid(b))
     if other_methods:
         _arrow(ax, mid_bottom("other_identified"), mid_top("other_sought"))
@@ -513,9 +599,17 @@ def prisma_flow_diagram(
 
     # 7. footnotes
     for i, note in enumerate(footnotes):
-        t = ax.text(bar_x, MARGIN + FOOTNOTE_LINE * (len(footnotes) - 1 - i),
-                    note, fontsize=FOOTNOTE_FONTSIZE, ha="left", va="bottom",
-                    parse_math=False, zorder=3, color=EDGE)
+        t = ax.text(
+            bar_x,
+            MARGIN + FOOTNOTE_LINE * (len(footnotes) - 1 - i),
+            note,
+            fontsize=FOOTNOTE_FONTSIZE,
+            ha="left",
+            va="bottom",
+            parse_math=False,
+            zorder=3,
+            color=EDGE,
+        )
         t.set_gid(f"footnote-{i}")
 
     return fig
@@ -539,32 +633,46 @@ def prisma_alt_text(prisma: pd.DataFrame) -> str:
     excluded = say("dbr_excluded", "reports excluded after eligibility assessment")
     parsed = _parse_reasons(reasons.get("dbr_excluded"))
     if parsed:
-        excluded += " (" + "; ".join(
-            f"{label}: {n:,}" if n is not None else label for label, n in parsed
-        ) + ")"
+        excluded += " (" + "; ".join(f"{label}: {n:,}" if n is not None else label for label, n in parsed) + ")"
 
     sentences = [
         "PRISMA 2020 flow diagram of the identification of studies via databases and registers.",
-        "Identification: " + "; ".join([
-            say("database_results", "records identified from databases"),
-            say("register_results", "records identified from registers"),
-        ]) + ".",
-        "Removed before screening: " + "; ".join([
-            say("duplicates", "duplicate records"),
-            say("excluded_automatic", "records marked as ineligible by automation tools"),
-            say("excluded_other", "records removed for other reasons"),
-        ]) + ".",
-        "Screening: " + "; ".join([
-            say("records_screened", "records screened"),
-            say("records_excluded", "records excluded"),
-            say("dbr_sought_reports", "reports sought for retrieval"),
-            say("dbr_notretrieved_reports", "reports not retrieved"),
-            say("dbr_assessed", "reports assessed for eligibility"),
-            excluded,
-        ]) + ".",
-        "Included: " + "; ".join([
-            say("new_studies", "studies included in the review"),
-            say("new_reports", "reports of included studies"),
-        ]) + ".",
+        "Identification: "
+        + "; ".join(
+            [
+                say("database_results", "records identified from databases"),
+                say("register_results", "records identified from registers"),
+            ]
+        )
+        + ".",
+        "Removed before screening: "
+        + "; ".join(
+            [
+                say("duplicates", "duplicate records"),
+                say("excluded_automatic", "records marked as ineligible by automation tools"),
+                say("excluded_other", "records removed for other reasons"),
+            ]
+        )
+        + ".",
+        "Screening: "
+        + "; ".join(
+            [
+                say("records_screened", "records screened"),
+                say("records_excluded", "records excluded"),
+                say("dbr_sought_reports", "reports sought for retrieval"),
+                say("dbr_notretrieved_reports", "reports not retrieved"),
+                say("dbr_assessed", "reports assessed for eligibility"),
+                excluded,
+            ]
+        )
+        + ".",
+        "Included: "
+        + "; ".join(
+            [
+                say("new_studies", "studies included in the review"),
+                say("new_reports", "reports of included studies"),
+            ]
+        )
+        + ".",
     ]
     return " ".join(sentences)

@@ -39,12 +39,31 @@ def counted_patients(ev: Evidence) -> pd.DataFrame:
                 note = "; ".join(
                     f"{r.population}: {int(r.n) if pd.notna(r.n) else NOT_REPORTED}" for r in known.itertuples()
                 )
-                rows.append(dict(study_id=study.study_id, label=study.label, design=study.design, arm=arm,
-                                 n=pd.NA, population=pd.NA, status="not_reported", note=note or NOT_REPORTED))
+                rows.append(
+                    dict(
+                        study_id=study.study_id,
+                        label=study.label,
+                        design=study.design,
+                        arm=arm,
+                        n=pd.NA,
+                        population=pd.NA,
+                        status="not_reported",
+                        note=note or NOT_REPORTED,
+                    )
+                )
             else:
-                rows.append(dict(study_id=study.study_id, label=study.label, design=study.design, arm=arm,
-                                 n=int(chosen["n"]), population=chosen["population"], status=chosen["status"],
-                                 note=chosen["derivation"] if pd.notna(chosen["derivation"]) else ""))
+                rows.append(
+                    dict(
+                        study_id=study.study_id,
+                        label=study.label,
+                        design=study.design,
+                        arm=arm,
+                        n=int(chosen["n"]),
+                        population=chosen["population"],
+                        status=chosen["status"],
+                        note=chosen["derivation"] if pd.notna(chosen["derivation"]) else "",
+                    )
+                )
     out = pd.DataFrame(rows)
     out["n"] = out["n"].astype("Int64")
     return out
@@ -74,20 +93,30 @@ def reconciliation_table(ev: Evidence) -> pd.DataFrame:
     unknown = t["il2_unknown_studies"]
     unknown_note = f" plus {', '.join(unknown)} (size not reported)" if unknown else ""
     lines = [
-        ("Studies", "studies_total", t["studies_included"],
-         "this book identifies these studies; the review's sixth is not identified"),
+        (
+            "Studies",
+            "studies_total",
+            t["studies_included"],
+            "this book identifies these studies; the review's sixth is not identified",
+        ),
         ("Randomised controlled trials", "studies_rct", t["studies_rct"], ""),
         ("Open-label studies", "studies_open_label", t["studies_open_label"], ""),
-        ("Patients on low-dose IL-2", "patients_il2", t["patients_il2_known"],
-         "known sizes only" + unknown_note),
+        ("Patients on low-dose IL-2", "patients_il2", t["patients_il2_known"], "known sizes only" + unknown_note),
         ("Patients on placebo", "patients_placebo", t["patients_placebo_known"], ""),
         ("Patients in all", "patients_total", t["patients_known"], "known sizes only" + unknown_note),
     ]
     rows = []
     for label, quantity, ours, note in lines:
         review = ev.review_value(quantity)
-        rows.append({"Quantity": label, "Review": review, "This book": ours,
-                     "Review minus this book": review - ours, "Note": note})
+        rows.append(
+            {
+                "Quantity": label,
+                "Review": review,
+                "This book": ours,
+                "Review minus this book": review - ours,
+                "Note": note,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -103,12 +132,18 @@ def open_label_arithmetic(ev: Evidence) -> pd.DataFrame:
     left = ev.review_value("patients_il2") - rct_il2
     open_label = counted[(counted["design"] != "rct") & (counted["arm"] == "il2")]
     known = int(open_label["n"].sum())
-    rows = [{"Step": "IL-2 patients in the review", "Patients": ev.review_value("patients_il2")},
-            {"Step": "minus IL-2 patients randomised in the two RCTs", "Patients": -rct_il2},
-            {"Step": "left for the open-label studies", "Patients": left}]
+    rows = [
+        {"Step": "IL-2 patients in the review", "Patients": ev.review_value("patients_il2")},
+        {"Step": "minus IL-2 patients randomised in the two RCTs", "Patients": -rct_il2},
+        {"Step": "left for the open-label studies", "Patients": left},
+    ]
     for r in open_label.itertuples(index=False):
-        rows.append({"Step": f"minus {r.label} ({r.population if pd.notna(r.population) else 'size not reported'})",
-                     "Patients": -r.n if pd.notna(r.n) else pd.NA})
+        rows.append(
+            {
+                "Step": f"minus {r.label} ({r.population if pd.notna(r.population) else 'size not reported'})",
+                "Patients": -r.n if pd.notna(r.n) else pd.NA,
+            }
+        )
     rows.append({"Step": "left for open-label studies not identified or of unknown size", "Patients": left - known})
     out = pd.DataFrame(rows)
     out["Patients"] = out["Patients"].astype("Int64")

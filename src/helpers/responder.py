@@ -80,8 +80,12 @@ def _rr_text(rr: pd.Series) -> str:
 
 def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome: str) -> Cell:
     o = ev.outcomes
-    rows = o[(o["study_id"] == study_id) & (o["timepoint"] == timepoint) & (o["population"] == population)
-             & (o["outcome"] == outcome)]
+    rows = o[
+        (o["study_id"] == study_id)
+        & (o["timepoint"] == timepoint)
+        & (o["population"] == population)
+        & (o["outcome"] == outcome)
+    ]
     il2 = rows[rows["arm"] == "il2"]
     placebo = rows[rows["arm"] == "placebo"]
     if il2.empty or (il2["statistic"] == "not_reported").all():
@@ -89,10 +93,19 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
     r = il2.iloc[0]
     if r["statistic"] == "qualitative":
         category = SEPARATED if r["direction"] == "between_arm_difference" else WITHIN_ONLY
-        return Cell(category, "significant vs placebo; values not reported" if category == SEPARATED else str(r["note"]))
+        return Cell(
+            category, "significant vs placebo; values not reported" if category == SEPARATED else str(r["note"])
+        )
     if r["statistic"] == "count" and not placebo.empty and pd.notna(placebo.iloc[0]["events"]):
-        a = Analysis(id="cell", label="", outcome=outcome, timepoint=timepoint,
-                     populations=((study_id, population),), population_label="", invert=outcome in INVERTED)
+        a = Analysis(
+            id="cell",
+            label="",
+            outcome=outcome,
+            timepoint=timepoint,
+            populations=((study_id, population),),
+            population_label="",
+            invert=outcome in INVERTED,
+        )
         rr = study_effects(two_arm_counts(ev, a), "RR").iloc[0]
         # The trial's own between-arm test decides where it is reported; else the computed 95% CI.
         reported = p_below(r["p_value"]) if r["p_comparison"] == "between_arms" else None
@@ -112,8 +125,9 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
 
 def columns(ev: Evidence) -> list[tuple[str, str, str]]:
     """(study_id, timepoint, population) with an IL-2 row for some index, in study order."""
-    o = ev.outcomes[ev.outcomes["outcome"].isin(INDICES) & (ev.outcomes["timepoint"] != "baseline")
-                    & (ev.outcomes["arm"] == "il2")]
+    o = ev.outcomes[
+        ev.outcomes["outcome"].isin(INDICES) & (ev.outcomes["timepoint"] != "baseline") & (ev.outcomes["arm"] == "il2")
+    ]
     included = list(ev.included_studies()["study_id"])
     keys = {(s, t, p) for s, t, p in zip(o["study_id"], o["timepoint"], o["population"]) if s in included}
     order = {"week_6": 6, "week_12": 12, "week_24": 24, "end_of_study": 99}
@@ -131,16 +145,29 @@ def index_matrix(ev: Evidence) -> pd.DataFrame:
     for key in columns(ev):
         for outcome, label in INDICES.items():
             cell = _cell(ev, *key, outcome)
-            rows.append({"index": label, "outcome": outcome, "column": column_label(ev, key),
-                         "study_id": key[0], "timepoint": key[1], "population": key[2],
-                         "category": cell.category, "text": cell.text})
+            rows.append(
+                {
+                    "index": label,
+                    "outcome": outcome,
+                    "column": column_label(ev, key),
+                    "study_id": key[0],
+                    "timepoint": key[1],
+                    "population": key[2],
+                    "category": cell.category,
+                    "text": cell.text,
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def index_table(matrix: pd.DataFrame) -> pd.DataFrame:
     """The matrix as a wide display table (symbol and text per cell)."""
-    shown = matrix.assign(cell=[f"{CATEGORY_STYLE[c][1]} {t}".strip() if c != NOT_REPORTED else "not reported"
-                                for c, t in zip(matrix["category"], matrix["text"])])
+    shown = matrix.assign(
+        cell=[
+            f"{CATEGORY_STYLE[c][1]} {t}".strip() if c != NOT_REPORTED else "not reported"
+            for c, t in zip(matrix["category"], matrix["text"])
+        ]
+    )
     wide = shown.pivot(index="index", columns="column", values="cell")
     wide = wide.reindex(index=list(dict.fromkeys(matrix["index"])), columns=list(dict.fromkeys(matrix["column"])))
     return wide.reset_index().rename(columns={"index": "Index"})
@@ -161,13 +188,26 @@ def index_heatmap(matrix: pd.DataFrame) -> Figure:
         ax.text(x + 0.5, y + 0.5, symbol, ha="center", va="center", fontsize=11, color=OKABE_ITO["black"])
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(idx), 0)
-    ax.set_xticks(np.arange(len(cols)) + 0.5, labels=[c.replace(", ", "\n").replace(" (", "\n(") for c in cols], fontsize=8)
+    ax.set_xticks(
+        np.arange(len(cols)) + 0.5, labels=[c.replace(", ", "\n").replace(" (", "\n(") for c in cols], fontsize=8
+    )
     ax.set_yticks(np.arange(len(idx)) + 0.5, labels=idx, fontsize=9)
     ax.tick_params(length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
-    handles = [mpl.lines.Line2D([], [], linestyle="none", marker="s", markersize=11, markerfacecolor=CATEGORY_STYLE[c][0],
-                                markeredgecolor="#555555", label=f"{CATEGORY_STYLE[c][1]}  {c}") for c in CATEGORIES]
+    handles = [
+        mpl.lines.Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="s",
+            markersize=11,
+            markerfacecolor=CATEGORY_STYLE[c][0],
+            markeredgecolor="#555555",
+            label=f"{CATEGORY_STYLE[c][1]}  {c}",
+        )
+        for c in CATEGORIES
+    ]
     fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=8.5, bbox_to_anchor=(0.5, 0.0))
     return fig
 
@@ -178,8 +218,15 @@ def heatmap_alt_text(matrix: pd.DataFrame) -> str:
         sep = list(g.loc[g["category"] == SEPARATED, "index"])
         nod = list(g.loc[g["category"] == NO_DIFFERENCE, "index"])
         win = list(g.loc[g["category"] == WITHIN_ONLY, "index"])
-        described = [f"{name}: {', '.join(v)}" for name, v in
-                     (("separated from placebo", sep), ("no clear difference", nod), ("improved in the IL-2 arm only", win)) if v]
+        described = [
+            f"{name}: {', '.join(v)}"
+            for name, v in (
+                ("separated from placebo", sep),
+                ("no clear difference", nod),
+                ("improved in the IL-2 arm only", win),
+            )
+            if v
+        ]
         parts.append(f"{column}: " + ("; ".join(described) if described else "no index reported") + ".")
     return "Responder indices by study and time point. " + " ".join(parts)
 
@@ -188,12 +235,24 @@ def heatmap_alt_text(matrix: pd.DataFrame) -> str:
 # Between-arm effects of the binary indices on one scale (RCTs)
 # ---------------------------------------------------------------------------
 RESPONDER_ANALYSES = (
-    Analysis(id="bilag_a2b_free_week12_rct", label="Free of BILAG A or 2 B at week 12 (He 2020)",
-             outcome="bilag_a_or_2b", timepoint="week_12", populations=(("he2020", "analysed_efficacy"),),
-             population_label="He 2020 efficacy set", invert=True),
-    Analysis(id="bilag_a2b_free_week24_rct", label="Free of BILAG A or 2 B at week 24 (He 2020)",
-             outcome="bilag_a_or_2b", timepoint="week_24", populations=(("he2020", "analysed_efficacy"),),
-             population_label="He 2020 efficacy set", invert=True),
+    Analysis(
+        id="bilag_a2b_free_week12_rct",
+        label="Free of BILAG A or 2 B at week 12 (He 2020)",
+        outcome="bilag_a_or_2b",
+        timepoint="week_12",
+        populations=(("he2020", "analysed_efficacy"),),
+        population_label="He 2020 efficacy set",
+        invert=True,
+    ),
+    Analysis(
+        id="bilag_a2b_free_week24_rct",
+        label="Free of BILAG A or 2 B at week 24 (He 2020)",
+        outcome="bilag_a_or_2b",
+        timepoint="week_24",
+        populations=(("he2020", "analysed_efficacy"),),
+        population_label="He 2020 efficacy set",
+        invert=True,
+    ),
 )
 
 #: (index label, analysis id or None, study_id, outcome, timepoint, population, invert) for the side-by-side view.
@@ -213,15 +272,32 @@ def between_arm_effects(ev: Evidence) -> pd.DataFrame:
     labels = ev.studies.set_index("study_id")["label"]
     rows = []
     for index_label, study_id, outcome, timepoint, population in SIDE_BY_SIDE:
-        a = Analysis(id="side", label="", outcome=outcome, timepoint=timepoint,
-                     populations=((study_id, population),), population_label="", invert=outcome in INVERTED)
+        a = Analysis(
+            id="side",
+            label="",
+            outcome=outcome,
+            timepoint=timepoint,
+            populations=((study_id, population),),
+            population_label="",
+            invert=outcome in INVERTED,
+        )
         counts = two_arm_counts(ev, a)
         rr = study_effects(counts, "RR").iloc[0]
         c = counts.iloc[0]
-        rows.append({"label": f"{labels[study_id]}: {index_label}", "index": index_label, "study": labels[study_id],
-                     "estimate": rr["estimate"], "ci_low": rr["ci_low"], "ci_high": rr["ci_high"],
-                     "weight": np.nan, "il2_text": f"{c['events_il2']}/{c['total_il2']}",
-                     "control_text": f"{c['events_control']}/{c['total_control']}", "derived": bool(c["derived"])})
+        rows.append(
+            {
+                "label": f"{labels[study_id]}: {index_label}",
+                "index": index_label,
+                "study": labels[study_id],
+                "estimate": rr["estimate"],
+                "ci_low": rr["ci_low"],
+                "ci_high": rr["ci_high"],
+                "weight": np.nan,
+                "il2_text": f"{c['events_il2']}/{c['total_il2']}",
+                "control_text": f"{c['events_control']}/{c['total_control']}",
+                "derived": bool(c["derived"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -12,8 +12,13 @@ from . import analyses, efficacy, responder, safety, treg
 from .data import Evidence
 
 #: Result providers, in the order their rows appear.
-PROVIDERS = (analyses.efficacy_results, efficacy.efficacy_extra_results, responder.responder_results,
-             treg.treg_results, safety.safety_results)
+PROVIDERS = (
+    analyses.efficacy_results,
+    efficacy.efficacy_extra_results,
+    responder.responder_results,
+    treg.treg_results,
+    safety.safety_results,
+)
 
 
 def results_table(ev: Evidence) -> pd.DataFrame:

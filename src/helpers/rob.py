@@ -97,8 +97,13 @@ DOMAINS: tuple[tuple[str, str, int, int], ...] = (
 )
 DOMAIN_LABELS = {d: label for d, label, _, _ in DOMAINS}
 #: Short domain names for table headers.
-DOMAIN_SHORT = {"reporting": "Reporting", "external_validity": "External validity", "internal_validity_bias": "Bias",
-                "internal_validity_confounding": "Confounding", "power": "Power"}
+DOMAIN_SHORT = {
+    "reporting": "Reporting",
+    "external_validity": "External validity",
+    "internal_validity_bias": "Bias",
+    "internal_validity_confounding": "Confounding",
+    "power": "Power",
+}
 N_ITEMS = DOMAINS[-1][3]
 
 #: Answers, in display order (best first).
@@ -175,32 +180,56 @@ def _points_ok(check: Callable[[dict[str, int]], bool]) -> Callable[[pd.DataFram
 def items_spec(bib_keys: set[str]) -> TableSpec:
     """``downs_black_items.csv``: the instrument, one row per item."""
     rules = _provenance_rules(()) + (
-        RowRule("domain_matches_item", "domain",
-                "the Downs and Black domain of the item (reporting 1-10, external_validity 11-13, "
-                "internal_validity_bias 14-20, internal_validity_confounding 21-26, power 27)",
-                lambda d: pd.Series([canonical_domain(int(i)) == dom for i, dom in zip(d["item"], d["domain"])],
-                                    index=d.index)),
-        RowRule("points_answers_unique", "points", "each answer listed once in 'points'",
-                lambda d: pd.Series([_unique_answers(str(t)) for t in d["points"]], index=d.index)),
-        RowRule("points_allow_yes_no_unable", "points",
-                "points for at least yes, no and unable_to_determine",
-                _points_ok(lambda p: {"yes", "no", "unable_to_determine"} <= set(p))),
-        RowRule("unable_to_determine_scores_zero", "points",
-                "unable_to_determine worth 0 points (the instrument's rule)",
-                _points_ok(lambda p: p.get("unable_to_determine", 0) == 0)),
+        RowRule(
+            "domain_matches_item",
+            "domain",
+            "the Downs and Black domain of the item (reporting 1-10, external_validity 11-13, "
+            "internal_validity_bias 14-20, internal_validity_confounding 21-26, power 27)",
+            lambda d: pd.Series(
+                [canonical_domain(int(i)) == dom for i, dom in zip(d["item"], d["domain"])], index=d.index
+            ),
+        ),
+        RowRule(
+            "points_answers_unique",
+            "points",
+            "each answer listed once in 'points'",
+            lambda d: pd.Series([_unique_answers(str(t)) for t in d["points"]], index=d.index),
+        ),
+        RowRule(
+            "points_allow_yes_no_unable",
+            "points",
+            "points for at least yes, no and unable_to_determine",
+            _points_ok(lambda p: {"yes", "no", "unable_to_determine"} <= set(p)),
+        ),
+        RowRule(
+            "unable_to_determine_scores_zero",
+            "points",
+            "unable_to_determine worth 0 points (the instrument's rule)",
+            _points_ok(lambda p: p.get("unable_to_determine", 0) == 0),
+        ),
         RowRule("no_scores_zero", "points", "no worth 0 points", _points_ok(lambda p: p.get("no", 0) == 0)),
-        RowRule("yes_scores_most", "points", "yes worth the most points of the item",
-                _points_ok(lambda p: p.get("yes", 0) == max(p.values()) and p.get("yes", 0) > 0)),
+        RowRule(
+            "yes_scores_most",
+            "points",
+            "yes worth the most points of the item",
+            _points_ok(lambda p: p.get("yes", 0) == max(p.values()) and p.get("yes", 0) > 0),
+        ),
     )
     return TableSpec(
         name="downs_black_items",
         filename=ITEMS_FILE,
+        rows_expected=f"a row for each item of the checklist (the instrument has items 1 to {N_ITEMS})",
         key=("item",),
         columns={
             "item": pa.Column("Int64", pa.Check.in_range(1, N_ITEMS), nullable=False, coerce=True),
             "domain": _required_text(pa.Check.isin([d for d, *_ in DOMAINS])),
-            "short_label": _required_text(pa.Check(lambda s: s.str.len() <= SHORT_LABEL_MAX, name="short_label_fits",
-                                                  error=f"at most {SHORT_LABEL_MAX} characters (it labels a row of the plot)")),
+            "short_label": _required_text(
+                pa.Check(
+                    lambda s: s.str.len() <= SHORT_LABEL_MAX,
+                    name="short_label_fits",
+                    error=f"at most {SHORT_LABEL_MAX} characters (it labels a row of the plot)",
+                )
+            ),
             "label": _required_text(),
             "points": _required_text(pa.Check.str_matches(POINTS_PATTERN)),
             "guidance": _required_text(),
@@ -226,8 +255,11 @@ def _allowed_text(allowed: Mapping[int, tuple[str, ...]]) -> str:
     if len(groups) == 1:
         return ", ".join(next(iter(groups)))
     common = max(groups, key=lambda k: len(groups[k]))
-    parts = [f"item{'s' if len(v) > 1 else ''} {', '.join(map(str, v))}: {', '.join(k)}"
-             for k, v in groups.items() if k != common]
+    parts = [
+        f"item{'s' if len(v) > 1 else ''} {', '.join(map(str, v))}: {', '.join(k)}"
+        for k, v in groups.items()
+        if k != common
+    ]
     return "; ".join(parts + [f"every other item: {', '.join(common)}"])
 
 
@@ -237,8 +269,10 @@ def _evidence_codes(ref: str) -> list[str]:
 
 def _cites_its_evidence(d: pd.DataFrame) -> pd.Series:
     return pd.Series(
-        [any(re.search(rf"\b{re.escape(code)}\b", str(r)) for code in _evidence_codes(e))
-         for r, e in zip(d["rationale"], d["evidence_ref"])],
+        [
+            any(re.search(rf"\b{re.escape(code)}\b", str(r)) for code in _evidence_codes(e))
+            for r, e in zip(d["rationale"], d["evidence_ref"])
+        ],
         index=d.index,
     )
 
@@ -255,28 +289,46 @@ def ratings_spec(
     ``downs_black_items.csv``).
     """
     rules = _provenance_rules(()) + (
-        RowRule("study_is_included", "study_id",
-                "a study whose inclusion_status is 'included' in studies.csv (only included studies are rated)",
-                lambda d: d["study_id"].isin(sorted(included_ids))),
-        RowRule("answer_allowed_for_item", "answer",
-                "an answer that downs_black_items.csv allows for the item (" + _allowed_text(allowed) + ")",
-                lambda d: pd.Series([a in allowed.get(int(i), ()) for i, a in zip(d["item"], d["answer"])],
-                                    index=d.index)),
-        RowRule("unable_to_determine_is_not_reported", "status",
-                "status 'not_reported' exactly when the answer is 'unable_to_determine'",
-                lambda d: (d["answer"] == "unable_to_determine") == (d["status"] == "not_reported")),
-        RowRule("rationale_cites_its_evidence", "rationale",
-                "a rationale that names at least one of the row's evidence_ref codes (e.g. 'S22')",
-                _cites_its_evidence),
+        RowRule(
+            "study_is_included",
+            "study_id",
+            "a study whose inclusion_status is 'included' in studies.csv (only included studies are rated)",
+            lambda d: d["study_id"].isin(sorted(included_ids)),
+        ),
+        RowRule(
+            "answer_allowed_for_item",
+            "answer",
+            "an answer that downs_black_items.csv allows for the item (" + _allowed_text(allowed) + ")",
+            lambda d: pd.Series([a in allowed.get(int(i), ()) for i, a in zip(d["item"], d["answer"])], index=d.index),
+        ),
+        RowRule(
+            "unable_to_determine_is_not_reported",
+            "status",
+            "status 'not_reported' exactly when the answer is 'unable_to_determine'",
+            lambda d: (d["answer"] == "unable_to_determine") == (d["status"] == "not_reported"),
+        ),
+        RowRule(
+            "rationale_cites_its_evidence",
+            "rationale",
+            "a rationale that names at least one of the row's evidence_ref codes (e.g. 'S22')",
+            _cites_its_evidence,
+        ),
     )
     return TableSpec(
         name="risk_of_bias",
         filename=RATINGS_FILE,
+        rows_expected="a rating of every item for every included study (each included study is assessed)",
         key=("study_id", "item"),
         columns={
-            "study_id": _required_text(pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")),
-            "item": pa.Column("Int64", pa.Check.isin(sorted(allowed), error="item must be an item of downs_black_items.csv"),
-                              nullable=False, coerce=True),
+            "study_id": _required_text(
+                pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")
+            ),
+            "item": pa.Column(
+                "Int64",
+                pa.Check.isin(sorted(allowed), error="item must be an item of downs_black_items.csv"),
+                nullable=False,
+                coerce=True,
+            ),
             "answer": _required_text(pa.Check.isin(ANSWERS)),
             "rationale": _required_text(),
             **_provenance_columns(bib_keys),
@@ -319,21 +371,47 @@ def _check_instrument(items: pd.DataFrame) -> None:
     present = {int(i) for i in items["item"]}
     for item in range(1, N_ITEMS + 1):
         if item not in present:
-            problems.append(MissingRow(ITEMS_FILE, None, f"item={item}", "item", None,
-                                       f"a row for item {item} (the instrument has items 1 to {N_ITEMS})"))
+            problems.append(
+                MissingRow(
+                    ITEMS_FILE,
+                    None,
+                    f"item={item}",
+                    "item",
+                    None,
+                    f"a row for item {item} (the instrument has items 1 to {N_ITEMS})",
+                )
+            )
     total = sum(max(parse_points(p).values()) for p in items["points"])
     if not problems and total != MAX_SCORE:
-        problems.append(Problem(ITEMS_FILE, None, "all items", "points", total,
-                                f"maximum points adding up to {MAX_SCORE}, the maximum of the adopted modification"))
+        problems.append(
+            Problem(
+                ITEMS_FILE,
+                None,
+                "all items",
+                "points",
+                total,
+                f"maximum points adding up to {MAX_SCORE}, the maximum of the adopted modification",
+            )
+        )
     if problems:
         raise DataValidationError(problems)
 
 
 def _check_complete(ratings: pd.DataFrame, included: Iterable[str], items: Iterable[int]) -> None:
     rated = set(zip(ratings["study_id"], (int(i) for i in ratings["item"])))
-    missing = [MissingRow(RATINGS_FILE, None, f"study_id={s}, item={i}", "item", None,
-                          "a rating of this item for this included study (every included study is rated on every item)")
-               for s in included for i in items if (s, i) not in rated]
+    missing = [
+        MissingRow(
+            RATINGS_FILE,
+            None,
+            f"study_id={s}, item={i}",
+            "item",
+            None,
+            "a rating of this item for this included study (every included study is rated on every item)",
+        )
+        for s in included
+        for i in items
+        if (s, i) not in rated
+    ]
     if missing:
         raise DataValidationError(missing)
 
@@ -345,7 +423,9 @@ def validate_items(raw: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
 
 
 def validate_ratings(raw: pd.DataFrame, items: pd.DataFrame, studies: pd.DataFrame, keys: set[str]) -> pd.DataFrame:
-    allowed = {int(i): tuple(a for a in ANSWERS if a in parse_points(p)) for i, p in zip(items["item"], items["points"])}
+    allowed = {
+        int(i): tuple(a for a in ANSWERS if a in parse_points(p)) for i, p in zip(items["item"], items["points"])
+    }
     included = list(studies.loc[studies["inclusion_status"] == "included", "study_id"])
     spec = ratings_spec(keys, set(studies["study_id"]), set(included), allowed)
     ratings = validate_table(spec, raw)
@@ -396,15 +476,17 @@ def item_points(rob: RiskOfBias) -> pd.DataFrame:
     """Every rating with its domain, points and the item's maximum."""
     pts = rob.points
     r = rob.ratings
-    return pd.DataFrame({
-        "study_id": r["study_id"].astype(str),
-        "label": r["study_id"].map(dict(zip(rob.studies["study_id"], rob.studies["label"]))),
-        "item": r["item"].astype(int),
-        "domain": r["item"].map(dict(zip(rob.items["item"], rob.items["domain"]))).astype(str),
-        "answer": r["answer"].astype(str),
-        "points": [pts[int(i)][a] for i, a in zip(r["item"], r["answer"])],
-        "max_points": [max(pts[int(i)].values()) for i in r["item"]],
-    })
+    return pd.DataFrame(
+        {
+            "study_id": r["study_id"].astype(str),
+            "label": r["study_id"].map(dict(zip(rob.studies["study_id"], rob.studies["label"]))),
+            "item": r["item"].astype(int),
+            "domain": r["item"].map(dict(zip(rob.items["item"], rob.items["domain"]))).astype(str),
+            "answer": r["answer"].astype(str),
+            "points": [pts[int(i)][a] for i, a in zip(r["item"], r["answer"])],
+            "max_points": [max(pts[int(i)].values()) for i in r["item"]],
+        }
+    )
 
 
 def domain_scores(rob: RiskOfBias) -> pd.DataFrame:
@@ -414,9 +496,15 @@ def domain_scores(rob: RiskOfBias) -> pd.DataFrame:
     for s in rob.studies.itertuples(index=False):
         for domain, label, _, _ in DOMAINS:
             part = ip[(ip["study_id"] == s.study_id) & (ip["domain"] == domain)]
-            row = {"study_id": s.study_id, "label": s.label, "domain": domain, "domain_label": label,
-                   "score": int(part["points"].sum()), "max_score": int(part["max_points"].sum()),
-                   "n_items": len(part)}
+            row = {
+                "study_id": s.study_id,
+                "label": s.label,
+                "domain": domain,
+                "domain_label": label,
+                "score": int(part["points"].sum()),
+                "max_score": int(part["max_points"].sum()),
+                "n_items": len(part),
+            }
             row.update({f"n_{a}": int((part["answer"] == a).sum()) for a in ANSWERS})
             rows.append(row)
     return pd.DataFrame(rows)
@@ -429,9 +517,15 @@ def study_scores(rob: RiskOfBias) -> pd.DataFrame:
     for s in rob.studies.itertuples(index=False):
         part = ip[ip["study_id"] == s.study_id]
         total = int(part["points"].sum())
-        row = {"study_id": s.study_id, "label": s.label, "design": s.design, "score": total,
-               "max_score": int(part["max_points"].sum()), "band": quality_band(total, int(part["max_points"].sum())),
-               "n_items": len(part)}
+        row = {
+            "study_id": s.study_id,
+            "label": s.label,
+            "design": s.design,
+            "score": total,
+            "max_score": int(part["max_points"].sum()),
+            "band": quality_band(total, int(part["max_points"].sum())),
+            "n_items": len(part),
+        }
         row.update({f"n_{a}": int((part["answer"] == a).sum()) for a in ANSWERS})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -457,8 +551,9 @@ def studies_meeting(source: RiskOfBias | pd.DataFrame, min_band: str = "fair") -
     return [s for s, b in zip(scores["study_id"], scores["band"]) if BAND_RANK[b] >= BAND_RANK[min_band]]
 
 
-def restrict_to_quality(df: pd.DataFrame, source: RiskOfBias | pd.DataFrame, min_band: str = "fair",
-                        column: str = "study_id") -> pd.DataFrame:
+def restrict_to_quality(
+    df: pd.DataFrame, source: RiskOfBias | pd.DataFrame, min_band: str = "fair", column: str = "study_id"
+) -> pd.DataFrame:
     """The rows of ``df`` whose study meets ``min_band`` (e.g. an analysis's input restricted to better studies)."""
     if column not in df.columns:
         raise KeyError(f"no column {column!r} to match studies on")
@@ -478,13 +573,15 @@ def _points_text(points: str) -> str:
 
 def instrument_table(rob: RiskOfBias) -> pd.DataFrame:
     i = rob.items
-    return pd.DataFrame({
-        "Item": i["item"].astype(int),
-        "Domain": i["domain"].map(DOMAIN_LABELS),
-        "What the item asks (paraphrase)": i["label"],
-        "Answers and points": i["points"].map(_points_text),
-        "How this book answers it": i["guidance"],
-    })
+    return pd.DataFrame(
+        {
+            "Item": i["item"].astype(int),
+            "Domain": i["domain"].map(DOMAIN_LABELS),
+            "What the item asks (paraphrase)": i["label"],
+            "Answers and points": i["points"].map(_points_text),
+            "How this book answers it": i["guidance"],
+        }
+    )
 
 
 def rating_matrix(rob: RiskOfBias) -> pd.DataFrame:
@@ -492,7 +589,9 @@ def rating_matrix(rob: RiskOfBias) -> pd.DataFrame:
     r = rob.ratings
     table = pd.DataFrame({"Item": [f"{int(n)}. {s}" for n, s in zip(rob.items["item"], rob.items["short_label"])]})
     for s in rob.studies.itertuples(index=False):
-        answers = dict(zip(r.loc[r["study_id"] == s.study_id, "item"].astype(int), r.loc[r["study_id"] == s.study_id, "answer"]))
+        answers = dict(
+            zip(r.loc[r["study_id"] == s.study_id, "item"].astype(int), r.loc[r["study_id"] == s.study_id, "answer"])
+        )
         table[s.label] = [_answer_text(answers[int(n)]) for n in rob.items["item"]]
     return table
 
@@ -514,13 +613,15 @@ def scores_table(rob: RiskOfBias) -> pd.DataFrame:
 def rationale_table(rob: RiskOfBias) -> pd.DataFrame:
     r = rob.ratings
     labels = dict(zip(rob.studies["study_id"], rob.studies["label"]))
-    return pd.DataFrame({
-        "Study": r["study_id"].map(labels),
-        "Item": r["item"].astype(int),
-        "Answer": r["answer"].map(_answer_text),
-        "Rationale": r["rationale"],
-        "Source": [f"{loc} ({ref})" for loc, ref in zip(r["locator"], r["evidence_ref"])],
-    })
+    return pd.DataFrame(
+        {
+            "Study": r["study_id"].map(labels),
+            "Item": r["item"].astype(int),
+            "Answer": r["answer"].map(_answer_text),
+            "Rationale": r["rationale"],
+            "Source": [f"{loc} ({ref})" for loc, ref in zip(r["locator"], r["evidence_ref"])],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -533,19 +634,43 @@ SYMBOL_SIZE = 9.5
 def _legend_handles() -> tuple[list[tuple[Line2D, Line2D]], list[str]]:
     handles = []
     for a in ANSWERS:
-        circle = Line2D([], [], linestyle="none", marker="o", markersize=CIRCLE_SIZE,
-                        markerfacecolor=ANSWER_COLOURS[a], markeredgecolor=OKABE_ITO["black"], markeredgewidth=0.6)
-        glyph = Line2D([], [], linestyle="none", marker=f"${ANSWER_SYMBOLS[a]}$", markersize=SYMBOL_SIZE * 0.75,
-                       color=OKABE_ITO["black"])
+        circle = Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker="o",
+            markersize=CIRCLE_SIZE,
+            markerfacecolor=ANSWER_COLOURS[a],
+            markeredgecolor=OKABE_ITO["black"],
+            markeredgewidth=0.6,
+        )
+        glyph = Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=f"${ANSWER_SYMBOLS[a]}$",
+            markersize=SYMBOL_SIZE * 0.75,
+            color=OKABE_ITO["black"],
+        )
         handles.append((circle, glyph))
     return handles, [ANSWER_LABELS[a] for a in ANSWERS]
 
 
 def _add_legend(fig: Figure, ax, y: float) -> None:
     handles, labels = _legend_handles()
-    ax.legend(handles, labels, handler_map={tuple: HandlerTuple(ndivide=1, pad=0)}, loc="upper center",
-              bbox_to_anchor=(0.5, y), bbox_transform=fig.transFigure, ncol=len(ANSWERS), frameon=False,
-              handlelength=1.6, columnspacing=1.6, fontsize=9.5)
+    ax.legend(
+        handles,
+        labels,
+        handler_map={tuple: HandlerTuple(ndivide=1, pad=0)},
+        loc="upper center",
+        bbox_to_anchor=(0.5, y),
+        bbox_transform=fig.transFigure,
+        ncol=len(ANSWERS),
+        frameon=False,
+        handlelength=1.6,
+        columnspacing=1.6,
+        fontsize=9.5,
+    )
 
 
 def _wrap_label(label: str, width: int = 14) -> str:
@@ -570,7 +695,7 @@ def traffic_light_figure(rob: RiskOfBias) -> Figure:
 
     row_h, col_w, label_w, header_h, legend_h = 0.27, 0.9, 2.45, 0.62, 0.55
     layout: list[tuple[str, object]] = []
-    for domain, label, lo, hi in DOMAINS:
+    for domain, _label, lo, hi in DOMAINS:
         layout.append(("domain", domain))
         layout.extend(("item", n) for n in range(lo, hi + 1))
     layout += [("gap", None), ("total", None), ("band", None)]
@@ -586,8 +711,15 @@ def traffic_light_figure(rob: RiskOfBias) -> Figure:
 
     x_of = {s.study_id: label_w + col_w * (k + 0.5) for k, s in enumerate(studies)}
     for s in studies:
-        ax.text(x_of[s.study_id], header_h - 0.08, _wrap_label(s.label), ha="center", va="bottom",
-                fontsize=9.5, fontweight="bold")
+        ax.text(
+            x_of[s.study_id],
+            header_h - 0.08,
+            _wrap_label(s.label),
+            ha="center",
+            va="bottom",
+            fontsize=9.5,
+            fontweight="bold",
+        )
     short = dict(zip(rob.items["item"].astype(int), rob.items["short_label"]))
     cells: dict[str, tuple[list[float], list[float]]] = {a: ([], []) for a in ANSWERS}
     for k, (kind, what) in enumerate(layout):
@@ -597,16 +729,31 @@ def traffic_light_figure(rob: RiskOfBias) -> Figure:
             ax.plot([0.05, width - 0.05], [y - row_h / 2, y - row_h / 2], color=OKABE_ITO["grey"], lw=0.6)
             for s in studies:
                 d = ds.loc[(s.study_id, what)]
-                ax.text(x_of[s.study_id], y, f"{d['score']} of {d['max_score']}", ha="center", va="center",
-                        fontsize=8.5, color="#444444")
+                ax.text(
+                    x_of[s.study_id],
+                    y,
+                    f"{d['score']} of {d['max_score']}",
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color="#444444",
+                )
         elif kind == "item":
             ax.text(0.2, y, f"{what}. {short[what]}", ha="left", va="center", fontsize=9)
             for s in studies:
                 a = answers[(s.study_id, what)]
                 cells[a][0].append(x_of[s.study_id])
                 cells[a][1].append(y)
-                ax.text(x_of[s.study_id], y, ANSWER_SYMBOLS[a], ha="center", va="center_baseline",
-                        fontsize=SYMBOL_SIZE, fontweight="bold", color=OKABE_ITO["black"])
+                ax.text(
+                    x_of[s.study_id],
+                    y,
+                    ANSWER_SYMBOLS[a],
+                    ha="center",
+                    va="center_baseline",
+                    fontsize=SYMBOL_SIZE,
+                    fontweight="bold",
+                    color=OKABE_ITO["black"],
+                )
         elif kind == "gap":
             ax.plot([0.05, width - 0.05], [y, y], color=OKABE_ITO["black"], lw=0.8)
         elif kind in ("total", "band"):
@@ -614,12 +761,27 @@ def traffic_light_figure(rob: RiskOfBias) -> Figure:
             ax.text(0.08, y, text, ha="left", va="center", fontsize=9.5, fontweight="bold")
             for s in studies:
                 value = str(ss.loc[s.study_id, "score"]) if kind == "total" else str(ss.loc[s.study_id, "band"])
-                ax.text(x_of[s.study_id], y, value, ha="center", va="center", fontsize=9.5,
-                        fontweight="bold" if kind == "total" else "normal")
+                ax.text(
+                    x_of[s.study_id],
+                    y,
+                    value,
+                    ha="center",
+                    va="center",
+                    fontsize=9.5,
+                    fontweight="bold" if kind == "total" else "normal",
+                )
     for a in ANSWERS:
         xs, ys = cells[a]
-        ax.scatter(xs, ys, s=CIRCLE_SIZE ** 2, c=ANSWER_COLOURS[a], edgecolors=OKABE_ITO["black"], linewidths=0.6,
-                   zorder=2, gid=f"rob-cells-{a}")
+        ax.scatter(
+            xs,
+            ys,
+            s=CIRCLE_SIZE**2,
+            c=ANSWER_COLOURS[a],
+            edgecolors=OKABE_ITO["black"],
+            linewidths=0.6,
+            zorder=2,
+            gid=f"rob-cells-{a}",
+        )
     for t in ax.texts:
         t.set_zorder(3)
     _add_legend(fig, ax, legend_h / height * 0.95)
@@ -632,8 +794,13 @@ def _answer_shares(rob: RiskOfBias) -> pd.DataFrame:
     rows = []
     for domain, label, lo, hi in DOMAINS:
         part = ip[ip["domain"] == domain]
-        row = {"domain": domain, "label": label, "n_ratings": len(part), "n_items": hi - lo + 1,
-               "n_studies": part["study_id"].nunique()}
+        row = {
+            "domain": domain,
+            "label": label,
+            "n_ratings": len(part),
+            "n_items": hi - lo + 1,
+            "n_studies": part["study_id"].nunique(),
+        }
         row.update({a: 100 * float((part["answer"] == a).sum()) / len(part) if len(part) else 0.0 for a in ANSWERS})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -651,24 +818,61 @@ def summary_figure(rob: RiskOfBias) -> Figure:
     left = [0.0] * n
     for a in ANSWERS:
         widths = shares[a].to_list()
-        bars = ax.barh(ys, widths, left=left, height=0.62, color=ANSWER_COLOURS[a], edgecolor=OKABE_ITO["black"],
-                       linewidth=0.5, label=ANSWER_LABELS[a])
+        bars = ax.barh(
+            ys,
+            widths,
+            left=left,
+            height=0.62,
+            color=ANSWER_COLOURS[a],
+            edgecolor=OKABE_ITO["black"],
+            linewidth=0.5,
+            label=ANSWER_LABELS[a],
+        )
         for bar, domain in zip(bars, shares["domain"]):
             bar.set_gid(f"rob-bar-{domain}-{a}")
         for y, l0, w in zip(ys, left, widths):
             if w >= 9:
-                ax.text(l0 + w / 2, y, f"{ANSWER_SYMBOLS[a]} {w:.0f}%", ha="center", va="center", fontsize=9,
-                        fontweight="bold", color=OKABE_ITO["black"])
+                ax.text(
+                    l0 + w / 2,
+                    y,
+                    f"{ANSWER_SYMBOLS[a]} {w:.0f}%",
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    fontweight="bold",
+                    color=OKABE_ITO["black"],
+                )
             elif w >= 2.5:
-                ax.text(l0 + w / 2, y, ANSWER_SYMBOLS[a], ha="center", va="center", fontsize=9,
-                        fontweight="bold", color=OKABE_ITO["black"])
+                ax.text(
+                    l0 + w / 2,
+                    y,
+                    ANSWER_SYMBOLS[a],
+                    ha="center",
+                    va="center",
+                    fontsize=9,
+                    fontweight="bold",
+                    color=OKABE_ITO["black"],
+                )
             elif w > 0:  # too narrow for its symbol: write it just above the bar
-                ax.text(l0 + w / 2, y + 0.34, ANSWER_SYMBOLS[a], ha="center", va="bottom", fontsize=8.5,
-                        fontweight="bold", color=OKABE_ITO["black"])
+                ax.text(
+                    l0 + w / 2,
+                    y + 0.34,
+                    ANSWER_SYMBOLS[a],
+                    ha="center",
+                    va="bottom",
+                    fontsize=8.5,
+                    fontweight="bold",
+                    color=OKABE_ITO["black"],
+                )
         left = [l0 + w for l0, w in zip(left, widths)]
     ax.set_yticks(ys)
-    ax.set_yticklabels([f"{lab}\n({fmt_int(k)} item{'s' if k > 1 else ''} × {fmt_int(s)} studies)"
-                        for lab, k, s in zip(shares["label"], shares["n_items"], shares["n_studies"])], fontsize=9.5)
+    ax.set_yticklabels(
+        [
+            f"{lab}\n({fmt_int(k)} item{'s' if k > 1 else ''} × {fmt_int(s)} studies)"
+            for lab, k, s in zip(shares["label"], shares["n_items"], shares["n_studies"])
+        ],
+        fontsize=9.5,
+    )
     ax.set_xlim(0, 100)
     ax.set_xticks(range(0, 101, 20))
     ax.set_xticklabels([f"{v}%" for v in range(0, 101, 20)])
@@ -698,24 +902,31 @@ def _ranges(items: list[int]) -> str:
 
 def traffic_light_alt_text() -> str:
     """Short alt text (no numbers, so it can sit in the figure directive)."""
-    return ("Traffic-light grid of the modified Downs and Black ratings: checklist items in rows grouped by domain, "
-            "included studies in columns, each rating a coloured circle with a symbol (plus for yes, minus for "
-            "partially, cross for no, question mark for unable to determine), with each study's total and quality "
-            "band at the bottom.")
+    return (
+        "Traffic-light grid of the modified Downs and Black ratings: checklist items in rows grouped by domain, "
+        "included studies in columns, each rating a coloured circle with a symbol (plus for yes, minus for "
+        "partially, cross for no, question mark for unable to determine), with each study's total and quality "
+        "band at the bottom."
+    )
 
 
 def summary_alt_text() -> str:
-    return ("Stacked horizontal bars, one per Downs and Black domain, showing the share of item ratings answered "
-            "yes, partially, no or unable to determine, each segment labelled with its symbol.")
+    return (
+        "Stacked horizontal bars, one per Downs and Black domain, showing the share of item ratings answered "
+        "yes, partially, no or unable to determine, each segment labelled with its symbol."
+    )
 
 
 def traffic_light_description(rob: RiskOfBias) -> str:
     """Long text description of the traffic-light plot: every study's answers, total and band."""
     ip = item_points(rob)
     ss = study_scores(rob).set_index("study_id")
-    parts = [f"Grid of {fmt_int(len(rob.items))} Downs and Black items (rows, in {fmt_int(len(DOMAINS))} domains) by "
-             f"{fmt_int(len(rob.studies))} included studies (columns). Symbols: "
-             + ", ".join(f"{ANSWER_SYMBOLS[a]} {ANSWER_LABELS[a].lower()}" for a in ANSWERS) + "."]
+    parts = [
+        f"Grid of {fmt_int(len(rob.items))} Downs and Black items (rows, in {fmt_int(len(DOMAINS))} domains) by "
+        f"{fmt_int(len(rob.studies))} included studies (columns). Symbols: "
+        + ", ".join(f"{ANSWER_SYMBOLS[a]} {ANSWER_LABELS[a].lower()}" for a in ANSWERS)
+        + "."
+    ]
     for s in rob.studies.itertuples(index=False):
         mine = ip[ip["study_id"] == s.study_id]
         said = []
@@ -732,8 +943,11 @@ def summary_description(rob: RiskOfBias) -> str:
     shares = _answer_shares(rob)
     parts = [f"Share of item ratings per answer in each of the {fmt_int(len(shares))} domains."]
     for row in shares.itertuples(index=False):
-        parts.append(f"{row.label} ({fmt_int(row.n_ratings)} ratings): "
-                     + ", ".join(f"{ANSWER_LABELS[a].lower()} {fmt_pct(getattr(row, a))}" for a in ANSWERS) + ".")
+        parts.append(
+            f"{row.label} ({fmt_int(row.n_ratings)} ratings): "
+            + ", ".join(f"{ANSWER_LABELS[a].lower()} {fmt_pct(getattr(row, a))}" for a in ANSWERS)
+            + "."
+        )
     return " ".join(parts)
 
 
@@ -788,9 +1002,12 @@ def glue_values(rob: RiskOfBias) -> dict[str, str]:
     values["rob_domains_all_unable"] = join_words(all_unable) if all_unable else "none of the"
     values["rob_n_good_or_better"] = fmt_int(len(studies_meeting(ss, "good")))
     values["rob_fair_consequence"] = (
-        "no study, so no such analysis is possible" if not meeting
-        else "a single study and so no pooled estimate" if len(meeting) == 1
-        else f"{fmt_int(len(meeting))} studies")
+        "no study, so no such analysis is possible"
+        if not meeting
+        else "a single study and so no pooled estimate"
+        if len(meeting) == 1
+        else f"{fmt_int(len(meeting))} studies"
+    )
     rct = ss[ss["design"] == "rct"]
     values["rob_n_rct"] = fmt_int(len(rct))
     values["rob_rct_unable_min"] = fmt_int(rct["n_unable_to_determine"].min()) if len(rct) else "not applicable"

@@ -139,15 +139,34 @@ def event_counts(ev: Evidence) -> pd.DataFrame:
     low, high = effects.proportion_ci(rows["events"], rows["total"], method="exact")
     rows["incidence"] = rows["events"] / rows["total"]
     rows["ci_low"], rows["ci_high"] = low, high
-    cols = ["study_id", "label", "design", "arm", "outcome", "event", "population", "events", "total",
-            "incidence", "ci_low", "ci_high", "status", "evidence_ref", "locator", "note", "_order"]
+    cols = [
+        "study_id",
+        "label",
+        "design",
+        "arm",
+        "outcome",
+        "event",
+        "population",
+        "events",
+        "total",
+        "incidence",
+        "ci_low",
+        "ci_high",
+        "status",
+        "evidence_ref",
+        "locator",
+        "note",
+        "_order",
+    ]
     return rows[cols].reset_index(drop=True)
 
 
 def incidence_text(events: int, total: int, low: float, high: float, digits: int = 1) -> str:
     """'9/29, 31.0% (15.3 to 50.8)': count, incidence and exact 95% CI in percent."""
-    return (f"{events}/{total}, {fmt_num(100 * events / total, digits)}% "
-            f"({fmt_num(100 * low, digits)} to {fmt_num(100 * high, digits)})")
+    return (
+        f"{events}/{total}, {fmt_num(100 * events / total, digits)}% "
+        f"({fmt_num(100 * low, digits)} to {fmt_num(100 * high, digits)})"
+    )
 
 
 def _cell_text(r: pd.Series) -> str:
@@ -167,9 +186,12 @@ def incidence_table(ev: Evidence) -> pd.DataFrame:
     "not reported".
     """
     rows = safety_rows(ev)
-    columns = (rows[["study_id", "label", "arm"]].drop_duplicates()
-               .assign(_arm=lambda d: d["arm"].map({"il2": 0, "placebo": 1, "conventional": 2}))
-               .sort_values(["study_id", "_arm"]))
+    columns = (
+        rows[["study_id", "label", "arm"]]
+        .drop_duplicates()
+        .assign(_arm=lambda d: d["arm"].map({"il2": 0, "placebo": 1, "conventional": 2}))
+        .sort_values(["study_id", "_arm"])
+    )
     # Study order: as in studies.csv.
     study_order = {s: i for i, s in enumerate(ev.studies["study_id"])}
     columns = columns.assign(_s=columns["study_id"].map(study_order)).sort_values(["_s", "_arm"])
@@ -197,17 +219,22 @@ def wording_table(ev: Evidence) -> pd.DataFrame:
     """
     rows = safety_rows(ev)
     out = []
-    for (study, outcome), grp in rows.groupby(["study_id", "outcome"], sort=False):
+    for _, grp in rows.groupby(["study_id", "outcome"], sort=False):
         texts: dict[str, list[str]] = {}
         for r in grp.itertuples(index=False):
             for text in (r.note, r.na_reason):
                 if not is_missing(text) and str(text).strip():
                     texts.setdefault(str(text).strip(), []).append(ARM_LABELS[r.arm])
         for text, arms in texts.items():
-            out.append({"Study": grp["label"].iloc[0], "Event": grp["event"].iloc[0],
-                        "Arm": " and ".join(dict.fromkeys(arms)),
-                        "What the source says": text,
-                        "Source": f"{grp['evidence_ref'].iloc[0]}, {grp['locator'].iloc[0]}"})
+            out.append(
+                {
+                    "Study": grp["label"].iloc[0],
+                    "Event": grp["event"].iloc[0],
+                    "Arm": " and ".join(dict.fromkeys(arms)),
+                    "What the source says": text,
+                    "Source": f"{grp['evidence_ref'].iloc[0]}, {grp['locator'].iloc[0]}",
+                }
+            )
     return pd.DataFrame(out, columns=["Study", "Event", "Arm", "What the source says", "Source"])
 
 
@@ -228,8 +255,13 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
         sel = rows[(rows["study_id"] == s.study_id) & (rows["outcome"] == outcome)]
         arms = {r["arm"]: r for _, r in sel.iterrows()}
         il2, ctl = arms.get("il2"), arms.get("placebo")
-        if (il2 is not None and ctl is not None and _has_count(il2) and _has_count(ctl)
-                and il2["population"] == ctl["population"]):
+        if (
+            il2 is not None
+            and ctl is not None
+            and _has_count(il2)
+            and _has_count(ctl)
+            and il2["population"] == ctl["population"]
+        ):
             populations.append((s.study_id, il2["population"]))
         else:
             missing.append(s.label)
@@ -237,9 +269,14 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
         return None, missing
     label = event_labels(ev)[outcome]
     pops = "; ".join(f"{rcts.set_index('study_id').loc[s, 'label']} {p}" for s, p in populations)
-    analysis = Analysis(id=f"{outcome}_rct", label=f"{label}, randomised trials", outcome=outcome,
-                        timepoint="trial_period", populations=tuple(populations),
-                        population_label=f"safety ({pops})")
+    analysis = Analysis(
+        id=f"{outcome}_rct",
+        label=f"{label}, randomised trials",
+        outcome=outcome,
+        timepoint="trial_period",
+        populations=tuple(populations),
+        population_label=f"safety ({pops})",
+    )
     return analysis, missing
 
 
@@ -296,34 +333,58 @@ def rct_comparisons(ev: Evidence) -> pd.DataFrame:
         rr = _estimate_dict(fit(counts, "RR", "MH", "z"), "RR")
         rd = _estimate_dict(fit(counts, "RD", "MH", "z"), "RD")
         peto = _estimate_dict(peto_fit(counts) if zero else None, "OR")
-        es = effects.escalc("RR", ai=counts["events_il2"], n1i=counts["total_il2"],
-                            ci=counts["events_control"], n2i=counts["total_control"])
+        es = effects.escalc(
+            "RR",
+            ai=counts["events_il2"],
+            n1i=counts["total_il2"],
+            ci=counts["events_control"],
+            n2i=counts["total_control"],
+        )
         half = 1.959963984540054 * es["sei"].to_numpy()
         rr_note = ""
         if math.isnan(rr["estimate"]):
-            empty = ("IL-2 and placebo" if counts["events_il2"].sum() == counts["events_control"].sum() == 0
-                     else "IL-2" if counts["events_il2"].sum() == 0 else "placebo")
+            empty = (
+                "IL-2 and placebo"
+                if counts["events_il2"].sum() == counts["events_control"].sum() == 0
+                else "IL-2"
+                if counts["events_il2"].sum() == 0
+                else "placebo"
+            )
             rr_note = f"not estimable: no events in the {empty} arms (the MH estimate uses the raw counts)"
-        out.append({
-            "outcome": outcome, "event": event_labels(ev)[outcome], "analysis": analysis.id,
-            "k": len(counts), "studies": "; ".join(counts["label"]),
-            "events_il2": int(counts["events_il2"].sum()), "total_il2": int(counts["total_il2"].sum()),
-            "events_control": int(counts["events_control"].sum()),
-            "total_control": int(counts["total_control"].sum()),
-            "rr": rr["estimate"], "rr_low": rr["ci_low"], "rr_high": rr["ci_high"], "rr_p": rr["p"],
-            "rr_note": rr_note,
-            "rd": rd["estimate"], "rd_low": rd["ci_low"], "rd_high": rd["ci_high"], "rd_p": rd["p"],
-            "peto_or": peto["estimate"], "peto_low": peto["ci_low"], "peto_high": peto["ci_high"],
-            "peto_p": peto["p"],
-            "study_rr": float(np.exp(es["yi"].iloc[0])) if len(counts) == 1 else math.nan,
-            "study_rr_low": float(np.exp(es["yi"].iloc[0] - half[0])) if len(counts) == 1 else math.nan,
-            "study_rr_high": float(np.exp(es["yi"].iloc[0] + half[0])) if len(counts) == 1 else math.nan,
-            "zero_cell": zero,
-            "zero_cell_adjusted": "; ".join(counts.loc[es["zero_cell_adjusted"].to_numpy(), "label"]),
-            "double_zero": "; ".join(double_zero_studies(counts)),
-            "not_reported_in": "; ".join(missing),
-            "derived": bool(counts["derived"].any()),
-        })
+        out.append(
+            {
+                "outcome": outcome,
+                "event": event_labels(ev)[outcome],
+                "analysis": analysis.id,
+                "k": len(counts),
+                "studies": "; ".join(counts["label"]),
+                "events_il2": int(counts["events_il2"].sum()),
+                "total_il2": int(counts["total_il2"].sum()),
+                "events_control": int(counts["events_control"].sum()),
+                "total_control": int(counts["total_control"].sum()),
+                "rr": rr["estimate"],
+                "rr_low": rr["ci_low"],
+                "rr_high": rr["ci_high"],
+                "rr_p": rr["p"],
+                "rr_note": rr_note,
+                "rd": rd["estimate"],
+                "rd_low": rd["ci_low"],
+                "rd_high": rd["ci_high"],
+                "rd_p": rd["p"],
+                "peto_or": peto["estimate"],
+                "peto_low": peto["ci_low"],
+                "peto_high": peto["ci_high"],
+                "peto_p": peto["p"],
+                "study_rr": float(np.exp(es["yi"].iloc[0])) if len(counts) == 1 else math.nan,
+                "study_rr_low": float(np.exp(es["yi"].iloc[0] - half[0])) if len(counts) == 1 else math.nan,
+                "study_rr_high": float(np.exp(es["yi"].iloc[0] + half[0])) if len(counts) == 1 else math.nan,
+                "zero_cell": zero,
+                "zero_cell_adjusted": "; ".join(counts.loc[es["zero_cell_adjusted"].to_numpy(), "label"]),
+                "double_zero": "; ".join(double_zero_studies(counts)),
+                "not_reported_in": "; ".join(missing),
+                "derived": bool(counts["derived"].any()),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -338,20 +399,26 @@ def comparison_table(ev: Evidence) -> pd.DataFrame:
     comp = rct_comparisons(ev)
     rows = []
     for r in comp.itertuples(index=False):
-        rows.append({
-            "Event": r.event,
-            "Trials": r.studies,
-            "IL-2 n/N": f"{r.events_il2}/{r.total_il2}",
-            "Placebo n/N": f"{r.events_control}/{r.total_control}",
-            "RR, Mantel-Haenszel (95% CI)": _ratio_text(r.rr, r.rr_low, r.rr_high) if not r.rr_note
-            else "not estimable (no events in one group)",
-            "RR, study (1/2 added to zero cells)": (_ratio_text(r.study_rr, r.study_rr_low, r.study_rr_high)
-                                                   + (" (corrected)" if r.zero_cell_adjusted else "")),
-            "RD in percentage points, Mantel-Haenszel (95% CI)": _ratio_text(100 * r.rd, 100 * r.rd_low,
-                                                                             100 * r.rd_high, digits=1),
-            "OR, Peto (95% CI)": _ratio_text(r.peto_or, r.peto_low, r.peto_high) if r.zero_cell else "–",
-            "Not reported in": r.not_reported_in or "–",
-        })
+        rows.append(
+            {
+                "Event": r.event,
+                "Trials": r.studies,
+                "IL-2 n/N": f"{r.events_il2}/{r.total_il2}",
+                "Placebo n/N": f"{r.events_control}/{r.total_control}",
+                "RR, Mantel-Haenszel (95% CI)": _ratio_text(r.rr, r.rr_low, r.rr_high)
+                if not r.rr_note
+                else "not estimable (no events in one group)",
+                "RR, study (1/2 added to zero cells)": (
+                    _ratio_text(r.study_rr, r.study_rr_low, r.study_rr_high)
+                    + (" (corrected)" if r.zero_cell_adjusted else "")
+                ),
+                "RD in percentage points, Mantel-Haenszel (95% CI)": _ratio_text(
+                    100 * r.rd, 100 * r.rd_low, 100 * r.rd_high, digits=1
+                ),
+                "OR, Peto (95% CI)": _ratio_text(r.peto_or, r.peto_low, r.peto_high) if r.zero_cell else "–",
+                "Not reported in": r.not_reported_in or "–",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -377,8 +444,9 @@ def poolable_events(ev: Evidence, min_studies: int = MIN_STUDIES_POOLED) -> list
 INCIDENCE_MODELS = (("PLO", "REML", "z"), ("PLO", "REML", "knha"), ("PFT", "REML", "z"), ("PFT", "REML", "knha"))
 
 
-def pooled_incidence(ev: Evidence, outcome: str, measure: str = "PLO", method: str = "REML",
-                     test: str = "z") -> tuple[pooling.RmaResult, dict[str, float], pd.DataFrame]:
+def pooled_incidence(
+    ev: Evidence, outcome: str, measure: str = "PLO", method: str = "REML", test: str = "z"
+) -> tuple[pooling.RmaResult, dict[str, float], pd.DataFrame]:
     """Random-effects incidence across the IL-2 arms: the fit, its back-transformed estimate, the inputs."""
     counts = il2_arm_counts(ev, outcome)
     if len(counts) < MIN_STUDIES_POOLED:
@@ -394,14 +462,31 @@ def _incidence_row(ev: Evidence, outcome: str, measure: str, method: str, test: 
     label = event_labels(ev)[outcome]
     pops = "; ".join(f"{r.label} {r.population}" for r in counts.itertuples(index=False))
     return {
-        "analysis": f"{outcome}_il2_arms", "label": f"{label}, incidence in the IL-2 arms (single-arm, pooled)",
-        "outcome": outcome, "timepoint": "trial_period", "population": f"IL-2 arms only ({pops})",
-        "measure": measure, "model": res.model, "method": res.method, "test": res.test, "k": res.k,
-        "n_il2": int(counts["total"].sum()), "n_control": 0,
-        "estimate": bt["estimate"], "ci_low": bt["ci_low"], "ci_high": bt["ci_high"],
-        "pi_low": bt["pi_low"], "pi_high": bt["pi_high"], "pi_note": res.pi_note or "",
-        "tau2": res.tau2, "i2": res.i2, "q": res.q, "q_p": res.q_p, "p": res.pval,
-        "studies": "; ".join(counts["label"]), "inputs_derived": bool((counts["status"] == "derived").any()),
+        "analysis": f"{outcome}_il2_arms",
+        "label": f"{label}, incidence in the IL-2 arms (single-arm, pooled)",
+        "outcome": outcome,
+        "timepoint": "trial_period",
+        "population": f"IL-2 arms only ({pops})",
+        "measure": measure,
+        "model": res.model,
+        "method": res.method,
+        "test": res.test,
+        "k": res.k,
+        "n_il2": int(counts["total"].sum()),
+        "n_control": 0,
+        "estimate": bt["estimate"],
+        "ci_low": bt["ci_low"],
+        "ci_high": bt["ci_high"],
+        "pi_low": bt["pi_low"],
+        "pi_high": bt["pi_high"],
+        "pi_note": res.pi_note or "",
+        "tau2": res.tau2,
+        "i2": res.i2,
+        "q": res.q,
+        "q_p": res.q_p,
+        "p": res.pval,
+        "studies": "; ".join(counts["label"]),
+        "inputs_derived": bool((counts["status"] == "derived").any()),
     }
 
 
@@ -410,20 +495,33 @@ def incidence_forest_inputs(ev: Evidence, outcome: str) -> dict:
     counts = il2_arm_counts(ev, outcome)
     fits = {m: pooled_incidence(ev, outcome, m, "REML", "z") for m in ("PLO", "PFT")}
     weights = fits["PLO"][0].weights
-    studies = pd.DataFrame({
-        "label": counts["label"], "estimate": counts["incidence"], "ci_low": counts["ci_low"],
-        "ci_high": counts["ci_high"], "weight": weights,
-        "il2_text": [f"{e}/{n}" for e, n in zip(counts["events"], counts["total"])],
-    })
+    studies = pd.DataFrame(
+        {
+            "label": counts["label"],
+            "estimate": counts["incidence"],
+            "ci_low": counts["ci_low"],
+            "ci_high": counts["ci_high"],
+            "weight": weights,
+            "il2_text": [f"{e}/{n}" for e, n in zip(counts["events"], counts["total"])],
+        }
+    )
     names = {"PLO": "Random effects (REML), logit", "PFT": "Random effects (REML), Freeman-Tukey"}
     pooled = pd.DataFrame([{"label": names[m], "model": "random", **fits[m][1]} for m in ("PLO", "PFT")])
     res = fits["PLO"][0]
-    heterogeneity = (f"Heterogeneity (logit, REML): I² = {res.i2:.0f}%, τ² = {res.tau2:.3f}, "
-                     f"Q = {res.q:.2f} on {res.q_df} df, p = {res.q_p:.2f}")
+    heterogeneity = (
+        f"Heterogeneity (logit, REML): I² = {res.i2:.0f}%, τ² = {res.tau2:.3f}, "
+        f"Q = {res.q:.2f} on {res.q_df} df, p = {res.q_p:.2f}"
+    )
     notes = [f"No prediction interval: {res.pi_note}."] if res.pi_note else []
     notes.append("Study intervals are exact (Clopper-Pearson); weights are those of the logit model.")
-    return {"studies": studies, "pooled": pooled, "heterogeneity": heterogeneity, "notes": notes,
-            "fits": fits, "counts": counts}
+    return {
+        "studies": studies,
+        "pooled": pooled,
+        "heterogeneity": heterogeneity,
+        "notes": notes,
+        "fits": fits,
+        "counts": counts,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -465,8 +563,9 @@ def figure_rows(ev: Evidence) -> pd.DataFrame:
     counts = event_counts(ev)
     counts = counts[counts["outcome"].isin(FIGURE_EVENTS)]
     study_order = {s: i for i, s in enumerate(ev.studies["study_id"])}
-    counts = counts.assign(_s=counts["study_id"].map(study_order),
-                           _e=counts["outcome"].map({o: i for i, o in enumerate(FIGURE_EVENTS)}))
+    counts = counts.assign(
+        _s=counts["study_id"].map(study_order), _e=counts["outcome"].map({o: i for i, o in enumerate(FIGURE_EVENTS)})
+    )
     return counts.sort_values(["_e", "_s", "arm"]).reset_index(drop=True)
 
 
@@ -491,10 +590,21 @@ def safety_figure(ev: Evidence) -> Figure:
         for r in sub.itertuples(index=False):
             marker, colour = _MARKERS.get(r.arm, ("D", ROLE_COLOURS["not_reported"]))
             yy = y + offsets.get(r.arm, 0.0)
-            ax.plot([100 * r.ci_low, 100 * r.ci_high], [yy, yy], color=colour, lw=1.6, solid_capstyle="butt",
-                    clip_on=False)
-            ax.plot([100 * r.incidence], [yy], marker=marker, color=colour, markersize=6.5, clip_on=False,
-                    markeredgecolor="black", markeredgewidth=0.6, linestyle="none", zorder=3)
+            ax.plot(
+                [100 * r.ci_low, 100 * r.ci_high], [yy, yy], color=colour, lw=1.6, solid_capstyle="butt", clip_on=False
+            )
+            ax.plot(
+                [100 * r.incidence],
+                [yy],
+                marker=marker,
+                color=colour,
+                markersize=6.5,
+                clip_on=False,
+                markeredgecolor="black",
+                markeredgewidth=0.6,
+                linestyle="none",
+                zorder=3,
+            )
         labels.append(f"{sub['event'].iloc[0]} · {sub['label'].iloc[0]}")
         texts = []
         for arm in ("il2", "placebo"):
@@ -514,14 +624,32 @@ def safety_figure(ev: Evidence) -> Figure:
     ax.spines["left"].set_visible(False)
     ax.axvline(0, color="#888888", lw=0.8, zorder=0)
     ax.set_xlabel("Patients with the event, % (exact 95% CI)")
-    ax.text(1.03, n - 0.4, "Events / patients", transform=ax.get_yaxis_transform(),
-            va="bottom", ha="left", fontsize=8.5, fontweight="bold")
+    ax.text(
+        1.03,
+        n - 0.4,
+        "Events / patients",
+        transform=ax.get_yaxis_transform(),
+        va="bottom",
+        ha="left",
+        fontsize=8.5,
+        fontweight="bold",
+    )
     ax.tick_params(axis="y", length=0)
     for i, text in enumerate(right):
         ax.text(1.03, n - 1 - i, text, transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=8.5)
-    handles = [Line2D([], [], marker=m, color=c, markeredgecolor="black", markeredgewidth=0.6, lw=1.6,
-                      label=f"{ARM_LABELS[arm]} ({'circle' if m == 'o' else 'square'})")
-               for arm, (m, c) in _MARKERS.items()]
+    handles = [
+        Line2D(
+            [],
+            [],
+            marker=m,
+            color=c,
+            markeredgecolor="black",
+            markeredgewidth=0.6,
+            lw=1.6,
+            label=f"{ARM_LABELS[arm]} ({'circle' if m == 'o' else 'square'})",
+        )
+        for arm, (m, c) in _MARKERS.items()
+    ]
     ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False, fontsize=9)
     return fig
 
@@ -529,9 +657,11 @@ def safety_figure(ev: Evidence) -> Figure:
 def safety_figure_description(ev: Evidence) -> str:
     """The figure's content as text (for the long description under the figure)."""
     data = figure_rows(ev)
-    parts = ["Dot-and-whisker chart of the share of patients with each adverse event, by event and study; "
-             "IL-2 arms are circles and placebo arms squares, each with its exact 95% confidence interval."]
-    for (outcome, study), sub in data.groupby(["outcome", "study_id"], sort=False):
+    parts = [
+        "Dot-and-whisker chart of the share of patients with each adverse event, by event and study; "
+        "IL-2 arms are circles and placebo arms squares, each with its exact 95% confidence interval."
+    ]
+    for _, sub in data.groupby(["outcome", "study_id"], sort=False):
         arms = []
         for r in sub.itertuples(index=False):
             arms.append(f"{ARM_LABELS[r.arm]} {incidence_text(r.events, r.total, r.ci_low, r.ci_high)}")
@@ -562,8 +692,10 @@ def incidence_prose(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
     r = _arm_count(ev, study_id, arm, outcome)
     if r is None:
         return NOT_REPORTED
-    return (f"{int(r['events'])} of {int(r['total'])} patients ({fmt_num(100 * r['incidence'], 1)}%; "
-            f"95% CI {fmt_num(100 * r['ci_low'], 1)} to {fmt_num(100 * r['ci_high'], 1)}%)")
+    return (
+        f"{int(r['events'])} of {int(r['total'])} patients ({fmt_num(100 * r['incidence'], 1)}%; "
+        f"95% CI {fmt_num(100 * r['ci_low'], 1)} to {fmt_num(100 * r['ci_high'], 1)}%)"
+    )
 
 
 def comparison_of(ev: Evidence, outcome: str) -> dict[str, str]:
@@ -574,13 +706,17 @@ def comparison_of(ev: Evidence, outcome: str) -> dict[str, str]:
     r = comp.loc[outcome]
 
     def ci(est, lo, hi):
-        return "not estimable" if is_missing(est) else f"{fmt_num(est, 2)} (95% CI {fmt_num(lo, 2)} to {fmt_num(hi, 2)})"
+        return (
+            "not estimable" if is_missing(est) else f"{fmt_num(est, 2)} (95% CI {fmt_num(lo, 2)} to {fmt_num(hi, 2)})"
+        )
 
     return {
         "rr": ci(r["rr"], r["rr_low"], r["rr_high"]),
         "rd": ci(r["rd"], r["rd_low"], r["rd_high"]),
-        "rd_points": (f"{fmt_num(100 * r['rd'], 1)} percentage points (95% CI {fmt_num(100 * r['rd_low'], 1)} "
-                      f"to {fmt_num(100 * r['rd_high'], 1)})"),
+        "rd_points": (
+            f"{fmt_num(100 * r['rd'], 1)} percentage points (95% CI {fmt_num(100 * r['rd_low'], 1)} "
+            f"to {fmt_num(100 * r['rd_high'], 1)})"
+        ),
         "peto": ci(r["peto_or"], r["peto_low"], r["peto_high"]),
         "study_rr": ci(r["study_rr"], r["study_rr_low"], r["study_rr_high"]),
         "rr_note": r["rr_note"] or "estimable",
@@ -592,5 +728,7 @@ def comparison_of(ev: Evidence, outcome: str) -> dict[str, str]:
 def pooled_incidence_text(ev: Evidence, outcome: str, measure: str = "PLO", test: str = "z") -> str:
     """'20.7% (95% CI 7.8 to 44.5%)' for a pooled single-arm incidence."""
     _, bt, _ = pooled_incidence(ev, outcome, measure, "REML", test)
-    return (f"{fmt_num(100 * bt['estimate'], 1)}% (95% CI {fmt_num(100 * bt['ci_low'], 1)} "
-            f"to {fmt_num(100 * bt['ci_high'], 1)}%)")
+    return (
+        f"{fmt_num(100 * bt['estimate'], 1)}% (95% CI {fmt_num(100 * bt['ci_low'], 1)} "
+        f"to {fmt_num(100 * bt['ci_high'], 1)}%)"
+    )

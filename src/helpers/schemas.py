@@ -16,8 +16,8 @@ value and expectation in its error message.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -83,8 +83,13 @@ PRISMA_ROWS = (
 PRISMA_EQUATIONS: tuple[tuple[str, tuple[tuple[int, str], ...]], ...] = (
     (
         "records_screened",
-        ((1, "database_results"), (1, "register_results"), (-1, "duplicates"),
-         (-1, "excluded_automatic"), (-1, "excluded_other")),
+        (
+            (1, "database_results"),
+            (1, "register_results"),
+            (-1, "duplicates"),
+            (-1, "excluded_automatic"),
+            (-1, "excluded_other"),
+        ),
     ),
     ("dbr_sought_reports", ((1, "records_screened"), (-1, "records_excluded"))),
     ("dbr_assessed", ((1, "dbr_sought_reports"), (-1, "dbr_notretrieved_reports"))),
@@ -136,6 +141,8 @@ class TableSpec:
     filename: str
     key: tuple[str, ...]
     columns: dict[str, pa.Column]
+    #: What a header-only file lacks, and why the book needs it (every table needs rows).
+    rows_expected: str
     rules: tuple[RowRule, ...] = ()
     unique: tuple[str, ...] | None = None
     value_columns: tuple[str, ...] = field(default=())
@@ -181,7 +188,9 @@ def _keys_known(known: set[str]) -> pa.Check:
     def check(s: pd.Series) -> pd.Series:
         return s.fillna("").map(lambda v: all(k.strip() in known for k in str(v).split(";") if k.strip()))
 
-    return pa.Check(check, name="known_source_keys", error="every key (separated by '; ') must be an entry of book/references.bib")
+    return pa.Check(
+        check, name="known_source_keys", error="every key (separated by '; ') must be an entry of book/references.bib"
+    )
 
 
 def _provenance_columns(bib_keys: set[str]) -> dict[str, pa.Column]:
@@ -244,6 +253,7 @@ def outcome_definitions_spec() -> TableSpec:
     return TableSpec(
         name="outcome_definitions",
         filename="outcome_definitions.csv",
+        rows_expected="at least one outcome definition (every row of outcomes.csv names its outcome here)",
         key=("outcome",),
         columns={
             "outcome": _required_text(pa.Check.str_matches(ID_PATTERN)),
@@ -263,6 +273,7 @@ def studies_spec(bib_keys: set[str]) -> TableSpec:
     return TableSpec(
         name="studies",
         filename="studies.csv",
+        rows_expected="at least one study (the studies are what the review is about)",
         key=("study_id",),
         columns={
             "study_id": _required_text(pa.Check.str_matches(ID_PATTERN)),
@@ -293,9 +304,12 @@ def arms_spec(bib_keys: set[str], study_ids: set[str]) -> TableSpec:
     return TableSpec(
         name="arms",
         filename="arms.csv",
+        rows_expected="at least one arm (the arms give each study's patients)",
         key=("study_id", "arm", "population"),
         columns={
-            "study_id": _required_text(pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")),
+            "study_id": _required_text(
+                pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")
+            ),
             "arm": _required_text(pa.Check.isin(ARMS)),
             "population": _required_text(pa.Check.isin(POPULATIONS)),
             "n": _count(1),
@@ -339,46 +353,93 @@ def outcomes_spec(
         return lambda d: ~((d[a] > d[b]).fillna(False).astype(bool))
 
     rules = _provenance_rules(()) + (
-        RowRule("arm_exists", "arm", "the (study_id, arm) pair must appear in arms.csv",
-                lambda d: pd.Series([(s, a) in study_arms for s, a in zip(d["study_id"], d["arm"])], index=d.index)),
-        RowRule("statistic_fits_outcome_kind", "statistic",
-                "a statistic that fits the outcome's kind in outcome_definitions.csv (binary: count; continuous: median_range, median_iqr or mean_sd)",
-                kind_fits),
+        RowRule(
+            "arm_exists",
+            "arm",
+            "the (study_id, arm) pair must appear in arms.csv",
+            lambda d: pd.Series([(s, a) in study_arms for s, a in zip(d["study_id"], d["arm"])], index=d.index),
+        ),
+        RowRule(
+            "statistic_fits_outcome_kind",
+            "statistic",
+            "a statistic that fits the outcome's kind in outcome_definitions.csv "
+            "(binary: count; continuous: median_range, median_iqr or mean_sd)",
+            kind_fits,
+        ),
         RowRule("events_le_total", "events", "events <= total", le("events", "total")),
-        RowRule("count_has_numbers", "events",
-                "a 'count' row gives events and total, or a percent",
-                lambda d: ~is_count(d) | (d["events"].notna() & d["total"].notna()) | d["percent"].notna()),
-        RowRule("count_missing_needs_reason", "na_reason",
-                "an empty events or total in a 'count' row needs the reason in 'na_reason'",
-                missing_needs_reason(("events", "total"), is_count)),
-        RowRule("percent_matches_counts", "percent",
-                "percent equal to 100 × events / total (within rounding, 0.051 points)", percent_matches),
-        RowRule("median_given", "median", "a median for a median_range or median_iqr row",
-                lambda d: ~is_median(d) | d["median"].notna()),
-        RowRule("median_spread_missing_needs_reason", "na_reason",
-                "an empty lower or upper bound needs the reason in 'na_reason'",
-                missing_needs_reason(("lower", "upper"), is_median)),
+        RowRule(
+            "count_has_numbers",
+            "events",
+            "a 'count' row gives events and total, or a percent",
+            lambda d: ~is_count(d) | (d["events"].notna() & d["total"].notna()) | d["percent"].notna(),
+        ),
+        RowRule(
+            "count_missing_needs_reason",
+            "na_reason",
+            "an empty events or total in a 'count' row needs the reason in 'na_reason'",
+            missing_needs_reason(("events", "total"), is_count),
+        ),
+        RowRule(
+            "percent_matches_counts",
+            "percent",
+            "percent equal to 100 × events / total (within rounding, 0.051 points)",
+            percent_matches,
+        ),
+        RowRule(
+            "median_given",
+            "median",
+            "a median for a median_range or median_iqr row",
+            lambda d: ~is_median(d) | d["median"].notna(),
+        ),
+        RowRule(
+            "median_spread_missing_needs_reason",
+            "na_reason",
+            "an empty lower or upper bound needs the reason in 'na_reason'",
+            missing_needs_reason(("lower", "upper"), is_median),
+        ),
         RowRule("lower_le_median", "lower", "lower <= median", le("lower", "median")),
         RowRule("median_le_upper", "upper", "median <= upper", le("median", "upper")),
-        RowRule("mean_sd_given", "mean", "a mean and an SD for a mean_sd row",
-                lambda d: ~is_mean(d) | (d["mean"].notna() & d["sd"].notna())),
-        RowRule("qualitative_has_note", "note", "a qualitative row states the finding in 'note'",
-                lambda d: (stat(d) != "qualitative") | _filled(d["note"])),
-        RowRule("not_reported_is_empty", "statistic",
-                "statistic 'not_reported' exactly when status is 'not_reported', with no numbers",
-                lambda d: ((stat(d) == "not_reported") == (d["status"] == "not_reported"))
-                & ((stat(d) != "not_reported") | d[list(numeric)].isna().all(axis=1))),
-        RowRule("p_value_has_comparison", "p_comparison", "a p_value says what it compares in 'p_comparison'",
-                lambda d: d["p_value"].isna() | d["p_comparison"].notna()),
+        RowRule(
+            "mean_sd_given",
+            "mean",
+            "a mean and an SD for a mean_sd row",
+            lambda d: ~is_mean(d) | (d["mean"].notna() & d["sd"].notna()),
+        ),
+        RowRule(
+            "qualitative_has_note",
+            "note",
+            "a qualitative row states the finding in 'note'",
+            lambda d: (stat(d) != "qualitative") | _filled(d["note"]),
+        ),
+        RowRule(
+            "not_reported_is_empty",
+            "statistic",
+            "statistic 'not_reported' exactly when status is 'not_reported', with no numbers",
+            lambda d: (
+                ((stat(d) == "not_reported") == (d["status"] == "not_reported"))
+                & ((stat(d) != "not_reported") | d[list(numeric)].isna().all(axis=1))
+            ),
+        ),
+        RowRule(
+            "p_value_has_comparison",
+            "p_comparison",
+            "a p_value says what it compares in 'p_comparison'",
+            lambda d: d["p_value"].isna() | d["p_comparison"].notna(),
+        ),
     )
     return TableSpec(
         name="outcomes",
         filename="outcomes.csv",
+        rows_expected="at least one outcome row (every included study reports outcomes)",
         key=("study_id", "arm", "outcome", "timepoint", "population"),
         columns={
-            "study_id": _required_text(pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")),
+            "study_id": _required_text(
+                pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")
+            ),
             "arm": _required_text(pa.Check.isin(ARMS)),
-            "outcome": _required_text(pa.Check.isin(sorted(outcome_kinds), error="outcome must be an outcome of outcome_definitions.csv")),
+            "outcome": _required_text(
+                pa.Check.isin(sorted(outcome_kinds), error="outcome must be an outcome of outcome_definitions.csv")
+            ),
             "timepoint": _required_text(pa.Check.str_matches(TIMEPOINT_PATTERN)),
             "population": _required_text(pa.Check.isin(POPULATIONS)),
             "statistic": _required_text(pa.Check.isin(STATISTICS)),
@@ -406,6 +467,7 @@ def search_spec(bib_keys: set[str]) -> TableSpec:
     return TableSpec(
         name="search",
         filename="search.csv",
+        rows_expected="at least one database (the search chapter reports the search database by database)",
         key=("database",),
         columns={
             "database": _required_text(),
@@ -416,7 +478,11 @@ def search_spec(bib_keys: set[str]) -> TableSpec:
             **_provenance_columns(bib_keys),
         },
         rules=_provenance_rules(value_columns)
-        + (RowRule("window_ordered", "date_to", "date_to on or after date_from", lambda d: d["date_to"] >= d["date_from"]),),
+        + (
+            RowRule(
+                "window_ordered", "date_to", "date_to on or after date_from", lambda d: d["date_to"] >= d["date_from"]
+            ),
+        ),
         unique=("database",),
         value_columns=value_columns,
     )
@@ -438,6 +504,7 @@ def review_reported_spec(bib_keys: set[str]) -> TableSpec:
     return TableSpec(
         name="review_reported",
         filename="review_reported.csv",
+        rows_expected="the figures the review reports (the book reconciles its counts with them)",
         key=("quantity",),
         columns={
             "quantity": _required_text(pa.Check.isin(REVIEW_QUANTITIES)),
@@ -502,6 +569,7 @@ def prisma_spec(bib_keys: set[str]) -> TableSpec:
     return TableSpec(
         name="prisma",
         filename="prisma.csv",
+        rows_expected="the PRISMA 2020 counts (the flow diagram is drawn from them)",
         key=("data",),
         columns={
             "data": _required_text(pa.Check.isin(PRISMA_ROWS)),
@@ -548,27 +616,41 @@ COLUMN_DESCRIPTIONS = {
     "n": "Number of patients",
     "outcome": "Outcome identifier (outcome_definitions.csv)",
     "timepoint": "When measured: baseline, week_N, end_of_study, trial_period, during_treatment",
-    "statistic": "What the numbers are: count (events/total), median_range, median_iqr, mean_sd, qualitative, not_reported",
+    "statistic": (
+        "What the numbers are: count (events/total), median_range, median_iqr, mean_sd, qualitative, not_reported"
+    ),
     "events": "Patients with the event or response",
     "total": "Patients in the denominator",
     "percent": "Percentage as reported",
-    "mean": "Mean", "sd": "Standard deviation", "median": "Median",
-    "lower": "Lower bound of the range or IQR", "upper": "Upper bound of the range or IQR",
+    "mean": "Mean",
+    "sd": "Standard deviation",
+    "median": "Median",
+    "lower": "Lower bound of the range or IQR",
+    "upper": "Upper bound of the range or IQR",
     "p_value": "p-value as reported (text, e.g. <0.001)",
     "p_comparison": "What the p-value compares: between_arms or vs_baseline (within arm)",
     "direction": "Direction of a qualitative finding",
     "note": "Context, or the finding of a qualitative row",
-    "domain": "Outcome domain", "kind": "binary or continuous", "unit": "Unit",
+    "domain": "Outcome domain",
+    "kind": "binary or continuous",
+    "unit": "Unit",
     "higher_is_better": "Whether a higher value is better",
     "definition": "Definition",
-    "database": "Bibliographic database", "date_from": "Start of the search window (YYYY-MM)",
-    "date_to": "End of the search window (YYYY-MM)", "query": "Search string", "records": "Records retrieved",
+    "database": "Bibliographic database",
+    "date_from": "Start of the search window (YYYY-MM)",
+    "date_to": "End of the search window (YYYY-MM)",
+    "query": "Search string",
+    "records": "Records retrieved",
     "data": "PRISMA 2020 field (name from the PRISMA2020 R package template)",
-    "node": "Node id in the PRISMA2020 template", "box": "Box id in the PRISMA2020 template",
-    "description": "Box description (PRISMA2020 template)", "boxtext": "Box text (PRISMA2020 template)",
+    "node": "Node id in the PRISMA2020 template",
+    "box": "Box id in the PRISMA2020 template",
+    "description": "Box description (PRISMA2020 template)",
+    "boxtext": "Box text (PRISMA2020 template)",
     "reasons": "Exclusion reasons as 'Reason, n; Reason, n'",
-    "quantity": "Figure reported by the review", "value": "Its value",
-    "item": "Downs and Black checklist item number", "short_label": "Short name of the item",
+    "quantity": "Figure reported by the review",
+    "value": "Its value",
+    "item": "Downs and Black checklist item number",
+    "short_label": "Short name of the item",
     "points": "Answers the item allows and their points, as 'answer=points; ...'",
     "guidance": "How this book answers the item from the available reports",
     "downs_black_items.csv:domain": "Checklist domain (reporting, external validity, bias, confounding, power)",
@@ -625,20 +707,27 @@ def data_dictionary() -> pd.DataFrame:
                     checks.append(c.name.replace("_", " ") + " " + ", ".join(str(v) for v in stats.values()))
                 elif c.error and c.name != "str_length":
                     checks.append(c.error)
-            rows.append({
-                "Table": spec.filename,
-                "Column": name,
-                "Type": type_text(col),
-                "Required": "yes" if not col.nullable else "no",
-                "Checks": "; ".join(checks),
-                "Description": COLUMN_DESCRIPTIONS.get(f"{spec.filename}:{name}", COLUMN_DESCRIPTIONS.get(name, "")),
-            })
+            rows.append(
+                {
+                    "Table": spec.filename,
+                    "Column": name,
+                    "Type": type_text(col),
+                    "Required": "yes" if not col.nullable else "no",
+                    "Checks": "; ".join(checks),
+                    "Description": COLUMN_DESCRIPTIONS.get(
+                        f"{spec.filename}:{name}", COLUMN_DESCRIPTIONS.get(name, "")
+                    ),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def row_rules() -> pd.DataFrame:
     """Every row rule, for the methods appendix."""
     return pd.DataFrame(
-        [{"Table": spec.filename, "Rule": r.name, "Column blamed": r.column, "Expected": r.expected}
-         for spec in all_specs() for r in spec.rules]
+        [
+            {"Table": spec.filename, "Rule": r.name, "Column blamed": r.column, "Expected": r.expected}
+            for spec in all_specs()
+            for r in spec.rules
+        ]
     )

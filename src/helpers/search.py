@@ -27,9 +27,11 @@ def search_summary(ev: Evidence) -> dict[str, str]:
     s = ev.search
     windows = {(a, b) for a, b in zip(s["date_from"], s["date_to"])}
     if len(windows) != 1:
-        window = "; ".join(f"{d}: {month_text(a)} to {month_text(b)}" for d, a, b in zip(s["database"], s["date_from"], s["date_to"]))
+        window = "; ".join(
+            f"{d}: {month_text(a)} to {month_text(b)}" for d, a, b in zip(s["database"], s["date_from"], s["date_to"])
+        )
     else:
-        (a, b), = windows
+        ((a, b),) = windows
         window = f"{month_text(a)} to {month_text(b)}"
     records = ev.prisma.set_index("data").loc["database_results", "n"]
     per_db_known = s["records"].notna().all()
@@ -39,7 +41,9 @@ def search_summary(ev: Evidence) -> dict[str, str]:
         "search_window": window,
         "search_records": fmt_int(records),
         "search_records_per_database": (
-            join_words([f"{d} {fmt_int(n)}" for d, n in zip(s["database"], s["records"])]) if per_db_known else NOT_REPORTED
+            join_words([f"{d} {fmt_int(n)}" for d, n in zip(s["database"], s["records"])])
+            if per_db_known
+            else NOT_REPORTED
         ),
         "search_queries_known": "yes" if s["query"].notna().all() else "no",
     }
@@ -48,12 +52,14 @@ def search_summary(ev: Evidence) -> dict[str, str]:
 def search_table(ev: Evidence) -> pd.DataFrame:
     """Databases, window, query and records, with the reason wherever a value is unknown."""
     s = ev.search
-    return pd.DataFrame({
-        "Database": s["database"],
-        "From": s["date_from"].map(month_text),
-        "To": s["date_to"].map(month_text),
-        "Search string": [q if not is_missing(q) else NOT_REPORTED for q in s["query"]],
-        "Records": [fmt_int(n) for n in s["records"]],
-        "Source": s["source"] + " (" + s["locator"] + ")",
-        "Why unknown": s["na_reason"].fillna(""),
-    })
+    return pd.DataFrame(
+        {
+            "Database": s["database"],
+            "From": s["date_from"].map(month_text),
+            "To": s["date_to"].map(month_text),
+            "Search string": [q if not is_missing(q) else NOT_REPORTED for q in s["query"]],
+            "Records": [fmt_int(n) for n in s["records"]],
+            "Source": s["source"] + " (" + s["locator"] + ")",
+            "Why unknown": s["na_reason"].fillna(""),
+        }
+    )

@@ -23,10 +23,21 @@ DESIGN_LABELS = {
 }
 
 ARM_LABELS = {"il2": "IL-2", "placebo": "Placebo", "conventional": "Conventional therapy"}
-TIMEPOINT_LABELS = {"baseline": "Baseline", "end_of_study": "End of study", "trial_period": "Trial period",
-                    "during_treatment": "During treatment"}
-POPULATION_LABELS = {"analysed_efficacy": "efficacy set", "itt": "ITT", "per_protocol": "per-protocol",
-                     "subgroup": "subgroup", "enrolled": "enrolled", "treated": "treated", "randomised": "randomised"}
+TIMEPOINT_LABELS = {
+    "baseline": "Baseline",
+    "end_of_study": "End of study",
+    "trial_period": "Trial period",
+    "during_treatment": "During treatment",
+}
+POPULATION_LABELS = {
+    "analysed_efficacy": "efficacy set",
+    "itt": "ITT",
+    "per_protocol": "per-protocol",
+    "subgroup": "subgroup",
+    "enrolled": "enrolled",
+    "treated": "treated",
+    "randomised": "randomised",
+}
 
 
 def timepoint_label(tp: str) -> str:
@@ -40,7 +51,11 @@ def text_or_nr(value: object) -> str:
 
 def regimen_text(study: pd.Series) -> str:
     """'rhIL-2 1 MIU, every other day, 3 cycles (12 weeks)'; unknown parts read 'not reported'."""
-    dose = f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU" if not is_missing(study["dose_miu"]) else f"dose {NOT_REPORTED}"
+    dose = (
+        f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU"
+        if not is_missing(study["dose_miu"])
+        else f"dose {NOT_REPORTED}"
+    )
     parts = [f"{text_or_nr(study['agent'])} {dose}", text_or_nr(study["frequency"])]
     if not is_missing(study["cycles"]):
         parts.append(f"{int(study['cycles'])} cycles")
@@ -80,8 +95,9 @@ def _n_text(counted: pd.DataFrame, study_id: str, arm: str) -> str:
 
 def _baseline_text(ev: Evidence, study_id: str, outcome: str) -> str:
     o = ev.outcomes
-    rows = o[(o["study_id"] == study_id) & (o["outcome"] == outcome) & (o["timepoint"] == "baseline")
-             & (o["arm"] == "il2")]
+    rows = o[
+        (o["study_id"] == study_id) & (o["outcome"] == outcome) & (o["timepoint"] == "baseline") & (o["arm"] == "il2")
+    ]
     if rows.empty:
         return NOT_REPORTED
     return value_text(rows.iloc[0])
@@ -93,30 +109,34 @@ def characteristics_table(ev: Evidence) -> pd.DataFrame:
     rows = []
     for s in ev.included_studies().itertuples(index=False):
         study = pd.Series(s._asdict())
-        rows.append({
-            "Study": s.label,
-            "Design": DESIGN_LABELS[s.design],
-            "Registration": text_or_nr(s.registration),
-            "Population": text_or_nr(s.population),
-            "Regimen": regimen_text(study),
-            "n IL-2": _n_text(counted, s.study_id, "il2"),
-            "n placebo": _n_text(counted, s.study_id, "placebo"),
-            "Age, IL-2 arm (years)": _baseline_text(ev, s.study_id, "age_years"),
-            "Female, IL-2 arm": _baseline_text(ev, s.study_id, "female"),
-            "Baseline SELENA-SLEDAI, IL-2 arm": _baseline_text(ev, s.study_id, "selena_sledai"),
-        })
+        rows.append(
+            {
+                "Study": s.label,
+                "Design": DESIGN_LABELS[s.design],
+                "Registration": text_or_nr(s.registration),
+                "Population": text_or_nr(s.population),
+                "Regimen": regimen_text(study),
+                "n IL-2": _n_text(counted, s.study_id, "il2"),
+                "n placebo": _n_text(counted, s.study_id, "placebo"),
+                "Age, IL-2 arm (years)": _baseline_text(ev, s.study_id, "age_years"),
+                "Female, IL-2 arm": _baseline_text(ev, s.study_id, "female"),
+                "Baseline SELENA-SLEDAI, IL-2 arm": _baseline_text(ev, s.study_id, "selena_sledai"),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def inclusion_table(ev: Evidence, statuses: tuple[str, ...] = ("candidate", "excluded")) -> pd.DataFrame:
     """Studies not included, with status and reason."""
     s = ev.studies[ev.studies["inclusion_status"].isin(statuses)]
-    return pd.DataFrame({
-        "Study": s["label"],
-        "Design": s["design"].map(DESIGN_LABELS),
-        "Status": s["inclusion_status"],
-        "Reason": s["inclusion_reason"],
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "Study": s["label"],
+            "Design": s["design"].map(DESIGN_LABELS),
+            "Status": s["inclusion_status"],
+            "Reason": s["inclusion_reason"],
+        }
+    ).reset_index(drop=True)
 
 
 def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
@@ -126,17 +146,21 @@ def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     def interval(lo: object, hi: object) -> str:
         return "–" if is_missing(lo) else f"{fmt_num(lo, digits)} to {fmt_num(hi, digits)}"
 
-    return pd.DataFrame({
-        "Analysis": results["label"] + " [" + results["analysis"] + "]",
-        "Measure": results["measure"],
-        "Model": [model_label(m, t) for m, t in zip(results["method"], results["test"])],
-        "k": results["k"],
-        "n IL-2 / control": [f"{a} / {b}" for a, b in zip(results["n_il2"], results["n_control"])],
-        "Estimate (95% CI)": [f"{fmt_num(e, digits)} ({interval(lo, hi)})"
-                              for e, lo, hi in zip(results["estimate"], results["ci_low"], results["ci_high"])],
-        "PI": [interval(lo, hi) for lo, hi in zip(results["pi_low"], results["pi_high"])],
-        "τ²": [fmt_num(v, 3) for v in results["tau2"]],
-        "I² (%)": [fmt_num(v, 0) for v in results["i2"]],
-        "Q p": [fmt_num(v, 2) for v in results["q_p"]],
-        "Counts derived": ["yes" if d else "no" for d in results["inputs_derived"]],
-    })
+    return pd.DataFrame(
+        {
+            "Analysis": results["label"] + " [" + results["analysis"] + "]",
+            "Measure": results["measure"],
+            "Model": [model_label(m, t) for m, t in zip(results["method"], results["test"])],
+            "k": results["k"],
+            "n IL-2 / control": [f"{a} / {b}" for a, b in zip(results["n_il2"], results["n_control"])],
+            "Estimate (95% CI)": [
+                f"{fmt_num(e, digits)} ({interval(lo, hi)})"
+                for e, lo, hi in zip(results["estimate"], results["ci_low"], results["ci_high"])
+            ],
+            "PI": [interval(lo, hi) for lo, hi in zip(results["pi_low"], results["pi_high"])],
+            "τ²": [fmt_num(v, 3) for v in results["tau2"]],
+            "I² (%)": [fmt_num(v, 0) for v in results["i2"]],
+            "Q p": [fmt_num(v, 2) for v in results["q_p"]],
+            "Counts derived": ["yes" if d else "no" for d in results["inputs_derived"]],
+        }
+    )

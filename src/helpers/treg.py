@@ -92,15 +92,20 @@ def treg_rows(ev: Evidence) -> pd.DataFrame:
     """Treg rows of the included studies and of candidate studies with a Treg row (IL-2 arms first)."""
     o = ev.outcomes
     rows = o[o["outcome"].isin(treg_outcomes(ev))]
-    return rows.assign(_arm=rows["arm"].map({"il2": 0, "placebo": 1, "conventional": 2})).sort_values(
-        ["study_id", "_arm"], kind="stable").drop(columns="_arm")
+    return (
+        rows.assign(_arm=rows["arm"].map({"il2": 0, "placebo": 1, "conventional": 2}))
+        .sort_values(["study_id", "_arm"], kind="stable")
+        .drop(columns="_arm")
+    )
 
 
 def scope_studies(ev: Evidence) -> pd.DataFrame:
     """Included studies, then candidate studies that have a Treg row, in the order of studies.csv."""
     s = ev.studies
     with_rows = set(treg_rows(ev)["study_id"])
-    keep = (s["inclusion_status"] == "included") | ((s["inclusion_status"] == "candidate") & s["study_id"].isin(with_rows))
+    keep = (s["inclusion_status"] == "included") | (
+        (s["inclusion_status"] == "candidate") & s["study_id"].isin(with_rows)
+    )
     out = s[keep].copy()
     out["_inc"] = (out["inclusion_status"] != "included").astype(int)
     return out.sort_values("_inc", kind="stable").drop(columns="_inc").reset_index(drop=True)
@@ -154,8 +159,11 @@ def _source(rows: pd.DataFrame) -> str:
 def regimen_short(study: pd.Series) -> str:
     """'rhIL-2 1 MIU every other day, 3 cycles (12 weeks)'; unknown parts read 'not reported'."""
     agent = study["agent"] if not is_missing(study["agent"]) else "IL-2"
-    dose = (f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU" if not is_missing(study["dose_miu"])
-            else f"dose {NOT_REPORTED}")
+    dose = (
+        f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU"
+        if not is_missing(study["dose_miu"])
+        else f"dose {NOT_REPORTED}"
+    )
     freq = study["frequency"] if not is_missing(study["frequency"]) else f"schedule {NOT_REPORTED}"
     text = f"{agent} {dose}, {freq}"
     if not is_missing(study["cycles"]) and int(study["cycles"]) > 1:
@@ -177,9 +185,13 @@ def values_text(rows: pd.DataFrame) -> str:
     base, follow, fold = _values(rows, baseline=True), _values(rows, baseline=False), _fold(rows)
     if base == follow == fold == NOT_REPORTED:
         return NOT_REPORTED
-    return "; ".join([base if base != NOT_REPORTED else f"baseline {NOT_REPORTED}",
-                      follow if follow != NOT_REPORTED else f"follow-up {NOT_REPORTED}",
-                      f"fold change {fold}"])
+    return "; ".join(
+        [
+            base if base != NOT_REPORTED else f"baseline {NOT_REPORTED}",
+            follow if follow != NOT_REPORTED else f"follow-up {NOT_REPORTED}",
+            f"fold change {fold}",
+        ]
+    )
 
 
 def study_label(s) -> str:
@@ -192,14 +204,16 @@ def treg_table(ev: Evidence) -> pd.DataFrame:
     out = []
     for s in scope_studies(ev).itertuples(index=False):
         r = rows[rows["study_id"] == s.study_id]
-        out.append({
-            "Study": study_label(s),
-            "Treg measure (as the source names it)": measure_text(s.study_id),
-            "Time of measurement": _timepoints(r),
-            "Values (baseline; follow-up; fold change)": values_text(r),
-            "Finding (IL-2 arm)": _finding(r),
-            "Source": _source(r),
-        })
+        out.append(
+            {
+                "Study": study_label(s),
+                "Treg measure (as the source names it)": measure_text(s.study_id),
+                "Time of measurement": _timepoints(r),
+                "Values (baseline; follow-up; fold change)": values_text(r),
+                "Finding (IL-2 arm)": _finding(r),
+                "Source": _source(r),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -224,15 +238,19 @@ def regimen_table(ev: Evidence) -> pd.DataFrame:
         r = rows[rows["study_id"] == s.study_id]
         direction = direction_of(ev, s.study_id)
         dose = f"{fmt_num(s.dose_miu, 1).removesuffix('.0')} MIU" if not is_missing(s.dose_miu) else NOT_REPORTED
-        out.append({
-            "Regimen group": REGIMEN_LABELS[s.regimen_group],
-            "Study": study_label(s),
-            "Agent": s.agent if not is_missing(s.agent) else NOT_REPORTED,
-            "Dose per injection": dose,
-            "Schedule": "; ".join(str(v) for v in (s.frequency, s.duration) if not is_missing(v)) or NOT_REPORTED,
-            "Treg response": DIRECTION_LABELS.get(direction, "Not reported" if direction == NOT_REPORTED else direction),
-            "Treg values": values_text(r),
-        })
+        out.append(
+            {
+                "Regimen group": REGIMEN_LABELS[s.regimen_group],
+                "Study": study_label(s),
+                "Agent": s.agent if not is_missing(s.agent) else NOT_REPORTED,
+                "Dose per injection": dose,
+                "Schedule": "; ".join(str(v) for v in (s.frequency, s.duration) if not is_missing(v)) or NOT_REPORTED,
+                "Treg response": DIRECTION_LABELS.get(
+                    direction, "Not reported" if direction == NOT_REPORTED else direction
+                ),
+                "Treg values": values_text(r),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -252,7 +270,9 @@ def clinical_rows(ev: Evidence, study_id: str) -> pd.DataFrame:
             continue
         sel = sel.assign(_r=sel["population"].map(rank).fillna(len(rank)))
         best = sel.sort_values(["_r", "timepoint"]).iloc[0]
-        return sel[(sel["population"] == best["population"]) & (sel["timepoint"] == best["timepoint"])].drop(columns="_r")
+        return sel[(sel["population"] == best["population"]) & (sel["timepoint"] == best["timepoint"])].drop(
+            columns="_r"
+        )
     return o.iloc[0:0]
 
 
@@ -282,29 +302,37 @@ def clinical_pairs(ev: Evidence) -> pd.DataFrame:
         clin_time = set(c["timepoint"])
         stated = {tp for tp in treg_time | clin_time if tp.startswith("week_")}
         same = bool(treg_time and clin_time and treg_time == clin_time and treg_time <= stated)
-        out.append({
-            "study_id": s.study_id, "label": s.label, "inclusion_status": s.inclusion_status,
-            "treg_direction": direction, "treg_time": ", ".join(timepoint_text(x) for x in sorted(treg_time)),
-            "treg_text": _finding(treg[treg["study_id"] == s.study_id]),
-            "clinical_outcome": c["outcome"].iloc[0] if len(c) else "",
-            "clinical_time": ", ".join(timepoint_text(x) for x in sorted(clin_time)),
-            "clinical_text": _clinical_text(ev, c),
-            "both_reported": bool(len(t) and len(c)),
-            "same_time": same,
-        })
+        out.append(
+            {
+                "study_id": s.study_id,
+                "label": s.label,
+                "inclusion_status": s.inclusion_status,
+                "treg_direction": direction,
+                "treg_time": ", ".join(timepoint_text(x) for x in sorted(treg_time)),
+                "treg_text": _finding(treg[treg["study_id"] == s.study_id]),
+                "clinical_outcome": c["outcome"].iloc[0] if len(c) else "",
+                "clinical_time": ", ".join(timepoint_text(x) for x in sorted(clin_time)),
+                "clinical_text": _clinical_text(ev, c),
+                "both_reported": bool(len(t) and len(c)),
+                "same_time": same,
+            }
+        )
     return pd.DataFrame(out)
 
 
 def pairs_table(ev: Evidence) -> pd.DataFrame:
     p = clinical_pairs(ev)
-    return pd.DataFrame({
-        "Study": [study_label(r) for r in p[["label", "inclusion_status"]].itertuples(index=False)],
-        "Treg (IL-2 arm)": p["treg_text"],
-        "Clinical response": p["clinical_text"],
-        "Both reported": p["both_reported"].map({True: "yes", False: "no"}),
-        "Same time point (as recorded)": [("yes" if s else "no or not stated") if b else "–"
-                                   for b, s in zip(p["both_reported"], p["same_time"])],
-    })
+    return pd.DataFrame(
+        {
+            "Study": [study_label(r) for r in p[["label", "inclusion_status"]].itertuples(index=False)],
+            "Treg (IL-2 arm)": p["treg_text"],
+            "Clinical response": p["clinical_text"],
+            "Both reported": p["both_reported"].map({True: "yes", False: "no"}),
+            "Same time point (as recorded)": [
+                ("yes" if s else "no or not stated") if b else "–" for b, s in zip(p["both_reported"], p["same_time"])
+            ],
+        }
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -322,9 +350,14 @@ def _study_smc_row(rows: pd.DataFrame) -> dict | None:
     n = post["total"] if not is_missing(post["total"]) else pre["total"]
     if is_missing(n) or is_missing(pre["sd"]):
         return None
-    return {"m_pre": float(pre["mean"]), "sd_pre": float(pre["sd"]), "m_post": float(post["mean"]),
-            "n": int(n), "timepoint": post["timepoint"],
-            "derived": bool(pre["status"] == "derived" or post["status"] == "derived")}
+    return {
+        "m_pre": float(pre["mean"]),
+        "sd_pre": float(pre["sd"]),
+        "m_post": float(post["mean"]),
+        "n": int(n),
+        "timepoint": post["timepoint"],
+        "derived": bool(pre["status"] == "derived" or post["status"] == "derived"),
+    }
 
 
 def smc_inputs(ev: Evidence) -> pd.DataFrame:
@@ -337,18 +370,23 @@ def smc_inputs(ev: Evidence) -> pd.DataFrame:
             row = _study_smc_row(ro)
             if row is not None:
                 out.append({"study_id": study_id, "label": labels[study_id], "outcome": outcome, **row})
-    return pd.DataFrame(out, columns=["study_id", "label", "outcome", "m_pre", "sd_pre", "m_post", "n",
-                                      "timepoint", "derived"])
+    return pd.DataFrame(
+        out, columns=["study_id", "label", "outcome", "m_pre", "sd_pre", "m_post", "n", "timepoint", "derived"]
+    )
 
 
-def pooled_smc(inputs: pd.DataFrame, ri: float = ASSUMED_PRE_POST_R, method: str = "REML",
-               test: str = "z") -> pooling.RmaResult:
+def pooled_smc(
+    inputs: pd.DataFrame, ri: float = ASSUMED_PRE_POST_R, method: str = "REML", test: str = "z"
+) -> pooling.RmaResult:
     """Pool SMCR (metafor's standardized mean change, baseline-SD standardised) across studies."""
     if len(inputs) < MIN_STUDIES_SMC:
-        raise ValueError(f"a pooled standardized mean change needs at least {MIN_STUDIES_SMC} studies "
-                         f"with baseline and follow-up means and SDs; {len(inputs)} given")
-    es = effects.escalc("SMCR", m1i=inputs["m_post"], m2i=inputs["m_pre"], sd1i=inputs["sd_pre"],
-                        ni=inputs["n"], ri=[ri] * len(inputs))
+        raise ValueError(
+            f"a pooled standardized mean change needs at least {MIN_STUDIES_SMC} studies "
+            f"with baseline and follow-up means and SDs; {len(inputs)} given"
+        )
+    es = effects.escalc(
+        "SMCR", m1i=inputs["m_post"], m2i=inputs["m_pre"], sd1i=inputs["sd_pre"], ni=inputs["n"], ri=[ri] * len(inputs)
+    )
     return pooling.rma(es["yi"], es["vi"], method=method, test=test, measure="SMCR")
 
 
@@ -358,9 +396,12 @@ def smc_status(ev: Evidence) -> dict[str, object]:
     k = len(inputs)
     possible = k >= MIN_STUDIES_SMC
     who = "no study gives" if k == 0 else "one study gives" if k == 1 else f"{k} studies give"
-    reason = ("" if possible else
-              f"{who} Treg means with standard deviations at baseline and at follow-up, "
-              f"and pooling needs at least {MIN_STUDIES_SMC}")
+    reason = (
+        ""
+        if possible
+        else f"{who} Treg means with standard deviations at baseline and at follow-up, "
+        f"and pooling needs at least {MIN_STUDIES_SMC}"
+    )
     return {"k": k, "possible": possible, "reason": reason, "inputs": inputs}
 
 
@@ -373,14 +414,33 @@ def treg_results(ev: Evidence, ri: float = ASSUMED_PRE_POST_R) -> pd.DataFrame:
     rows = []
     for method, test in (("REML", "z"), ("REML", "knha")):
         res = pooled_smc(inputs, ri=ri, method=method, test=test)
-        rows.append({
-            "analysis": "treg_smc_il2_arms", "label": f"Treg, standardized mean change in the IL-2 arms (r = {ri} assumed)",
-            "outcome": "; ".join(dict.fromkeys(inputs["outcome"])), "timepoint": "; ".join(dict.fromkeys(inputs["timepoint"])),
-            "population": "IL-2 arms only", "measure": "SMCR", "model": res.model, "method": res.method,
-            "test": res.test, "k": res.k, "n_il2": int(inputs["n"].sum()), "n_control": 0,
-            "estimate": res.estimate, "ci_low": res.ci_low, "ci_high": res.ci_high,
-            "pi_low": res.pi_low, "pi_high": res.pi_high, "pi_note": res.pi_note or "",
-            "tau2": res.tau2, "i2": res.i2, "q": res.q, "q_p": res.q_p, "p": res.pval,
-            "studies": "; ".join(inputs["label"]), "inputs_derived": bool(inputs["derived"].any()),
-        })
+        rows.append(
+            {
+                "analysis": "treg_smc_il2_arms",
+                "label": f"Treg, standardized mean change in the IL-2 arms (r = {ri} assumed)",
+                "outcome": "; ".join(dict.fromkeys(inputs["outcome"])),
+                "timepoint": "; ".join(dict.fromkeys(inputs["timepoint"])),
+                "population": "IL-2 arms only",
+                "measure": "SMCR",
+                "model": res.model,
+                "method": res.method,
+                "test": res.test,
+                "k": res.k,
+                "n_il2": int(inputs["n"].sum()),
+                "n_control": 0,
+                "estimate": res.estimate,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "pi_low": res.pi_low,
+                "pi_high": res.pi_high,
+                "pi_note": res.pi_note or "",
+                "tau2": res.tau2,
+                "i2": res.i2,
+                "q": res.q,
+                "q_p": res.q_p,
+                "p": res.pval,
+                "studies": "; ".join(inputs["label"]),
+                "inputs_derived": bool(inputs["derived"].any()),
+            }
+        )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)

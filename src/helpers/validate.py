@@ -1,0 +1,20 @@
+"""Validate every evidence table at once (the ``validate`` command and the book build share it)."""
+
+from __future__ import annotations
+
+from .data import load_evidence
+
+#: Tables of the evidence object, in the order the summary lists them.
+EVIDENCE_TABLES = ("studies", "arms", "outcomes", "outcome_definitions", "search", "prisma", "review_reported")
+
+
+def validate_all() -> dict[str, int]:
+    """Load and validate every table; return its row count by name, or raise DataValidationError."""
+    from .rob import load_risk_of_bias
+
+    ev = load_evidence()
+    rob = load_risk_of_bias(ev)
+    counts = {name: len(getattr(ev, name)) for name in EVIDENCE_TABLES}
+    counts["downs_black_items"] = len(rob.items)
+    counts["risk_of_bias"] = len(rob.ratings)
+    return counts
