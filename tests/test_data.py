@@ -524,3 +524,13 @@ def test_empty_table_is_refused(data_copy, filename, reason):
 def test_every_table_has_an_empty_table_test():
     # Every CSV of data/ is a declared table, and each has a case above.
     assert sorted(f for f, _ in EMPTY_TABLES) == sorted(SPECS) == sorted(p.name for p in (ROOT / "data").glob("*.csv"))
+
+
+def test_validated_tables_are_cached_by_content_and_returned_as_copies(data_copy, edit):
+    """The cache of validated tables never serves a stale or shared table."""
+    first = load_evidence()
+    first.studies.loc[0, "label"] = "changed by a caller"
+    assert load_evidence().studies.loc[0, "label"] != "changed by a caller"
+    edit(data_copy / "prisma.csv", "Databases,1018,", "Databases,1019,")
+    counts = load_evidence().prisma.set_index("data")["n"]
+    assert counts["database_results"] == 1019

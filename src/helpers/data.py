@@ -250,24 +250,46 @@ def bib_keys(path: Path | None = None) -> set[str]:
     return schemas.bib_keys_from_text(path.read_text(encoding="utf-8"))
 
 
+#: Validated tables by (spec function, file content, the spec's inputs). Validation is a pure
+#: function of these, and it dominates loading (pandera), which every chapter and many tests do.
+_VALIDATED: dict[tuple, pd.DataFrame] = {}
+
+
+def _frozen(value) -> object:
+    if isinstance(value, (set, frozenset)):
+        return tuple(sorted(value, key=repr))
+    if isinstance(value, dict):
+        return tuple(sorted(value.items(), key=repr))
+    return value
+
+
+def load_table(folder: Path, make_spec, *inputs) -> pd.DataFrame:
+    """``make_spec(*inputs)``'s table from ``folder``, validated (a copy of a cached result for the same content)."""
+    spec = make_spec(*inputs)
+    path = folder / spec.filename
+    content = path.read_bytes() if path.exists() else None
+    key = (make_spec.__qualname__, content, tuple(_frozen(i) for i in inputs))
+    if content is None or key not in _VALIDATED:
+        if len(_VALIDATED) > 512:  # a long test session edits many copies; keep memory bounded
+            _VALIDATED.clear()
+        _VALIDATED[key] = validate_table(spec, read_csv(path))
+    return _VALIDATED[key].copy()
+
+
 def load_evidence(folder: Path | None = None) -> Evidence:
     """Load and validate every table; raise DataValidationError on the first bad file."""
     folder = Path(folder) if folder else data_dir()
     keys = bib_keys()
-
-    def load(spec: schemas.TableSpec) -> pd.DataFrame:
-        return validate_table(spec, read_csv(folder / spec.filename))
-
-    definitions = load(schemas.outcome_definitions_spec())
-    studies = load(schemas.studies_spec(keys))
-    arms = load(schemas.arms_spec(keys, set(studies["study_id"])))
+    definitions = load_table(folder, schemas.outcome_definitions_spec)
+    studies = load_table(folder, schemas.studies_spec, keys)
+    study_ids = set(studies["study_id"])
+    arms = load_table(folder, schemas.arms_spec, keys, study_ids)
     outcome_kinds = dict(zip(definitions["outcome"], definitions["kind"]))
-    outcomes = load(
-        schemas.outcomes_spec(keys, set(studies["study_id"]), set(zip(arms["study_id"], arms["arm"])), outcome_kinds)
-    )
-    search = load(schemas.search_spec(keys))
-    prisma = load(schemas.prisma_spec(keys))
-    review_reported = load(schemas.review_reported_spec(keys))
+    arm_keys = set(zip(arms["study_id"], arms["arm"]))
+    outcomes = load_table(folder, schemas.outcomes_spec, keys, study_ids, arm_keys, outcome_kinds)
+    search = load_table(folder, schemas.search_spec, keys)
+    prisma = load_table(folder, schemas.prisma_spec, keys)
+    review_reported = load_table(folder, schemas.review_reported_spec, keys)
     return Evidence(
         studies=studies,
         arms=arms,
