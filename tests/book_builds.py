@@ -50,6 +50,12 @@ def edit_file(path: Path, old: str, new: str, count: int = 1) -> None:
     path.write_text(text.replace(old, new, count), encoding="utf-8")
 
 
+def build_command(output: Path, data: Path, *extra: str) -> tuple[list[str], dict[str, str]]:
+    """The README's strict build command into ``output``, and its environment reading ``data``."""
+    cmd = [JUPYTER_BOOK, "build", "-W", "-n", "--keep-going", str(ROOT / "book"), "--path-output", str(output), *extra]
+    return cmd, dict(os.environ, **{DATA_ENV_VAR: str(data)})
+
+
 @dataclass(frozen=True)
 class Build:
     """One finished build: where it went, what it read and what jupyter-book printed."""
@@ -103,18 +109,7 @@ class BookBuilds:
 
     def run(self, output: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
         """The README's build command, into ``output``, reading ``data``."""
-        env = dict(os.environ, **{DATA_ENV_VAR: str(data)})
-        cmd = [
-            JUPYTER_BOOK,
-            "build",
-            "-W",
-            "-n",
-            "--keep-going",
-            str(ROOT / "book"),
-            "--path-output",
-            str(output),
-            *extra,
-        ]
+        cmd, env = build_command(output, data, *extra)
         start = time.perf_counter() - self._t0
         with self._lock:
             if self._closed:

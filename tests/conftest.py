@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -11,7 +10,7 @@ import pytest
 
 import tests.hypothesis_profiles  # noqa: F401  (registers and loads the hypothesis profile)
 from helpers.paths import DATA_ENV_VAR, ROOT
-from tests.book_builds import FIXTURES, JUPYTER_BOOK, BookBuilds, Build, copy_data, edit_file
+from tests.book_builds import BUILD_TIMEOUT, FIXTURES, BookBuilds, Build, build_command, copy_data, edit_file
 
 __all__ = ["build_book", "copy_data", "edit_file"]
 
@@ -31,15 +30,8 @@ def edit() -> Callable[[Path, str, str], None]:
 
 def build_book(output: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
     """The README's build command, into ``output``, reading ``data`` (never the repository's data/)."""
-    env = dict(os.environ, **{DATA_ENV_VAR: str(data)})
-    return subprocess.run(
-        [JUPYTER_BOOK, "build", "-W", "-n", "--keep-going", str(ROOT / "book"), "--path-output", str(output), *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    cmd, env = build_command(output, data, *extra)
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
 
 
 def _build_group(item: pytest.Item) -> int:
