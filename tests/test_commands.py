@@ -22,7 +22,12 @@ SETUP_FILES = ["Makefile", "requirements.txt", "pyproject.toml"]
 
 
 def dry_run(folder: Path, target: str) -> list[str]:
-    out = subprocess.run(["make", "-n", target], cwd=folder, capture_output=True, text=True, check=True).stdout
+    # Under `make test` (as on CI) the make that runs pytest exports MAKELEVEL and MAKEFLAGS; a child
+    # make then prints "Entering directory" lines, so the dry run starts from a clean environment.
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES"}}
+    out = subprocess.run(
+        ["make", "--no-print-directory", "-n", target], cwd=folder, env=env, capture_output=True, text=True, check=True
+    ).stdout
     return [line for line in out.splitlines() if line.strip()]
 
 
