@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analyses import RESULT_COLUMNS, TWO_ARM_ANALYSES, analysis, forest_inputs, two_arm_counts
+from helpers.analyses import EFFICACY_ROLES, RESULT_COLUMNS, analysis, forest_inputs, planned_analyses, two_arm_counts
 from helpers.data import load_evidence
 from helpers.paths import ROOT
 from helpers.results import results_csv, results_table
@@ -26,13 +26,13 @@ def results():
 
 
 def test_sri4_week12_inputs_come_from_the_data():
-    counts = two_arm_counts(load_evidence(), analysis("sri4_week12_rct"))
+    counts = two_arm_counts(load_evidence(), analysis(load_evidence(), "sri4_week12_rct"))
     assert counts[["label", "events_il2", "total_il2", "events_control", "total_control"]].values.tolist() == [
         ["He 2020", 16, 29, 9, 30],
         ["LUPIL-2", 34, 50, 29, 50],
     ]
     assert counts["derived"].tolist() == [True, True]
-    pp = two_arm_counts(load_evidence(), analysis("sri4_week12_rct_pp"))
+    pp = two_arm_counts(load_evidence(), analysis(load_evidence(), "sri4_week12_rct_pp"))
     assert pp.loc[1, ["events_il2", "total_il2", "events_control", "total_control"]].tolist() == [20, 24, 15, 29]
 
 
@@ -89,9 +89,11 @@ def test_mantel_haenszel_risk_ratio_by_hand(results):
 def test_results_table_shape_and_columns(results):
     table = results_table(load_evidence())
     assert list(table.columns) == RESULT_COLUMNS
-    pooled = [a for a in TWO_ARM_ANALYSES if len(a.populations) > 1]
-    single = [a for a in TWO_ARM_ANALYSES if len(a.populations) == 1]
-    assert len(table[table["analysis"].isin([a.id for a in TWO_ARM_ANALYSES])]) == 3 * (5 * len(pooled) + len(single))
+    planned = planned_analyses(load_evidence(), roles=EFFICACY_ROLES)
+    pooled = [a for a in planned if len(a.populations) > 1]
+    single = [a for a in planned if len(a.populations) == 1]
+    assert (len(pooled), len(single)) == (2, 2)
+    assert len(table[table["analysis"].isin([a.id for a in planned])]) == 3 * (5 * len(pooled) + len(single))
     table = table[table["analysis"].isin([a.id for a in pooled])]
     assert (table["k"] == 2).all() and table["inputs_derived"].all()
     assert set(table.loc[table["model"] == "fixed", "pi_note"]) == {"not applicable to a fixed-effect model"}
@@ -101,7 +103,8 @@ def test_results_table_shape_and_columns(results):
     assert wider.all()  # with two studies the t(1) interval is far wider
 
 
-def test_missing_count_is_an_error_naming_the_study(data_copy):
+def test_a_missing_count_moves_the_trial_to_its_next_reported_population(data_copy):
+    """The protocol's preference order decides: without LUPIL-2's ITT placebo count, its per-protocol set enters."""
     edit_file(
         data_copy / "outcomes.csv",
         "lupil2,placebo,sri4,week_12,itt,count,29,50,58",
@@ -113,12 +116,22 @@ def test_missing_count_is_an_error_naming_the_study(data_copy):
         'assuming 50 per arm (100 randomised 1:1; dossier D9)",counts: see the IL-2 row,\n',
     )
     ev = load_evidence()
-    with pytest.raises(ValueError, match="lupil2, arm placebo, population itt"):
-        two_arm_counts(ev, analysis("sri4_week12_rct"))
+    primary = analysis(ev, "sri4_week12_rct")
+    assert primary.populations == (("he2020", "analysed_efficacy"), ("lupil2", "per_protocol"))
+    # the per-protocol sensitivity analysis now repeats the primary one, so it is not run twice
+    assert "sri4_week12_rct_pp" not in [a.id for a in planned_analyses(ev)]
+
+
+def test_an_arm_without_its_count_is_an_error_naming_the_study():
+    ev = load_evidence()
+    planned = analysis(ev, "sri4_week12_rct")
+    wrong = type(planned)(**{**planned.__dict__, "populations": (("lupil2", "analysed_safety"),)})
+    with pytest.raises(ValueError, match="lupil2, population analysed_safety"):
+        two_arm_counts(ev, wrong)
 
 
 def test_forest_inputs_note_the_missing_prediction_interval_once():
-    inputs = forest_inputs(load_evidence(), analysis("sri4_week12_rct"), "RR")
+    inputs = forest_inputs(load_evidence(), analysis(load_evidence(), "sri4_week12_rct"), "RR")
     assert list(inputs["pooled"]["label"]) == [
         "Fixed effect (Mantel-Haenszel)",
         "Random effects (REML)",

@@ -204,7 +204,39 @@ BAD_INPUTS = [
         "reason in 'na_reason'",
         "not_reported_needs_reason",
     ),
-    ("arms.csv", "he2020,il2,randomised,30,", "he2020,il2,randomised,0,", "n", "a value >= 1", None),
+    ("arms.csv", "he2020,il2,il2,,randomised,30,", "he2020,il2,il2,,randomised,0,", "n", "a value >= 1", None),
+    (
+        "arms.csv",
+        "he2020,il2,il2,,randomised,30,",
+        "he2020,il2,placebo,,randomised,30,",
+        "role",
+        "one role for every row",
+        "one_role_per_arm",
+    ),
+    (
+        "arms.csv",
+        "he2020,placebo,placebo,,randomised,30,",
+        "he2020,placebo,placebo,1.0,randomised,30,",
+        "dose_miu",
+        "empty dose_miu on placebo",
+        "dose_only_on_il2_arms",
+    ),
+    (
+        "arms.csv",
+        "he2020,il2,il2,,randomised,30,",
+        "he2020,il2,il2,1.0,randomised,30,",
+        "dose_miu",
+        "the same dose_miu on every row",
+        "one_dose_per_arm",
+    ),
+    (
+        "arms.csv",
+        "he2016,conventional,conventional,,enrolled,15,",
+        "he2016,conventional,il2,,enrolled,15,",
+        "dose_miu",
+        "since the study has several IL-2 arms",
+        "dose_of_each_il2_arm",
+    ),
     (
         "studies.csv",
         ",reported,vonspeemayer2016,abstract,S12,,registration: not reported in the consulted abstract",
@@ -360,11 +392,11 @@ def test_unexpected_column_is_named(data_copy):
 
 def test_ragged_line_is_named(data_copy):
     path = data_copy / "arms.csv"
-    edit_file(path, "he2020,il2,randomised,30,", "he2020,il2,randomised,30,extra,")
+    edit_file(path, "he2020,il2,il2,,randomised,30,", "he2020,il2,il2,,randomised,30,extra,")
     with pytest.raises(DataValidationError) as info:
         load_evidence()
     (problem,) = info.value.problems
-    assert problem.line == _line_of(path, "he2020,il2,randomised,30,extra")
+    assert problem.line == _line_of(path, "he2020,il2,il2,,randomised,30,extra")
     assert "like the header" in problem.expected
 
 

@@ -67,9 +67,9 @@ def test_estimated_mean_difference_is_flagged_and_uses_luo_wan(ev):
 
 
 def test_leave_one_out_and_regimen_subgroups_with_two_trials(ev):
-    loo = efficacy.leave_one_out(ev, analysis("sri4_week12_rct")).set_index("left_out")
+    loo = efficacy.leave_one_out(ev, analysis(ev, "sri4_week12_rct")).set_index("left_out")
     assert loo.loc["He 2020", "estimate"] == pytest.approx((34 / 50) / (29 / 50), rel=1e-12)
-    sub = efficacy.regimen_subgroups(ev, analysis("sri4_week12_rct")).set_index("group")
+    sub = efficacy.regimen_subgroups(ev, analysis(ev, "sri4_week12_rct")).set_index("group")
     assert sub.loc["every_other_day", "studies"] == "He 2020"
     assert sub.loc["every_other_day", "estimate"] == pytest.approx((16 / 29) / (9 / 30), rel=1e-12)
     # with one trial per group, the subgroup test equals Cochran's Q between the two trials (metafor two_rct_demo RR)

@@ -50,8 +50,8 @@ def test_open_label_arithmetic():
 def test_unknown_size_is_shown_not_counted_as_zero(data_copy):
     edit_file(
         data_copy / "arms.csv",
-        "proimmun,il2,treated,12,reported,humrich2020congress,congress abstract O36 (methods: 12 patients treated),N1,,",
-        "proimmun,il2,treated,,not_reported,humrich2020congress,congress abstract O36,N1,,size withheld for the test",
+        "proimmun,il2,il2,,treated,12,reported,humrich2020congress,congress abstract O36 (methods: 12 patients treated),N1,,",
+        "proimmun,il2,il2,,treated,,not_reported,humrich2020congress,congress abstract O36,N1,,size withheld for the test",
     )
     ev = load_evidence()
     assert book_totals(ev)["il2_unknown_studies"] == ["PRO-IMMUN"]
@@ -64,6 +64,6 @@ def test_unknown_size_is_shown_not_counted_as_zero(data_copy):
 
 
 def test_totals_follow_the_data(data_copy):
-    edit_file(data_copy / "arms.csv", "vonspeemayer2016,il2,treated,5,", "vonspeemayer2016,il2,treated,6,")
+    edit_file(data_copy / "arms.csv", "vonspeemayer2016,il2,il2,,treated,5,", "vonspeemayer2016,il2,il2,,treated,6,")
     t = book_totals(load_evidence())
     assert t["patients_il2_known"] == 138

@@ -40,6 +40,7 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
 from helpers.paths import ROOT, data_dir
+from helpers.review.protocol import protocol_path
 
 LOGGER = logging.getLogger(__name__)
 _ATTR = "il2_inputs_fingerprint"
@@ -53,6 +54,7 @@ def input_files() -> list[Path]:
     files = sorted(data_dir().glob("*.csv"))
     files += sorted((ROOT / "src" / "helpers").rglob("*.py"))
     files.append(ROOT / "book" / "references.bib")
+    files.append(protocol_path())
     return files
 
 
@@ -70,12 +72,13 @@ def fingerprint() -> str:
 
 def _validate_data(app) -> None:
     from helpers.data import DataValidationError
+    from helpers.review.protocol import ProtocolError
     from helpers.validate import validate_all
 
     try:
         validate_all()
-    except DataValidationError as err:
-        raise ExtensionError(f"the evidence data is invalid, nothing was built:\n{err}") from None
+    except (DataValidationError, ProtocolError) as err:
+        raise ExtensionError(f"the evidence data or the protocol is invalid, nothing was built:\n{err}") from None
 
 
 def _cache_path(app) -> Path:

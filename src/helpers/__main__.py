@@ -33,11 +33,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "validate":
         from .data import DataValidationError
+        from .review.protocol import ProtocolError
         from .validate import validate_all
 
         try:
             counts = validate_all()
-        except DataValidationError as err:
+        except (DataValidationError, ProtocolError) as err:
             print(err, file=sys.stderr)
             return 1
         for name, rows in counts.items():

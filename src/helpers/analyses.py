@@ -9,13 +9,15 @@ on the reporting scale: ratios for RR and OR, differences for RD.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 
 from . import effects, pooling
 from .data import Evidence
+from .review.protocol import Protocol
+from .review.selection import Analysis, planned_analyses, two_arm_counts
+
+__all__ = ["Analysis", "two_arm_counts", "analysis"]
 
 #: Columns of the results table, in order.
 RESULT_COLUMNS = [
@@ -46,13 +48,6 @@ RESULT_COLUMNS = [
     "inputs_derived",
 ]
 
-#: (method, test) pairs fitted to every two-arm binary analysis: Mantel-Haenszel common
-#: effect, and REML and DerSimonian-Laird random effects with z and Hartung-Knapp tests.
-BINARY_MODELS = (("MH", "z"), ("REML", "z"), ("REML", "knha"), ("DL", "z"), ("DL", "knha"))
-#: A single trial is not pooled: its own estimate (inverse-variance, i.e. escalc's yi and vi).
-SINGLE_STUDY_MODELS = (("FE", "z"),)
-BINARY_MEASURES = ("RR", "OR", "RD")
-
 METHOD_LABELS = {
     "MH": "Fixed effect (Mantel-Haenszel)",
     "Peto": "Fixed effect (Peto)",
@@ -62,110 +57,9 @@ METHOD_LABELS = {
     "PM": "Random effects (Paule-Mandel)",
 }
 
-
-@dataclass(frozen=True)
-class Analysis:
-    """One pooled comparison of IL-2 with control."""
-
-    id: str
-    label: str
-    outcome: str
-    timepoint: str
-    #: study_id -> analysis population used for that study
-    populations: tuple[tuple[str, str], ...]
-    population_label: str
-    #: count patients *free* of the outcome (total - events), so that RR > 1 favours IL-2
-    #: for an outcome where fewer is better (e.g. still having a BILAG A or 2 B score)
-    invert: bool = False
-    measures: tuple[str, ...] = BINARY_MEASURES
-
-    @property
-    def models(self) -> tuple[tuple[str, str], ...]:
-        return BINARY_MODELS if len(self.populations) > 1 else SINGLE_STUDY_MODELS
-
-
-#: Every two-arm analysis of the book.
-TWO_ARM_ANALYSES = (
-    Analysis(
-        id="sri4_week12_rct",
-        label="SRI-4 at week 12, randomised trials",
-        outcome="sri4",
-        timepoint="week_12",
-        populations=(("he2020", "analysed_efficacy"), ("lupil2", "itt")),
-        population_label="primary (He 2020 efficacy set; LUPIL-2 ITT)",
-    ),
-    Analysis(
-        id="sri4_week12_rct_pp",
-        label="SRI-4 at week 12, randomised trials, LUPIL-2 per-protocol (post hoc)",
-        outcome="sri4",
-        timepoint="week_12",
-        populations=(("he2020", "analysed_efficacy"), ("lupil2", "per_protocol")),
-        population_label="sensitivity (He 2020 efficacy set; LUPIL-2 post hoc per-protocol)",
-    ),
-    Analysis(
-        id="sri4_week24_rct",
-        label="SRI-4 at week 24, randomised trials (He 2020 only)",
-        outcome="sri4",
-        timepoint="week_24",
-        populations=(("he2020", "analysed_efficacy"),),
-        population_label="He 2020 efficacy set",
-    ),
-    Analysis(
-        id="ln_complete_remission_rct",
-        label="Lupus nephritis complete remission, randomised trials (He 2020 only)",
-        outcome="ln_complete_remission",
-        timepoint="end_of_study",
-        populations=(("he2020", "subgroup"),),
-        population_label="He 2020 patients with lupus nephritis",
-    ),
-)
-
-
-def analysis(analysis_id: str) -> Analysis:
-    return next(a for a in TWO_ARM_ANALYSES if a.id == analysis_id)
-
-
-def two_arm_counts(ev: Evidence, a: Analysis) -> pd.DataFrame:
-    """One row per study: events and totals in the IL-2 and control arms, with provenance flags.
-
-    Raises ValueError naming the study when an arm's count is missing, so an analysis
-    never silently drops a study.
-    """
-    o = ev.outcomes
-    labels = ev.studies.set_index("study_id")["label"]
-    rows = []
-    for study_id, population in a.populations:
-        sel = o[
-            (o["study_id"] == study_id)
-            & (o["outcome"] == a.outcome)
-            & (o["timepoint"] == a.timepoint)
-            & (o["population"] == population)
-            & (o["statistic"] == "count")
-        ]
-        arms = {arm: sel[sel["arm"] == arm] for arm in ("il2", "placebo")}
-        for arm, rows_arm in arms.items():
-            if len(rows_arm) != 1 or rows_arm[["events", "total"]].isna().any(axis=None):
-                raise ValueError(
-                    f"{a.id}: no single count of {a.outcome} at {a.timepoint} for "
-                    f"{study_id}, arm {arm}, population {population}"
-                )
-        il2, ctl = arms["il2"].iloc[0], arms["placebo"].iloc[0]
-        e_il2, e_ctl = int(il2["events"]), int(ctl["events"])
-        if a.invert:
-            e_il2, e_ctl = int(il2["total"]) - e_il2, int(ctl["total"]) - e_ctl
-        rows.append(
-            {
-                "study_id": study_id,
-                "label": labels[study_id],
-                "population": population,
-                "events_il2": e_il2,
-                "total_il2": int(il2["total"]),
-                "events_control": e_ctl,
-                "total_control": int(ctl["total"]),
-                "derived": bool(il2["status"] == "derived" or ctl["status"] == "derived" or a.invert),
-            }
-        )
-    return pd.DataFrame(rows)
+#: Roles of the declared analyses whose rows the efficacy chapter reports (the responder
+#: indices are reported by their own chapter).
+EFFICACY_ROLES = ("primary", "secondary", "sensitivity")
 
 
 def study_effects(counts: pd.DataFrame, measure: str) -> pd.DataFrame:
@@ -242,9 +136,22 @@ def run_binary(ev: Evidence, a: Analysis) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
+def analysis(ev: Evidence, analysis_id: str, protocol: Protocol | None = None) -> Analysis | None:
+    """A declared analysis with the trials the data give it (None if no trial qualifies)."""
+    from .review.selection import analysis as planned
+
+    return planned(ev, analysis_id, protocol)
+
+
+def results_of(ev: Evidence, roles: tuple[str, ...], protocol: Protocol | None = None) -> pd.DataFrame:
+    """Every declared analysis of these roles, one row per analysis x measure x model."""
+    parts = [run_binary(ev, a) for a in planned_analyses(ev, protocol, roles)]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
+
+
 def efficacy_results(ev: Evidence) -> pd.DataFrame:
-    """The two-arm efficacy analyses, one row per analysis x measure x model."""
-    return pd.concat([run_binary(ev, a) for a in TWO_ARM_ANALYSES], ignore_index=True)
+    """The declared two-arm efficacy analyses, one row per analysis x measure x model."""
+    return results_of(ev, EFFICACY_ROLES)
 
 
 def model_label(method: str, test: str) -> str:

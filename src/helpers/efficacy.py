@@ -350,12 +350,10 @@ def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFram
 
 def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
     """Single-arm response rates, the estimated mean differences and the refits of the primary analysis."""
-    from .analyses import analysis
+    from .analyses import planned_analyses
 
-    return pd.concat(
-        [single_arm_results(ev), estimated_md_results(ev), refit_results(ev, analysis("sri4_week12_rct"))],
-        ignore_index=True,
-    )
+    refits = [refit_results(ev, a) for a in planned_analyses(ev) if "leave_one_out" in a.sensitivity]
+    return pd.concat([single_arm_results(ev), estimated_md_results(ev), *refits], ignore_index=True)
 
 
 def response_rate_forest_inputs(ev: Evidence) -> dict:

@@ -21,7 +21,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .analyses import RESULT_COLUMNS, Analysis, run_binary, study_effects, two_arm_counts
+from .analyses import RESULT_COLUMNS, Analysis, results_of, study_effects, two_arm_counts
 from .data import Evidence
 from .prose import fmt_num, fmt_pct
 from .style import OKABE_ITO, use_book_style
@@ -234,27 +234,6 @@ def heatmap_alt_text(matrix: pd.DataFrame) -> str:
 # ---------------------------------------------------------------------------
 # Between-arm effects of the binary indices on one scale (RCTs)
 # ---------------------------------------------------------------------------
-RESPONDER_ANALYSES = (
-    Analysis(
-        id="bilag_a2b_free_week12_rct",
-        label="Free of BILAG A or 2 B at week 12 (He 2020)",
-        outcome="bilag_a_or_2b",
-        timepoint="week_12",
-        populations=(("he2020", "analysed_efficacy"),),
-        population_label="He 2020 efficacy set",
-        invert=True,
-    ),
-    Analysis(
-        id="bilag_a2b_free_week24_rct",
-        label="Free of BILAG A or 2 B at week 24 (He 2020)",
-        outcome="bilag_a_or_2b",
-        timepoint="week_24",
-        populations=(("he2020", "analysed_efficacy"),),
-        population_label="He 2020 efficacy set",
-        invert=True,
-    ),
-)
-
 #: (index label, analysis id or None, study_id, outcome, timepoint, population, invert) for the side-by-side view.
 SIDE_BY_SIDE = (
     ("SRI-4, week 12", "he2020", "sri4", "week_12", "analysed_efficacy"),
@@ -313,4 +292,4 @@ def placebo_response(ev: Evidence) -> dict[str, object]:
 
 def responder_results(ev: Evidence) -> pd.DataFrame:
     """Between-arm estimates of the indices not already in the efficacy results."""
-    return pd.concat([run_binary(ev, a) for a in RESPONDER_ANALYSES], ignore_index=True)[RESULT_COLUMNS]
+    return results_of(ev, ("responder_index",))[RESULT_COLUMNS]

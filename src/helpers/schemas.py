@@ -30,7 +30,9 @@ STATUS = ("reported", "derived", "not_reported")
 DESIGNS = ("rct", "open_label", "controlled_nonrandomised", "observational", "case_report", "not_reported")
 REGIMEN_GROUPS = ("every_other_day", "daily_5day_induction", "not_reported")
 INCLUSION = ("included", "candidate", "excluded")
-ARMS = ("il2", "placebo", "conventional")
+#: What an arm receives. Arm ids are free (``il2``, ``il2_0_5miu``, ``placebo``); the role says
+#: what the arm is, so a dose-ranging trial can have several IL-2 arms sharing one placebo arm.
+ROLES = ("il2", "placebo", "conventional")
 POPULATIONS = (
     "enrolled",
     "treated",
@@ -310,14 +312,59 @@ def arms_spec(bib_keys: set[str], study_ids: set[str]) -> TableSpec:
             "study_id": _required_text(
                 pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")
             ),
-            "arm": _required_text(pa.Check.isin(ARMS)),
+            "arm": _required_text(pa.Check.str_matches(ID_PATTERN)),
+            "role": _required_text(pa.Check.isin(ROLES)),
+            # An arm's own dose, given only where a trial's IL-2 arms differ in dose; otherwise the
+            # study's dose (studies.csv) applies to its IL-2 arm.
+            "dose_miu": _number(pa.Check.gt(0), pa.Check.lt(6)),
             "population": _required_text(pa.Check.isin(POPULATIONS)),
             "n": _count(1),
             **_provenance_columns(bib_keys),
         },
-        rules=_provenance_rules(("n",)),
+        rules=_provenance_rules(("n",)) + _arm_rules(),
         unique=("study_id", "arm", "population"),
         value_columns=("n",),
+    )
+
+
+def _arm_rules() -> tuple[RowRule, ...]:
+    def one_role_per_arm(d: pd.DataFrame) -> pd.Series:
+        return d.groupby(["study_id", "arm"])["role"].transform("nunique") == 1
+
+    def one_dose_per_arm(d: pd.DataFrame) -> pd.Series:
+        return d.groupby(["study_id", "arm"])["dose_miu"].transform(lambda x: x.nunique(dropna=False)) == 1
+
+    def dose_where_doses_differ(d: pd.DataFrame) -> pd.Series:
+        il2 = d["role"] == "il2"
+        n_il2_arms = d[il2].groupby("study_id")["arm"].nunique().reindex(d["study_id"]).fillna(0).to_numpy()
+        several = pd.Series(n_il2_arms > 1, index=d.index)
+        return ~(il2 & several) | d["dose_miu"].notna()
+
+    return (
+        RowRule(
+            "one_role_per_arm",
+            "role",
+            "one role for every row of the same (study_id, arm)",
+            one_role_per_arm,
+        ),
+        RowRule(
+            "dose_only_on_il2_arms",
+            "dose_miu",
+            "an empty dose_miu on placebo and conventional arms (they receive no IL-2)",
+            lambda d: (d["role"] == "il2") | d["dose_miu"].isna(),
+        ),
+        RowRule(
+            "one_dose_per_arm",
+            "dose_miu",
+            "the same dose_miu on every row of the same (study_id, arm)",
+            one_dose_per_arm,
+        ),
+        RowRule(
+            "dose_of_each_il2_arm",
+            "dose_miu",
+            "the arm's dose in dose_miu, since the study has several IL-2 arms",
+            dose_where_doses_differ,
+        ),
     )
 
 
@@ -436,7 +483,7 @@ def outcomes_spec(
             "study_id": _required_text(
                 pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")
             ),
-            "arm": _required_text(pa.Check.isin(ARMS)),
+            "arm": _required_text(pa.Check.str_matches(ID_PATTERN)),
             "outcome": _required_text(
                 pa.Check.isin(sorted(outcome_kinds), error="outcome must be an outcome of outcome_definitions.csv")
             ),
@@ -612,7 +659,9 @@ COLUMN_DESCRIPTIONS = {
     "regimen_group": "Dosing regimen group used for subgroup analyses",
     "inclusion_status": "This book's decision: included, candidate (possibly among the review's studies), excluded",
     "inclusion_reason": "Why",
-    "arm": "Treatment arm",
+    "arm": "Treatment arm identifier within the study (e.g. il2, placebo, or il2_0_5miu in a dose-ranging trial)",
+    "role": "What the arm receives: il2, placebo or conventional (non-randomised conventional therapy)",
+    "arms.csv:dose_miu": "The arm's own IL-2 dose per injection (MIU), only where a study's IL-2 arms differ in dose",
     "n": "Number of patients",
     "outcome": "Outcome identifier (outcome_definitions.csv)",
     "timepoint": "When measured: baseline, week_N, end_of_study, trial_period, during_treatment",

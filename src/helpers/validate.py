@@ -1,4 +1,4 @@
-"""Validate every evidence table at once (the ``validate`` command and the book build share it)."""
+"""Validate every evidence table and the protocol at once (the ``validate`` command and the book build share it)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,16 @@ EVIDENCE_TABLES = ("studies", "arms", "outcomes", "outcome_definitions", "search
 
 
 def validate_all() -> dict[str, int]:
-    """Load and validate every table; return its row count by name, or raise DataValidationError."""
+    """Load and validate every table and the protocol; return row counts by name, or raise the first error."""
+    from .review.protocol import check_against_evidence, load_protocol
     from .rob import load_risk_of_bias
 
     ev = load_evidence()
     rob = load_risk_of_bias(ev)
+    protocol = load_protocol()
+    check_against_evidence(protocol, ev)
     counts = {name: len(getattr(ev, name)) for name in EVIDENCE_TABLES}
     counts["downs_black_items"] = len(rob.items)
     counts["risk_of_bias"] = len(rob.ratings)
+    counts["protocol analyses"] = len(protocol.analyses)
     return counts

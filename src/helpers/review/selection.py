@@ -1,0 +1,258 @@
+"""Which trials, arms and populations enter an analysis: computed from the protocol and the data.
+
+No study is named here. A trial enters a between-arm analysis when it is included, of a
+design the protocol pools, not excluded by the protocol, and reports counts of the outcome
+at the time point in an IL-2 arm and a comparator arm, in the first population of the
+analysis's preference order that it reports. A trial with several IL-2 arms enters once:
+its IL-2 arms are summed (events and totals; Cochrane Handbook 23.3.4). Dose subgroups
+instead split the shared comparator arm evenly among the IL-2 arms, so that no comparator
+patient is counted twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..data import Evidence
+from .protocol import PlannedAnalysis, Protocol, load_protocol
+
+#: Short population names used in the results table's population column.
+POPULATION_SHORT = {
+    "analysed_efficacy": "efficacy set",
+    "analysed_safety": "safety set",
+    "itt": "ITT",
+    "per_protocol": "per-protocol",
+    "subgroup": "subgroup",
+    "enrolled": "enrolled",
+    "treated": "treated",
+    "randomised": "randomised",
+    "registered_target": "registered target",
+}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One comparison of IL-2 with a comparator, with the trials and populations the data give it."""
+
+    id: str
+    label: str
+    outcome: str
+    timepoint: str
+    #: study_id -> analysis population used for that study
+    populations: tuple[tuple[str, str], ...]
+    population_label: str
+    #: count patients *free* of the outcome (total - events), so that RR > 1 favours IL-2
+    #: for an outcome where fewer is better (e.g. still having a BILAG A or 2 B score)
+    invert: bool = False
+    measures: tuple[str, ...] = ("RR", "OR", "RD")
+    role: str = "primary"
+    pooled_models: tuple[tuple[str, str], ...] = (
+        ("MH", "z"),
+        ("REML", "z"),
+        ("REML", "knha"),
+        ("DL", "z"),
+        ("DL", "knha"),
+    )
+    single_study_models: tuple[tuple[str, str], ...] = (("FE", "z"),)
+    sensitivity: tuple[str, ...] = ()
+
+    @property
+    def k(self) -> int:
+        return len(self.populations)
+
+    @property
+    def study_ids(self) -> tuple[str, ...]:
+        return tuple(s for s, _ in self.populations)
+
+    @property
+    def models(self) -> tuple[tuple[str, str], ...]:
+        return self.pooled_models if self.k > 1 else self.single_study_models
+
+
+# ---------------------------------------------------------------------------
+# Arms and their regimens
+# ---------------------------------------------------------------------------
+def arm_regimens(ev: Evidence) -> pd.DataFrame:
+    """One row per (study_id, arm): role, agent, dose (the arm's own, else the study's), frequency, regimen group."""
+    arms = ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role", "dose_miu"]]
+    studies = ev.studies.set_index("study_id")
+    out = arms.join(studies[["agent", "frequency", "regimen_group", "label"]], on="study_id")
+    study_dose = arms["study_id"].map(studies["dose_miu"])
+    out["dose_miu"] = out["dose_miu"].fillna(study_dose.where(out["role"] == "il2"))
+    return out.reset_index(drop=True)
+
+
+def eligible_trials(ev: Evidence, protocol: Protocol) -> pd.DataFrame:
+    """Included studies of a pooled design that the protocol does not exclude."""
+    s = ev.included_studies()
+    s = s[s["design"].isin(protocol.designs_pooled) & ~s["study_id"].isin(list(protocol.exclusions))]
+    return s.reset_index(drop=True)
+
+
+def count_rows(ev: Evidence, outcome: str, timepoint: str) -> pd.DataFrame:
+    """Count rows (events and total known) of one outcome and time point, with each arm's role."""
+    o = ev.outcomes
+    o = o[
+        (o["outcome"] == outcome)
+        & (o["timepoint"] == timepoint)
+        & (o["statistic"] == "count")
+        & o["events"].notna()
+        & o["total"].notna()
+    ]
+    roles = arm_regimens(ev)[["study_id", "arm", "role", "dose_miu"]]
+    return o.merge(roles, on=["study_id", "arm"], how="left")
+
+
+def choose_population(rows: pd.DataFrame, preference: tuple[str, ...], comparators: tuple[str, ...]) -> str | None:
+    """The first population in the preference order in which one study counts an IL-2 and a comparator arm."""
+    for population in preference:
+        roles = set(rows.loc[rows["population"] == population, "role"])
+        if "il2" in roles and roles & set(comparators):
+            return population
+    return None
+
+
+def _population_label(ev: Evidence, planned: PlannedAnalysis, populations: tuple[tuple[str, str], ...]) -> str:
+    labels = ev.studies.set_index("study_id")["label"]
+    short = {**POPULATION_SHORT, "subgroup": planned.subgroup_label}
+    role = planned.role
+    inner = "; ".join(f"{labels[s]} {short[p]}" for s, p in populations)
+    return f"{role} ({inner})" if role in ("primary", "sensitivity") and len(populations) > 1 else inner
+
+
+def plan(ev: Evidence, planned: PlannedAnalysis, protocol: Protocol) -> Analysis | None:
+    """The analysis the protocol declares, with the trials the data give it (None if no trial qualifies)."""
+    rows = count_rows(ev, planned.outcome, planned.timepoint)
+    populations = []
+    for study_id in eligible_trials(ev, protocol)["study_id"]:
+        population = choose_population(
+            rows[rows["study_id"] == study_id], planned.population_preference, protocol.comparators
+        )
+        if population is not None:
+            populations.append((study_id, population))
+    if not populations:
+        return None
+    populations = tuple(populations)
+    labels = ev.studies.set_index("study_id")["label"]
+    label = planned.label + (f" ({labels[populations[0][0]]} only)" if len(populations) == 1 else "")
+    return Analysis(
+        id=planned.id,
+        label=label,
+        outcome=planned.outcome,
+        timepoint=planned.timepoint,
+        populations=populations,
+        population_label=_population_label(ev, planned, populations),
+        invert=planned.invert,
+        measures=protocol.measures,
+        role=planned.role,
+        pooled_models=protocol.pooled_models,
+        single_study_models=protocol.single_study_models,
+        sensitivity=planned.sensitivity,
+    )
+
+
+def planned_analyses(ev: Evidence, protocol: Protocol | None = None, roles: tuple[str, ...] | None = None):
+    """Every declared analysis that at least one trial enters, in the protocol's order.
+
+    A sensitivity analysis whose trials and populations are those of the analysis it tests
+    is dropped: it would repeat that analysis.
+    """
+    protocol = protocol or load_protocol()
+    planned = {p.id: plan(ev, p, protocol) for p in protocol.analyses if roles is None or p.role in roles}
+    out = []
+    for p in protocol.analyses:
+        a = planned.get(p.id)
+        if a is None:
+            continue
+        base = planned.get(p.sensitivity_of) if p.sensitivity_of else None
+        if base is not None and base.populations == a.populations:
+            continue
+        out.append(a)
+    return tuple(out)
+
+
+def analysis(ev: Evidence, analysis_id: str, protocol: Protocol | None = None) -> Analysis | None:
+    """One declared analysis with its trials (None when no trial reports what it needs)."""
+    protocol = protocol or load_protocol()
+    return plan(ev, protocol.analysis(analysis_id), protocol)
+
+
+# ---------------------------------------------------------------------------
+# Counts per trial: IL-2 arms combined, or per dose with the comparator split
+# ---------------------------------------------------------------------------
+def _arm_rows(ev: Evidence, a: Analysis, study_id: str, population: str, comparators: tuple[str, ...]):
+    rows = count_rows(ev, a.outcome, a.timepoint)
+    rows = rows[(rows["study_id"] == study_id) & (rows["population"] == population)]
+    il2 = rows[rows["role"] == "il2"]
+    control = rows[rows["role"].isin(comparators)]
+    if il2.empty or control.empty:
+        raise ValueError(
+            f"{a.id}: no count of {a.outcome} at {a.timepoint} for {study_id}, population {population}, "
+            f"in {'an IL-2 arm' if il2.empty else 'a comparator arm (' + ', '.join(comparators) + ')'}"
+        )
+    return il2, control
+
+
+def _events(rows: pd.DataFrame, invert: bool) -> int:
+    e = rows["events"].astype(int)
+    return int(((rows["total"].astype(int) - e) if invert else e).sum())
+
+
+def two_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None) -> pd.DataFrame:
+    """One row per trial: events and totals of its IL-2 arms (summed) and its comparator arm(s).
+
+    Raises ValueError naming the study when an arm's count is missing, so an analysis
+    never silently drops a study it was planned with.
+    """
+    protocol = protocol or load_protocol()
+    labels = ev.studies.set_index("study_id")["label"]
+    rows = []
+    for study_id, population in a.populations:
+        il2, ctl = _arm_rows(ev, a, study_id, population, protocol.comparators)
+        rows.append(
+            {
+                "study_id": study_id,
+                "label": labels[study_id],
+                "population": population,
+                "events_il2": _events(il2, a.invert),
+                "total_il2": int(il2["total"].sum()),
+                "events_control": _events(ctl, a.invert),
+                "total_control": int(ctl["total"].sum()),
+                "il2_arms": len(il2),
+                "derived": bool((il2["status"] == "derived").any() or (ctl["status"] == "derived").any() or a.invert),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def dose_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None) -> pd.DataFrame:
+    """One row per IL-2 arm with its dose; a comparator shared by m IL-2 arms is split into m equal parts.
+
+    Events and total of the comparator are both divided by m (Cochrane Handbook 23.3.4), so
+    the comparator patients of a trial are counted once across its dose subgroups.
+    """
+    protocol = protocol or load_protocol()
+    labels = ev.studies.set_index("study_id")["label"]
+    rows = []
+    for study_id, population in a.populations:
+        il2, ctl = _arm_rows(ev, a, study_id, population, protocol.comparators)
+        m = len(il2)
+        for _, arm in il2.iterrows():
+            rows.append(
+                {
+                    "study_id": study_id,
+                    "label": labels[study_id] + (f", {arm['dose_miu']:g} MIU" if m > 1 else ""),
+                    "arm": arm["arm"],
+                    "dose_miu": arm["dose_miu"],
+                    "population": population,
+                    "events_il2": _events(arm.to_frame().T, a.invert),
+                    "total_il2": int(arm["total"]),
+                    "events_control": _events(ctl, a.invert) / m,
+                    "total_control": int(ctl["total"].sum()) / m,
+                    "control_shared_by": m,
+                    "derived": bool(arm["status"] == "derived" or (ctl["status"] == "derived").any() or a.invert),
+                }
+            )
+    return pd.DataFrame(rows)
