@@ -24,6 +24,7 @@ import pytest
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
+from helpers import effects
 from helpers.pooling import (
     DEFAULT_CONTROL,
     METAFOR_DEFAULT_CONTROL,
@@ -405,3 +406,136 @@ def test_back_transform_identity_and_pft_needs_ni():
     assert bt["estimate"] == fit.estimate and bt["pi_low"] == fit.pi_low
     with pytest.raises(ValueError, match="ni"):
         back_transform(rma([0.5, 0.6], [0.01, 0.01], measure="PFT"))
+
+
+# ---------------------------------------------------------------------------
+# The fit carries its inputs; leave1out / subgroup / back_transform take the fit
+# ---------------------------------------------------------------------------
+
+
+def _labels(dataset: str, measure: str) -> list[str]:
+    return reference("effect_sizes.csv").query("dataset == @dataset and measure == @measure")["label"].tolist()
+
+
+def test_fit_carries_its_inputs():
+    yi, vi = _yi_vi("dat.pritz1997", "PFT")
+    labels, ni = _labels("dat.pritz1997", "PFT"), _ni("dat.pritz1997")
+    fit = rma(yi, vi, method="REML", measure="PFT", labels=labels, ni=ni)
+    assert np.array_equal(fit.yi, yi) and np.array_equal(fit.vi, vi) and np.array_equal(fit.ni, ni)
+    assert fit.labels == tuple(labels)
+    # copies, read-only, like weights: the caller's arrays can change without reaching the fit
+    assert not fit.yi.flags.writeable and not fit.vi.flags.writeable and not fit.ni.flags.writeable
+    changed = yi.copy()
+    fit2 = rma(changed, vi)
+    changed[0] = 99.0
+    assert fit2.yi[0] == yi[0] and fit2.labels is None and fit2.ni is None
+    assert dict(fit.control) == dict(DEFAULT_CONTROL)
+    # the inputs are not columns of the tidy row
+    assert list(fit.tidy().columns) == list(rma(yi, vi).tidy().columns)
+    assert not {"yi", "vi", "labels", "ni", "control"} & set(fit.to_dict())
+
+
+def test_fit_inputs_are_checked():
+    with pytest.raises(ValueError, match="labels"):
+        rma([0.1, 0.2], [0.1, 0.1], labels=["a"])
+    with pytest.raises(ValueError, match="ni"):
+        rma([0.1, 0.2], [0.1, 0.1], ni=[10, 20, 30])
+    with pytest.raises(ValueError, match="labels"):
+        rma_mh([3, 5], [7, 5], [2, 4], [8, 6], labels=["a", "b", "c"])
+
+
+@pytest.mark.parametrize("measure", ["RR", "OR", "RD"])
+def test_mh_fit_carries_the_study_effects_behind_q(measure):
+    a, b, c, d = (x.to_numpy() for x in _tables("sparse_demo"))
+    labels = [f"s{i}" for i in range(len(a))]
+    fit = rma_mh(a, b, c, d, measure=measure, labels=labels)
+    es = effects.escalc(measure, ai=a, bi=b, ci=c, di=d, add=0.5, to="only0", drop00=True)
+    np.testing.assert_array_equal(fit.yi, es["yi"].to_numpy())  # NaN for the double-zero study
+    np.testing.assert_array_equal(fit.vi, es["vi"].to_numpy())
+    assert fit.dropped == tuple(np.flatnonzero(np.isnan(fit.yi)))
+    assert fit.labels == tuple(labels) and np.array_equal(fit.ni, a + b + c + d)
+    keep = np.isfinite(fit.yi)
+    assert fit.q == approx(max(0.0, np.sum((fit.yi[keep] - fit.estimate) ** 2 / fit.vi[keep])))
+
+
+@pytest.mark.parametrize("dataset", ["dat.bcg", "sparse_demo", "two_rct_demo"])
+def test_peto_fit_carries_the_study_effects_behind_q(dataset):
+    a, b, c, d = (x.to_numpy() for x in _tables(dataset))
+    fit = rma_peto(a, b, c, d, labels=[str(i) for i in range(len(a))])
+    keep = np.isfinite(fit.yi)
+    assert fit.dropped == tuple(np.flatnonzero(~keep))
+    w = 1 / fit.vi[keep]
+    assert fit.estimate == approx(np.sum(w * fit.yi[keep]) / w.sum())  # one-step estimate from them
+    assert fit.q == approx(np.sum((fit.yi[keep] - fit.estimate) ** 2 * w))
+    assert fit.labels == tuple(str(i) for i in range(len(a))) and np.array_equal(fit.ni, a + b + c + d)
+
+
+_L1O_FITS = sorted({(r["dataset"], r["method"], r["control"]) for r in _L1O})
+
+
+@pytest.mark.parametrize(("dataset", "method", "control"), _L1O_FITS)
+@pytest.mark.parametrize("test", ["z", "knha"])
+def test_leave1out_of_a_fit_equals_the_old_form(dataset, method, control, test):
+    yi, vi = _yi_vi(dataset, "RR")
+    labels = _labels(dataset, "RR")
+    con = METAFOR_DEFAULT_CONTROL if (method == "REML" and control == "default") else None
+    fit = rma(yi, vi, method=method, test=test, measure="RR", labels=labels, control=con, level=0.9)
+    old = leave1out(yi, vi, method=method, test=test, labels=labels, level=0.9, measure="RR", control=con)
+    pd.testing.assert_frame_equal(leave1out(fit), old)
+    if test == "z":  # the same table as the old form checked against metafor's leave1out.csv above
+        fit0 = rma(yi, vi, method=method, labels=labels, control=con)
+        pd.testing.assert_frame_equal(leave1out(fit0), _leave1out(dataset, method, control), check_exact=True)
+
+
+def test_leave1out_of_a_fit_keywords_override_and_errors():
+    yi, vi = _yi_vi("dat.bcg", "RR")
+    fit = rma(yi, vi, method="REML", measure="RR")
+    pd.testing.assert_frame_equal(leave1out(fit, method="DL"), leave1out(yi, vi, method="DL", measure="RR"))
+    assert leave1out(fit)["left_out"].tolist() == list(range(len(yi)))  # no labels: indices
+    with pytest.raises(TypeError, match="vi"):
+        leave1out(fit, vi)
+    with pytest.raises(TypeError, match="vi"):
+        leave1out(yi)
+    mh = rma_mh(*_tables("dat.bcg"), measure="RR")
+    with pytest.raises(ValueError, match="rma"):
+        leave1out(mh)
+    with pytest.raises(ValueError, match="rma"):
+        subgroup(mh, ["a"] * len(yi))
+
+
+@pytest.mark.parametrize("method", ["DL", "REML", "PM"])
+def test_subgroup_of_a_fit_equals_the_old_form(method):
+    yi, vi = _yi_vi("dat.bcg", "RR")
+    groups = ["early"] * 6 + ["late"] * 7
+    fit = rma(yi, vi, method=method, test="knha", measure="RR")
+    old = subgroup(yi, vi, groups, method=method, test="knha", measure="RR")
+    pd.testing.assert_frame_equal(subgroup(fit, groups), old)
+    pd.testing.assert_frame_equal(subgroup(fit, groups=groups), old)
+    with pytest.raises(TypeError, match="vi"):
+        subgroup(fit, vi, groups)
+
+
+_BT_ROWS = [r for r in _exact_rows(_POOLED) if r["bt_transf"] != "none"]
+
+
+@pytest.mark.parametrize("row", _BT_ROWS, ids=_pooled_id)
+def test_back_transform_of_a_fit_equals_the_explicit_form(row):
+    yi, vi = _yi_vi(row["dataset"], row["measure"])
+    ni = _ni(row["dataset"]) if row["measure"] == "PFT" else None
+    control = METAFOR_DEFAULT_CONTROL if row["control"] == "default" else None
+    fit = rma(yi, vi, method=row["method"], test=row["test"], measure=row["measure"], control=control, ni=ni)
+    for pi_type in ("hts", "metafor"):  # assert_equal: NaN equals NaN
+        np.testing.assert_equal(
+            back_transform(fit, pi_type=pi_type), back_transform(fit, row["measure"], ni, pi_type=pi_type)
+        )
+    bt = back_transform(fit, pi_type="metafor")  # still metafor's numbers
+    for ours, ref in [("estimate", "bt_estimate"), ("ci_low", "bt_ci_lb"), ("ci_high", "bt_ci_ub")]:
+        _check(bt[ours], row[ref], ref)
+
+
+@pytest.mark.parametrize("row", _MH, ids=[f"{r['dataset']}-{r['method']}-{r['measure']}" for r in _MH])
+def test_back_transform_of_an_mh_or_peto_fit_equals_the_explicit_form(row):
+    tables = _tables(row["dataset"])
+    fit = rma_mh(*tables, measure=row["measure"]) if row["method"] == "MH" else rma_peto(*tables)
+    measure = "OR" if row["method"] == "Peto" else row["measure"]
+    np.testing.assert_equal(back_transform(fit), back_transform(fit, measure))  # NaN PI on both

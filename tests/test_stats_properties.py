@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helpers.effects import escalc
-from helpers.pooling import METHODS, TESTS, rma, rma_mh, rma_peto
+from helpers.pooling import METHODS, TESTS, back_transform, leave1out, rma, rma_mh, rma_peto
 
 SETTINGS = settings(max_examples=40)
 
@@ -119,3 +120,31 @@ def test_mh_and_peto_are_well_behaved_on_any_tables(cells, measure):
     assert math.isnan(fit.i2) or 0 <= fit.i2 <= 100
     assert math.isnan(fit.weights.sum()) or fit.weights.sum() == pytest.approx(100, rel=1e-12)
     assert set(fit.dropped) <= set(range(len(a)))
+
+
+@settings(max_examples=20)
+@given(studies(), st.sampled_from(METHODS), st.sampled_from(TESTS), st.sampled_from(["RR", "MD", None]))
+def test_fit_carries_its_inputs_and_refits_from_them(data, method, test, measure):
+    yi, vi = data
+    labels = [f"study {i}" for i in range(len(yi))]
+    fit = rma(yi, vi, method=method, test=test, measure=measure, labels=labels)
+    assert np.array_equal(fit.yi, yi) and np.array_equal(fit.vi, vi) and fit.labels == tuple(labels)
+    old = leave1out(yi, vi, method=method, test=test, labels=labels, measure=measure)
+    pd.testing.assert_frame_equal(leave1out(fit), old)
+    np.testing.assert_equal(back_transform(fit), back_transform(fit, measure))
+
+
+@SETTINGS
+@given(tables(min_size=1, max_size=6), st.sampled_from(["RR", "OR", "RD", "Peto"]))
+def test_mh_and_peto_fits_carry_one_effect_per_study(cells, measure):
+    a, b, c, d = cells
+    b, d = b + (a + b == 0), d + (c + d == 0)  # every arm needs a participant
+    if measure == "Peto":
+        if (a + c).sum() == 0 or (b + d).sum() == 0:
+            return  # Peto is undefined when one outcome never occurs
+        fit = rma_peto(a, b, c, d)
+    else:
+        fit = rma_mh(a, b, c, d, measure=measure)
+    assert fit.yi.shape == fit.vi.shape == fit.ni.shape == (len(a),)
+    assert tuple(np.flatnonzero(np.isnan(fit.yi))) == fit.dropped  # NaN exactly for the dropped studies
+    assert np.array_equal(np.isnan(fit.yi), np.isnan(fit.vi)) and np.all(fit.vi[~np.isnan(fit.vi)] > 0)

@@ -8,6 +8,10 @@
 * :func:`predict` - prediction intervals, :func:`leave1out`, :func:`subgroup`
   and :func:`back_transform`.
 
+Like a metafor ``rma`` object, a fit (:class:`RmaResult`) carries its inputs
+(``yi``, ``vi``, ``labels``, ``ni``), so ``leave1out(fit)``, ``subgroup(fit,
+groups)`` and ``back_transform(fit)`` need nothing else.
+
 REML uses metafor's Fisher scoring; where that does not converge or stops at a
 lower local maximum, the global maximiser of the restricted likelihood is found
 on a bounded interval instead (``RmaResult.tau2_algorithm`` says which).
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -140,6 +144,16 @@ class RmaResult:
     :data:`TAU2_ALGORITHMS`; not a column of :meth:`tidy`). ``dropped`` holds
     the indices of double-zero studies that a Mantel-Haenszel or Peto fit left
     out of the heterogeneity statistics.
+
+    The fit carries its inputs, as metafor's does (none of them is a column of
+    :meth:`tidy`): ``yi`` and ``vi`` are the study effects and sampling
+    variances (read-only arrays, one entry per study; for :func:`rma` the
+    inputs themselves, for :func:`rma_mh` / :func:`rma_peto` the per-study
+    values behind Q, NaN for the ``dropped`` studies), ``labels`` a tuple of
+    study labels (or None), ``ni`` the study sizes (or None; the arm totals
+    n1 + n2 for MH and Peto), and ``control`` the convergence settings of an
+    :func:`rma` fit (None for MH and Peto). :func:`leave1out`,
+    :func:`subgroup` and :func:`back_transform` accept the fit alone.
     """
 
     measure: str | None
@@ -169,6 +183,11 @@ class RmaResult:
     tau2_algorithm: str
     level: float = 0.95
     dropped: tuple[int, ...] = ()
+    yi: np.ndarray | None = field(default=None, repr=False)
+    vi: np.ndarray | None = field(default=None, repr=False)
+    labels: tuple | None = None
+    ni: np.ndarray | None = field(default=None, repr=False)
+    control: Mapping | None = field(default=None, repr=False)
 
     @property
     def model(self) -> str:
@@ -177,9 +196,9 @@ class RmaResult:
 
     def to_dict(self) -> dict:
         """One-row summary with the book's column names (see ``tidy()``)."""
-        d = asdict(self)
+        d = {name: getattr(self, name) for name in _TIDY_COLUMNS if name not in ("model", "p")}
         d["model"] = self.model
-        d["p"] = d.pop("pval")
+        d["p"] = self.pval
         return {name: d[name] for name in _TIDY_COLUMNS}
 
     def tidy(self) -> pd.DataFrame:
@@ -204,6 +223,27 @@ def _as_arrays(yi, vi) -> tuple[np.ndarray, np.ndarray]:
     if np.any(v <= 0):
         raise ValueError("sampling variances vi must be positive")
     return y, v
+
+
+def _read_only(x: np.ndarray) -> np.ndarray:
+    out = np.array(x, dtype=float)  # a copy: later changes to the caller's array do not reach the fit
+    out.setflags(write=False)
+    return out
+
+
+def _inputs(y: np.ndarray, v: np.ndarray, labels, ni) -> dict:
+    """The fields of :class:`RmaResult` that carry a fit's inputs (checked: one entry per study)."""
+    k = y.size
+    if labels is not None:
+        labels = tuple(labels)
+        if len(labels) != k:
+            raise ValueError(f"labels must have one entry per study ({k}), got {len(labels)}")
+    if ni is not None:
+        ni = np.atleast_1d(np.asarray(ni, dtype=float))
+        if ni.shape != (k,):
+            raise ValueError(f"ni must have one entry per study ({k})")
+        ni = _read_only(ni)
+    return {"yi": _read_only(y), "vi": _read_only(v), "labels": labels, "ni": ni}
 
 
 def _crit(level: float, df: float) -> float:
@@ -427,6 +467,8 @@ def rma(
     level: float = 0.95,
     measure: str | None = None,
     control: Mapping | None = None,
+    labels: Sequence | None = None,
+    ni=None,
 ) -> RmaResult:
     """Fit a common-effect or random-effects model, like ``metafor::rma.uni``.
 
@@ -444,7 +486,11 @@ def rma(
         REML ll0 check) and ``maxiter`` (REML Fisher scoring steps, after
         which the bounded maximisation is used); default tight (see
         DEFAULT_CONTROL).
+    labels, ni : optional study labels and study sizes, one per study,
+        carried in the result (``labels`` name the rows of ``leave1out(fit)``;
+        ``ni`` is used by ``back_transform(fit)`` for PFT).
 
+    The result carries ``yi``, ``vi``, ``labels``, ``ni`` and ``control``.
     For k = 1, tau² = 0, the estimate is yi with SE √vi, test is set to "z"
     and Q = 0, p = 1, I² = 0, H² = 1 (as metafor does).
     """
@@ -455,6 +501,7 @@ def rma(
     if test not in TESTS:
         raise ValueError(f"test must be one of {TESTS}, got {test!r}")
     y, v = _as_arrays(yi, vi)
+    inputs = _inputs(y, v, labels, ni)
     con = _control(control)
     k = y.size
 
@@ -512,6 +559,8 @@ def rma(
         pi_note=None,
         tau2_algorithm=algorithm,
         level=level,
+        control=MappingProxyType(con),
+        **inputs,
     )
     pi = predict(result, pi_type="hts")
     return replace(result, pi_low=pi.low, pi_high=pi.high, pi_note=pi.note)
@@ -576,11 +625,14 @@ def _tables(ai, bi, ci, di) -> tuple[np.ndarray, ...]:
     return a, b, c, d
 
 
-def _common_effect_result(measure, method, k, estimate, se, weights, q, k_q, dropped, level, k_pos=None) -> RmaResult:
+def _common_effect_result(
+    measure, method, k, estimate, se, weights, q, k_q, dropped, level, inputs, k_pos=None
+) -> RmaResult:
     """Assemble an MH/Peto result: z inference, tau² = 0, Q-based I²/H².
 
     ``k_q`` is the number of studies in the Q test (double zeros removed);
-    ``k_pos`` (Peto) is the number of tables with positive variance.
+    ``k_pos`` (Peto) is the number of tables with positive variance;
+    ``inputs`` are the fields from :func:`_inputs`.
     """
     crit = _crit(level, math.inf)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -621,17 +673,17 @@ def _common_effect_result(measure, method, k, estimate, se, weights, q, k_q, dro
         tau2_algorithm=TAU2_ALGORITHMS["common"],
         level=level,
         dropped=tuple(int(i) for i in dropped),
+        **inputs,
     )
 
 
 def _study_effects_for_q(measure, a, b, c, d) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """yi/vi for the heterogeneity test: add 1/2 "only0", drop00 = TRUE."""
+    """yi/vi for the heterogeneity test: add 1/2 "only0", drop00 = TRUE (NaN for the dropped)."""
     es = effects.escalc(measure, ai=a, bi=b, ci=c, di=d, add=0.5, to="only0", drop00=True)
-    keep = ~es["dropped"].to_numpy()
-    return es["yi"].to_numpy()[keep], es["vi"].to_numpy()[keep], np.flatnonzero(~keep)
+    return es["yi"].to_numpy(float), es["vi"].to_numpy(float), np.flatnonzero(es["dropped"].to_numpy())
 
 
-def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95) -> RmaResult:
+def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95, labels: Sequence | None = None) -> RmaResult:
     """Mantel-Haenszel common-effect model, like ``metafor::rma.mh()``.
 
     The pooled estimate uses the raw counts (no continuity correction; a
@@ -641,6 +693,10 @@ def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95) -> RmaRe
     1/2 added to zero-cell studies and double-zero studies dropped
     (``dropped``), with Q = Σ w (yi - MH estimate)². Weights are the MH weights
     (OR: bc/N, RR: c n1/N, RD: n1 n2/N). Estimates are log RR / log OR / RD.
+
+    The result's ``yi``/``vi`` are those study-level values (log RR / log OR /
+    RD; NaN for the dropped studies, like metafor's ``yi``), ``ni`` the study
+    sizes n1 + n2 and ``labels`` the optional study labels.
     """
     measure = measure.upper()
     if measure not in effects.BINARY_MEASURES:
@@ -683,21 +739,30 @@ def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95) -> RmaRe
         se = math.sqrt(max(0.0, (estimate * p_sum + q_sum) / w.sum() ** 2))
         weights = w
 
-    yi_q, vi_q, dropped = _study_effects_for_q(measure, a, b, c, d)
+    yi, vi, dropped = _study_effects_for_q(measure, a, b, c, d)
+    keep = np.isfinite(yi)
+    yi_q, vi_q = yi[keep], vi[keep]
     q = float(np.sum((yi_q - estimate) ** 2 / vi_q))  # around the MH estimate, as metafor
     q = q if math.isnan(q) else max(0.0, q)
+    inputs = _inputs(yi, vi, labels, n)
     return _common_effect_result(
-        measure, "MH", a.size, float(estimate), float(se), weights, q, yi_q.size, dropped, level
+        measure, "MH", a.size, float(estimate), float(se), weights, q, yi_q.size, dropped, level, inputs
     )
 
 
-def rma_peto(ai, bi, ci, di, *, level: float = 0.95) -> RmaResult:
+def rma_peto(ai, bi, ci, di, *, level: float = 0.95, labels: Sequence | None = None) -> RmaResult:
     """Peto's one-step odds ratio, like ``metafor::rma.peto()``.
 
     log OR = Σ(O - E) / ΣV with SE 1/√ΣV, from the raw counts; Q is Peto's
     Σ(O-E)²/V - (Σ(O-E))²/ΣV over tables with V > 0, on k_yi - 1 df where k_yi
     counts the non-double-zero studies (``dropped`` lists the others). Weights
     are V / ΣV.
+
+    The result's ``yi``/``vi`` are the per-study Peto log ORs (O - E)/V and
+    their variances 1/V behind that Q (Q = Σ (yi - estimate)² / vi), from the
+    raw counts, NaN where V = 0 (the ``dropped`` studies); metafor's ``yi``
+    adds 1/2 to zero cells first, which the fit itself does not use. ``ni``
+    is n1 + n2 and ``labels`` the optional study labels.
     """
     a, b, c, d = _tables(ai, bi, ci, di)
     n1, n2 = a + b, c + d
@@ -713,6 +778,8 @@ def rma_peto(ai, bi, ci, di, *, level: float = 0.95) -> RmaResult:
     pos = var > 0
     q = max(0.0, float(np.sum((a - e)[pos] ** 2 / var[pos]) - np.sum(a - e) ** 2 / var[pos].sum()))
     double_zero = ((a == 0) & (c == 0)) | ((b == 0) & (d == 0))
+    yi, vi = np.full(a.size, math.nan), np.full(a.size, math.nan)
+    yi[pos], vi[pos] = (a - e)[pos] / var[pos], 1.0 / var[pos]
     return _common_effect_result(
         "OR",
         "Peto",
@@ -724,6 +791,7 @@ def rma_peto(ai, bi, ci, di, *, level: float = 0.95) -> RmaResult:
         int((~double_zero).sum()),
         np.flatnonzero(double_zero),
         level,
+        _inputs(yi, vi, labels, n),
         k_pos=int(pos.sum()),
     )
 
@@ -733,22 +801,62 @@ def rma_peto(ai, bi, ci, di, *, level: float = 0.95) -> RmaResult:
 # ---------------------------------------------------------------------------
 
 
+def _refit_settings(fit: RmaResult, what: str, **given) -> dict:
+    """Data and settings for refitting ``fit`` (leave-one-out, subgroups): the fit's own unless given."""
+    if fit.method not in METHODS or fit.yi is None or fit.vi is None:
+        raise ValueError(
+            f"{what}(fit) refits with rma(), so it needs an rma() fit; for a {fit.method} fit, "
+            f"pass the study yi and vi (and method) to {what}(yi, vi, ...) instead"
+        )
+    defaults = {
+        "method": fit.method,
+        "test": fit.test,
+        "level": fit.level,
+        "measure": fit.measure,
+        "control": fit.control,
+        "labels": fit.labels,
+    }
+    settings = {key: given[key] if given.get(key) is not None else value for key, value in defaults.items()}
+    return {"yi": fit.yi, "vi": fit.vi, **settings}
+
+
 def leave1out(
     yi,
-    vi,
+    vi=None,
     *,
-    method: str = "REML",
-    test: str = "z",
+    method: str | None = None,
+    test: str | None = None,
     labels: Sequence | None = None,
-    level: float = 0.95,
+    level: float | None = None,
     measure: str | None = None,
     control: Mapping | None = None,
 ) -> pd.DataFrame:
     """Refit without each study in turn, like ``metafor::leave1out()``.
 
+    Called as ``leave1out(fit)`` with an :func:`rma` fit, it refits on the
+    fit's own ``yi``, ``vi`` and ``labels`` with its method, test, level,
+    measure and control (any of these given as keywords wins). Called as
+    ``leave1out(yi, vi, ...)``, the defaults are method "REML", test "z",
+    level 0.95, no labels and the default control.
+
     One row per left-out study: the columns of :meth:`RmaResult.tidy` plus
     ``left_out`` (the label, or the 0-based index when no labels are given).
     """
+    if isinstance(yi, RmaResult):
+        if vi is not None:
+            raise TypeError("leave1out(fit) takes no vi: the fit carries its own")
+        given = dict(method=method, test=test, level=level, measure=measure, control=control, labels=labels)
+        args = _refit_settings(yi, "leave1out", **given)
+        yi, vi, labels = args.pop("yi"), args.pop("vi"), args.pop("labels")
+    else:
+        if vi is None:
+            raise TypeError("leave1out() needs vi (or an RmaResult as its only positional argument)")
+        args = dict(method=method or "REML", test=test or "z", level=0.95 if level is None else level)
+        args.update(measure=measure, control=control)
+    return _leave1out(yi, vi, labels, args)
+
+
+def _leave1out(yi, vi, labels, args: dict) -> pd.DataFrame:
     y, v = _as_arrays(yi, vi)
     if y.size < 2:
         raise ValueError("leave-one-out needs at least 2 studies")
@@ -758,23 +866,29 @@ def leave1out(
     rows = []
     for i in range(y.size):
         keep = np.arange(y.size) != i
-        fit = rma(y[keep], v[keep], method=method, test=test, level=level, measure=measure, control=control)
+        fit = rma(y[keep], v[keep], **args)
         rows.append({"left_out": names[i], **fit.to_dict()})
     return pd.DataFrame(rows, columns=["left_out", *_TIDY_COLUMNS])
 
 
 def subgroup(
     yi,
-    vi,
-    groups,
+    vi=None,
+    groups=None,
     *,
-    method: str = "REML",
-    test: str = "z",
-    level: float = 0.95,
+    method: str | None = None,
+    test: str | None = None,
+    level: float | None = None,
     measure: str | None = None,
     control: Mapping | None = None,
 ) -> pd.DataFrame:
     """Separate fits per subgroup plus a test for subgroup differences.
+
+    Called as ``subgroup(fit, groups)`` with an :func:`rma` fit, the groups
+    are fitted on the fit's own ``yi``/``vi`` with its method, test, level,
+    measure and control (any of these given as keywords wins). Called as
+    ``subgroup(yi, vi, groups, ...)``, the defaults are method "REML", test
+    "z", level 0.95 and the default control.
 
     Each group is fitted on its own (its own tau²). The test for subgroup
     differences is the fixed-effect Q between the subgroup estimates, as in
@@ -787,6 +901,23 @@ def subgroup(
     :meth:`RmaResult.tidy`, ``group``, and the same ``q_between``,
     ``q_between_df`` and ``q_between_p`` on every row (NaN for one group).
     """
+    if isinstance(yi, RmaResult):
+        if vi is not None and groups is not None:
+            raise TypeError("subgroup(fit, groups) takes no vi: the fit carries its own")
+        groups = vi if groups is None else groups
+        given = dict(method=method, test=test, level=level, measure=measure, control=control)
+        args = _refit_settings(yi, "subgroup", **given)
+        yi, vi = args.pop("yi"), args.pop("vi")
+        del args["labels"]
+    else:
+        args = dict(method=method or "REML", test=test or "z", level=0.95 if level is None else level)
+        args.update(measure=measure, control=control)
+    if vi is None or groups is None:
+        raise TypeError("subgroup() needs yi, vi and groups, or a fit and groups")
+    return _subgroup(yi, vi, groups, args)
+
+
+def _subgroup(yi, vi, groups, args: dict) -> pd.DataFrame:
     y, v = _as_arrays(yi, vi)
     g = pd.Series(np.asarray(groups, dtype=object))
     if len(g) != y.size:
@@ -796,7 +927,7 @@ def subgroup(
     rows = []
     for name in pd.unique(g):
         mask = (g == name).to_numpy()
-        fit = rma(y[mask], v[mask], method=method, test=test, level=level, measure=measure, control=control)
+        fit = rma(y[mask], v[mask], **args)
         rows.append({"group": name, **fit.to_dict()})
     out = pd.DataFrame(rows, columns=["group", *_TIDY_COLUMNS])
 
@@ -824,12 +955,14 @@ def back_transform(result: RmaResult, measure: str | None = None, ni=None, *, pi
 
     exp for RR/OR, inverse logit for PLO, metafor's ``transf.ipft.hm`` (with
     the harmonic mean of ``ni``, clamped to [0, 1]) for PFT, identity otherwise.
-    ``measure`` defaults to ``result.measure``. The PI is the one from
-    :func:`predict` with ``pi_type`` ("hts" = the result's own PI).
+    ``measure`` defaults to ``result.measure`` and ``ni`` to ``result.ni``, so
+    ``back_transform(fit)`` is enough for a fit that carries them. The PI is
+    the one from :func:`predict` with ``pi_type`` ("hts" = the result's own PI).
 
     Returns a dict with ``estimate, ci_low, ci_high, pi_low, pi_high``.
     """
     measure = (measure or result.measure or "").upper()
+    ni = result.ni if ni is None else ni
     pi = predict(result, pi_type=pi_type)
     values = np.array([result.estimate, result.ci_low, result.ci_high, pi.low, pi.high])
     if measure in ("RR", "OR"):
