@@ -88,20 +88,48 @@ def disease_activity_table(ev: Evidence) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 # Single-arm response rates (uncontrolled evidence)
 # ---------------------------------------------------------------------------
-#: Responder rate per arm: (study_id, arm, outcome, timepoint, population).
-IL2_RESPONSE_ARMS = (
-    ("he2016", "il2", "sri_unspecified", "week_6", "enrolled"),
-    ("he2020", "il2", "sri4", "week_12", "analysed_efficacy"),
-    ("lupil2", "il2", "sri4", "week_12", "itt"),
-)
-PLACEBO_RESPONSE_ARMS = (
-    ("he2020", "placebo", "sri4", "week_12", "analysed_efficacy"),
-    ("lupil2", "placebo", "sri4", "week_12", "itt"),
-)
+#: Response outcomes of the uncontrolled studies, in order of preference (the SRI-4 first).
+RATE_OUTCOMES = ("sri4", "sri_unspecified")
+#: Population of an uncontrolled study's response rate, in order of preference.
+RATE_POPULATIONS = ("itt", "analysed_efficacy", "enrolled", "treated")
 
 
-def arm_responses(ev: Evidence, arms=IL2_RESPONSE_ARMS + PLACEBO_RESPONSE_ARMS) -> pd.DataFrame:
-    """Responders per arm with exact (Clopper-Pearson) and Wilson 95% CIs."""
+def response_arms(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
+    """(study_id, arm, outcome, timepoint, population) of every response rate the chapter shows, from the data.
+
+    The arms of the trials in the primary analysis, in their primary populations; and for every
+    other included study one IL-2 response rate: the SRI-4 if reported, else an SRI of unstated
+    threshold, in the first population of RATE_POPULATIONS, at the latest time point.
+    """
+    from .analyses import planned_analyses
+    from .review.selection import count_rows
+
+    keys = []
+    primary = next(a for a in planned_analyses(ev) if a.role == "primary")
+    rows = count_rows(ev, primary.outcome, primary.timepoint)
+    for study_id, population in primary.populations:
+        sel = rows[(rows["study_id"] == study_id) & (rows["population"] == population)]
+        keys += [(study_id, r.arm, primary.outcome, primary.timepoint, population) for r in sel.itertuples()]
+    others = ev.included_studies()
+    others = others[~others["study_id"].isin(primary.study_ids)]
+    o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])
+    o = o[o["study_id"].isin(others["study_id"]) & (o["role"] == "il2") & (o["statistic"] == "count")]
+    o = o[o["outcome"].isin(RATE_OUTCOMES) & o["population"].isin(RATE_POPULATIONS) & o["events"].notna()]
+    o = o.assign(
+        _outcome=o["outcome"].map(RATE_OUTCOMES.index),
+        _population=o["population"].map(RATE_POPULATIONS.index),
+        _week=-o["timepoint"].str.extract(r"week_(\d+)", expand=False).astype(float).fillna(1e6),
+    ).sort_values(["study_id", "arm", "_outcome", "_population", "_week"])
+    for r in o.drop_duplicates(["study_id", "arm"]).itertuples():
+        keys.append((r.study_id, r.arm, r.outcome, r.timepoint, r.population))
+    roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
+    return sorted(keys, key=lambda k: (roles[(k[0], k[1])] != "il2", ev.studies["study_id"].tolist().index(k[0])))
+
+
+def arm_responses(ev: Evidence, arms=None) -> pd.DataFrame:
+    """Responders per arm with exact (Clopper-Pearson) and Wilson 95% CIs (arms: :func:`response_arms`)."""
+    arms = response_arms(ev) if arms is None else arms
+    roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
     o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
     labels = ev.studies.set_index("study_id")["label"]
     designs = ev.studies.set_index("study_id")["design"]
@@ -112,7 +140,8 @@ def arm_responses(ev: Evidence, arms=IL2_RESPONSE_ARMS + PLACEBO_RESPONSE_ARMS) 
             {
                 "study_id": key[0],
                 "label": labels[key[0]],
-                "arm": key[1],
+                "arm": roles[(key[0], key[1])],
+                "arm_id": key[1],
                 "outcome": key[2],
                 "timepoint": key[3],
                 "population": key[4],
@@ -185,7 +214,7 @@ def single_arm_results(ev: Evidence) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 def estimated_mean_difference(
     ev: Evidence,
-    study_id: str = "he2020",
+    study_id: str | None = None,
     outcome: str = "selena_sledai",
     timepoint: str = "week_12",
     population: str = "analysed_efficacy",
@@ -194,6 +223,11 @@ def estimated_mean_difference(
 
     Estimated, never reported: the chapter shows it only as a sensitivity analysis.
     """
+    if study_id is None:
+        trials = median_range_trials(ev, outcome, timepoint, population)
+        if len(trials) != 1:
+            raise ValueError(f"{outcome} {timepoint}: {len(trials)} trials report medians and ranges; name one")
+        study_id = trials[0]
     o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
     arms = {arm: o.loc[(study_id, arm, outcome, timepoint, population)] for arm in ("il2", "placebo")}
     for arm, r in arms.items():
@@ -228,41 +262,63 @@ def estimated_mean_difference(
     }
 
 
+def median_range_trials(
+    ev: Evidence, outcome: str = "selena_sledai", timepoint: str = "week_12", population: str = "analysed_efficacy"
+) -> list[str]:
+    """Included randomised trials reporting the outcome as median and range in an IL-2 and a placebo arm."""
+    o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])
+    o = o[
+        (o["outcome"] == outcome)
+        & (o["timepoint"] == timepoint)
+        & (o["population"] == population)
+        & (o["statistic"] == "median_range")
+    ]
+    rcts = ev.included_studies()
+    rcts = rcts[rcts["design"] == "rct"]["study_id"]
+    return [s for s in rcts if {"il2", "placebo"} <= set(o.loc[o["study_id"] == s, "role"])]
+
+
 def estimated_md_results(ev: Evidence) -> pd.DataFrame:
+    """SELENA-SLEDAI mean differences estimated from medians and ranges, per trial and time point after baseline."""
+    labels = ev.studies.set_index("study_id")["label"]
+    o = ev.outcomes[(ev.outcomes["outcome"] == "selena_sledai") & ev.outcomes["timepoint"].str.startswith("week_")]
+    timepoints = sorted(set(o["timepoint"]), key=lambda t: int(t.removeprefix("week_")))
     rows = []
-    for tp in ("week_12", "week_24"):
-        e = estimated_mean_difference(ev, timepoint=tp)
-        res = e["result"]
-        rows.append(
-            {
-                "analysis": f"selena_sledai_{tp}_md_estimated",
-                "label": f"SELENA-SLEDAI at {timepoint_label(tp).lower()}, He 2020: mean difference "
-                "from medians and ranges (estimated; sensitivity only)",
-                "outcome": "selena_sledai",
-                "timepoint": tp,
-                "population": "He 2020 efficacy set",
-                "measure": "MD",
-                "model": res.model,
-                "method": res.method,
-                "test": res.test,
-                "k": res.k,
-                "n_il2": e["n_il2"],
-                "n_control": e["n_placebo"],
-                "estimate": res.estimate,
-                "ci_low": res.ci_low,
-                "ci_high": res.ci_high,
-                "pi_low": np.nan,
-                "pi_high": np.nan,
-                "pi_note": res.pi_note or "",
-                "tau2": res.tau2,
-                "i2": res.i2,
-                "q": res.q,
-                "q_p": res.q_p,
-                "p": res.pval,
-                "studies": "He 2020",
-                "inputs_derived": True,
-            }
-        )
+    for tp in timepoints:
+        trials = median_range_trials(ev, timepoint=tp)
+        for study_id in trials:
+            e = estimated_mean_difference(ev, study_id=study_id, timepoint=tp)
+            res = e["result"]
+            rows.append(
+                {
+                    "analysis": f"selena_sledai_{tp}_md_estimated" + (f"_{study_id}" if len(trials) > 1 else ""),
+                    "label": f"SELENA-SLEDAI at {timepoint_label(tp).lower()}, {labels[study_id]}: mean difference "
+                    "from medians and ranges (estimated; sensitivity only)",
+                    "outcome": "selena_sledai",
+                    "timepoint": tp,
+                    "population": f"{labels[study_id]} efficacy set",
+                    "measure": "MD",
+                    "model": res.model,
+                    "method": res.method,
+                    "test": res.test,
+                    "k": res.k,
+                    "n_il2": e["n_il2"],
+                    "n_control": e["n_placebo"],
+                    "estimate": res.estimate,
+                    "ci_low": res.ci_low,
+                    "ci_high": res.ci_high,
+                    "pi_low": np.nan,
+                    "pi_high": np.nan,
+                    "pi_note": res.pi_note or "",
+                    "tau2": res.tau2,
+                    "i2": res.i2,
+                    "q": res.q,
+                    "q_p": res.q_p,
+                    "p": res.pval,
+                    "studies": labels[study_id],
+                    "inputs_derived": True,
+                }
+            )
     return pd.DataFrame(rows, columns=RESULT_COLUMNS)
 
 
@@ -351,8 +407,10 @@ def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFram
 def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
     """Single-arm response rates, the estimated mean differences and the refits of the primary analysis."""
     from .analyses import planned_analyses
+    from .review.protocol import load_protocol
 
-    refits = [refit_results(ev, a) for a in planned_analyses(ev) if "leave_one_out" in a.sensitivity]
+    min_k = load_protocol().minimum_k("leave_one_out")
+    refits = [refit_results(ev, a) for a in planned_analyses(ev) if "leave_one_out" in a.sensitivity and a.k >= min_k]
     return pd.concat([single_arm_results(ev), estimated_md_results(ev), *refits], ignore_index=True)
 
 

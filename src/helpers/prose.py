@@ -95,7 +95,7 @@ def glue_text(key: str, text: object) -> None:
     """Glue text (already formatted) under ``key`` for ``{glue}`key``` in the prose."""
     from myst_nb import glue  # imported here: the helpers must work outside a notebook too
 
-    glue(key, GlueText(str(text)), display=False)
+    glue(key, text if isinstance(text, GlueMarkdown) else GlueText(str(text)), display=False)
 
 
 def glue_texts(values: Mapping[str, object]) -> None:

@@ -1,0 +1,87 @@
+"""The methods appendix: the protocol and the claims registry, rendered as tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..review.claims import registry_table
+from ..review.protocol import Protocol, load_protocol
+from ..tables import timepoint_label
+
+POPULATION_NAMES = {
+    "itt": "intention to treat",
+    "analysed_efficacy": "efficacy set",
+    "per_protocol": "per-protocol",
+    "subgroup": "subgroup",
+    "analysed_safety": "safety set",
+    "treated": "treated",
+    "enrolled": "enrolled",
+    "randomised": "randomised",
+    "registered_target": "registered target",
+}
+
+
+def _window(w: dict) -> str:
+    return f"{w['from']} to {w['to'] or 'ongoing'}"
+
+
+def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
+    """What the protocol pre-specifies, one row per item."""
+    p = protocol or load_protocol()
+    e = p.eligibility
+    rows = [
+        (
+            "Version",
+            p.version + "; " + "; ".join(f"{a['version']} ({a['date']}): {a['change']}" for a in p.raw["amendments"]),
+        ),
+        ("Question", p.raw["question"]),
+        ("Designs pooled", ", ".join(e["designs_pooled"])),
+        ("Designs described, not pooled", ", ".join(e["designs_described"])),
+        ("Intervention", e["intervention"]),
+        ("Comparators", ", ".join(e["comparators"])),
+        ("Search window of the review", _window(e["windows"]["review"])),
+        ("Update window (living review)", _window(e["windows"]["update"])),
+        ("Exclusions", "; ".join(f"{s}: {r}" for s, r in p.exclusions.items()) or "none"),
+        (
+            "Trials with several IL-2 arms",
+            "IL-2 arms combined (events and totals summed; Cochrane Handbook 23.3.4); "
+            "dose subgroups split the shared control arm evenly",
+        ),
+        (
+            "Models",
+            "; ".join(f"{m} ({t})" for m, t in p.pooled_models)
+            + "; a single trial: "
+            + "; ".join(f"{m} ({t})" for m, t in p.single_study_models),
+        ),
+        ("Effect measures", ", ".join(p.measures)),
+        ("Minimum number of trials", "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in p.raw["minimum_k"].items())),
+        (
+            "Safety",
+            f"every adverse event counted in both arms, at {timepoint_label(p.safety['timepoint']).lower()}; "
+            "populations in order: " + ", ".join(POPULATION_NAMES[x] for x in p.safety["population_preference"]),
+        ),
+    ]
+    return pd.DataFrame(rows, columns=["Item", "Pre-specified"])
+
+
+def planned_analyses_table(protocol: Protocol | None = None) -> pd.DataFrame:
+    """The declared analyses: outcome, time point, role, population preference and sensitivity analyses."""
+    p = protocol or load_protocol()
+    return pd.DataFrame(
+        [
+            (
+                a.id,
+                a.label,
+                timepoint_label(a.timepoint),
+                a.role.replace("_", " ") + (f" of {a.sensitivity_of}" if a.sensitivity_of else ""),
+                " > ".join(POPULATION_NAMES[x] for x in a.population_preference),
+                ", ".join(s.replace("_", " ") for s in a.sensitivity) or "none",
+            )
+            for a in p.analyses
+        ],
+        columns=["Analysis", "Label", "Time point", "Role", "Population (first reported)", "Sensitivity"],
+    )
+
+
+def claims_table() -> pd.DataFrame:
+    return registry_table()

@@ -1,0 +1,178 @@
+"""The claims registry: every qualitative statement whose truth depends on the data, with its check.
+
+A chapter states such a claim in its prose only after :func:`verify` has checked it; the
+first code cell of the chapter calls ``verify(evidence, "<chapter>")``, so a build on data
+that no longer supports a sentence fails, naming the claim, its wording and the data that
+contradict it. The methods appendix shows the whole registry for audit
+(:func:`registry_table`). Sentences that can be written from the data are generated
+instead (see :mod:`helpers.chapters`), and need no entry here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..data import Evidence
+from .selection import Analysis, count_rows, planned_analyses
+
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    chapter: str
+    wording: str
+    #: returns the facts in the data that contradict the claim (empty when it holds)
+    check: Callable[[Evidence], list[str]]
+
+    @property
+    def how_checked(self) -> str:
+        return " ".join((self.check.__doc__ or "").split())
+
+
+class ClaimFailed(AssertionError):
+    """Raised when the data no longer support a sentence of the book."""
+
+
+REGISTRY: dict[str, Claim] = {}
+
+
+def claim(claim_id: str, chapter: str, wording: str):
+    """Register the decorated function as the check of a claim."""
+
+    def register(check: Callable[[Evidence], list[str]]):
+        if claim_id in REGISTRY:
+            raise ValueError(f"claim {claim_id!r} registered twice")
+        REGISTRY[claim_id] = Claim(claim_id, chapter, wording, check)
+        return check
+
+    return register
+
+
+def failures(ev: Evidence, chapter: str | None = None) -> dict[str, list[str]]:
+    """Claim id -> contradicting facts, for every claim (of one chapter) that the data do not support."""
+    out = {}
+    for c in REGISTRY.values():
+        if chapter is None or c.chapter == chapter:
+            found = c.check(ev)
+            if found:
+                out[c.id] = found
+    return out
+
+
+def verify(ev: Evidence, chapter: str) -> int:
+    """Raise :class:`ClaimFailed` naming every claim of the chapter the data contradict; return the count checked."""
+    if not any(c.chapter == chapter for c in REGISTRY.values()):
+        raise KeyError(f"no claims registered for chapter {chapter!r}")
+    failed = failures(ev, chapter)
+    if failed:
+        lines = [
+            f'  - {cid}: "{REGISTRY[cid].wording}" is contradicted by: {"; ".join(facts)}'
+            for cid, facts in failed.items()
+        ]
+        raise ClaimFailed(f"{len(failed)} claim(s) of chapter '{chapter}' no longer hold:\n" + "\n".join(lines))
+    return sum(c.chapter == chapter for c in REGISTRY.values())
+
+
+def registry_table() -> pd.DataFrame:
+    """Every claim for audit: chapter, id, wording, how it is checked."""
+    return pd.DataFrame(
+        [(c.chapter, c.id, c.wording, c.how_checked) for c in REGISTRY.values()],
+        columns=["Chapter", "Claim", "Wording", "Checked by"],
+    )
+
+
+# ---------------------------------------------------------------------------
+# Facts the checks share
+# ---------------------------------------------------------------------------
+def p_below(p_text: object, alpha: float = ALPHA) -> bool | None:
+    """'<0.001' -> True, '0.052' -> False, missing -> None."""
+    if not isinstance(p_text, str) or not p_text:
+        return None
+    m = re.fullmatch(r"([<>]?)([0-9.]+)", p_text)
+    if m is None:
+        raise ValueError(f"not a p-value: {p_text!r}")
+    sign, value = m.group(1), float(m.group(2))
+    return value <= alpha if sign == "<" else (False if sign == ">" else value < alpha)
+
+
+def reported_rows(ev: Evidence, a: Analysis) -> pd.DataFrame:
+    """The outcome rows of the IL-2 arms an analysis uses (they carry the trials' between-arm p-values)."""
+    rows = count_rows(ev, a.outcome, a.timepoint)
+    keep = [(s, p) for s, p in a.populations]
+    mask = [(s, p) in keep for s, p in zip(rows["study_id"], rows["population"])]
+    return rows[pd.Series(mask, index=rows.index) & (rows["role"] == "il2")]
+
+
+def _analyses(ev: Evidence, role: str) -> list[Analysis]:
+    return [a for a in planned_analyses(ev) if a.role == role]
+
+
+# ---------------------------------------------------------------------------
+# Efficacy
+# ---------------------------------------------------------------------------
+@claim(
+    "rct_primary_endpoint_is_sri4",
+    "efficacy",
+    "The randomised trials of the primary analysis chose this outcome and time point as their primary endpoint.",
+)
+def _primary_endpoint(ev: Evidence) -> list[str]:
+    """Each trial's IL-2 row of the primary analysis has a note starting 'Primary endpoint' in outcomes.csv."""
+    facts = []
+    for a in _analyses(ev, "primary"):
+        for _, r in reported_rows(ev, a).iterrows():
+            if not str(r["note"] if pd.notna(r["note"]) else "").startswith("Primary endpoint"):
+                facts.append(f"{r['study_id']} {a.outcome} {a.timepoint}: note is {r['note']!r}")
+    return facts
+
+
+@claim(
+    "ln_remission_trial_p_below_threshold",
+    "efficacy",
+    "The trial's own test of lupus nephritis remission gave a p-value below the conventional threshold.",
+)
+def _ln_p(ev: Evidence) -> list[str]:
+    """The trials of the nephritis analysis each report a between-arm p-value below 0.05."""
+    from .selection import analysis
+
+    a = analysis(ev, "ln_complete_remission_rct")
+    if a is None:
+        return ["no trial reports nephritis remission counts"]
+    return [
+        f"{r['study_id']} reports p = {r['p_value']}"
+        for _, r in reported_rows(ev, a).iterrows()
+        if p_below(r["p_value"]) is not True
+    ]
+
+
+@claim(
+    "disease_activity_within_arm_tests_only",
+    "efficacy",
+    "The randomised trials report disease activity as medians with p-values against each arm's own baseline, "
+    "not between arms; both arms improved.",
+)
+def _activity(ev: Evidence) -> list[str]:
+    """Every SELENA-SLEDAI median row of an included RCT has p_comparison vs_baseline (or none), and each arm's
+    median after baseline is below its baseline median."""
+    o = ev.outcomes.merge(ev.studies[["study_id", "design", "inclusion_status"]], on="study_id")
+    o = o[(o["design"] == "rct") & (o["inclusion_status"] == "included") & (o["outcome"] == "selena_sledai")]
+    o = o[o["statistic"].isin(["median_range", "median_iqr"])]
+    facts = [
+        f"{r.study_id} {r.arm} {r.timepoint}: p compares {r.p_comparison}"
+        for r in o.itertuples()
+        if pd.notna(r.p_comparison) and r.p_comparison != "vs_baseline"
+    ]
+    for (study, arm), g in o.groupby(["study_id", "arm"]):
+        base = g.loc[g["timepoint"] == "baseline", "median"]
+        later = g[g["timepoint"] != "baseline"]
+        facts += [
+            f"{study} {arm} {r.timepoint}: median {r.median} is not below baseline {base.iloc[0]}"
+            for r in later.itertuples()
+            if len(base) and not r.median < base.iloc[0]
+        ]
+    return facts
