@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from . import schemas
-from .paths import book_dir, data_dir
+from .paths import bib_file, data_dir
 
 #: Problems shown in one error message (the rest are counted).
 MAX_PROBLEMS_SHOWN = 25
@@ -246,7 +246,7 @@ def validate_table(spec: schemas.TableSpec, raw: pd.DataFrame) -> pd.DataFrame:
 # Loading everything
 # ---------------------------------------------------------------------------
 def bib_keys(path: Path | None = None) -> set[str]:
-    path = path or book_dir() / "references.bib"
+    path = path or bib_file()
     return schemas.bib_keys_from_text(path.read_text(encoding="utf-8"))
 
 

@@ -14,6 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 DATA_ENV_VAR = "IL2_DATA_DIR"
+#: The bibliography the data's source keys are checked against can be redirected too: the
+#: tests' synthetic trials cite a synthetic entry that must never enter book/references.bib.
+BIB_ENV_VAR = "IL2_BIB_FILE"
 
 
 def data_dir() -> Path:
@@ -28,3 +31,9 @@ def book_dir() -> Path:
 
 def chapters_dir() -> Path:
     return ROOT / "chapters"
+
+
+def bib_file() -> Path:
+    """The bibliography the evidence tables' source keys must be entries of."""
+    override = os.environ.get(BIB_ENV_VAR)
+    return Path(override).resolve() if override else book_dir() / "references.bib"

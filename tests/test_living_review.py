@@ -1,0 +1,179 @@
+"""The living review: the protocol and the data decide which trials enter, for any number of trials.
+
+The trials added here are SYNTHETIC (tests/synthetic.py), added as data rows only, as a review
+author would add a real one; no code or prose changes between the real and the synthetic runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.analyses import analysis, planned_analyses, two_arm_counts
+from helpers.chapters import efficacy as chapter
+from helpers.data import load_evidence
+from helpers.paths import BIB_ENV_VAR
+from helpers.results import results_table
+from helpers.review.claims import REGISTRY, ClaimFailed, failures, verify
+from helpers.review.protocol import ProtocolError, check_protocol, load_protocol
+from helpers.review.selection import dose_arm_counts
+from tests import synthetic
+
+REFERENCE = Path(__file__).parent / "reference" / "results_real_data.csv"
+#: Analyses whose label or population text was rewritten when the protocol replaced the trial
+#: names written into the code (their numbers are unchanged; see test_real_data_results_unchanged).
+RELABELLED = {"sri4_week12_rct_pp", "bilag_a2b_free_week12_rct", "bilag_a2b_free_week24_rct"}
+
+
+@pytest.fixture
+def synthetic_data(data_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv(BIB_ENV_VAR, str(synthetic.synthetic_bib(data_copy.parent)))
+    return data_copy
+
+
+# ---------------------------------------------------------------------------
+# Real data: the protocol reproduces the book's analyses
+# ---------------------------------------------------------------------------
+def test_real_data_results_unchanged():
+    """Every id, count and estimate equals the results table stored before the protocol drove the analyses."""
+    before = pd.read_csv(REFERENCE)
+    now = pd.read_csv(pd.io.common.StringIO(results_table(load_evidence()).to_csv(index=False, float_format="%.12g")))
+    assert list(now["analysis"]) == list(before["analysis"])
+    numbers = [c for c in before.columns if c not in ("label", "population")]
+    pd.testing.assert_frame_equal(now[numbers], before[numbers])
+    changed = before.loc[(now[["label", "population"]] != before[["label", "population"]]).any(axis=1), "analysis"]
+    assert set(changed) == RELABELLED
+
+
+def test_real_data_selection():
+    ev = load_evidence()
+    ids = [a.id for a in planned_analyses(ev)]
+    assert ids == [p.id for p in load_protocol().analyses]
+    primary = analysis(ev, "sri4_week12_rct")
+    assert primary.populations == (("he2020", "analysed_efficacy"), ("lupil2", "itt"))
+    assert analysis(ev, "sri4_week24_rct").k == 1
+
+
+# ---------------------------------------------------------------------------
+# The protocol file
+# ---------------------------------------------------------------------------
+def test_protocol_errors_name_the_key():
+    raw = copy.deepcopy(load_protocol().raw)
+    raw["analyses"][1]["population_preference"][0] = "pp"
+    raw["models"]["pooled"][0] = ["MH", "t"]
+    raw["minimum_k"]["prediction_interval"] = 0
+    del raw["question"]
+    raw["analyses"][0]["sensitivity_of"] = "nowhere"
+    with pytest.raises(ProtocolError) as info:
+        check_protocol(raw)
+    text = str(info.value)
+    assert "analyses[1].population_preference[0]: found 'pp'; expected one of" in text
+    assert "models.pooled[0][1]: found 't'; expected one of z, knha" in text
+    assert "minimum_k.prediction_interval: found 0; expected minimum 1" in text
+    assert "question: found nothing; expected this key to be given" in text
+
+
+def test_protocol_cross_references_are_checked():
+    raw = copy.deepcopy(load_protocol().raw)
+    raw["analyses"][1]["sensitivity_of"] = "nowhere"
+    raw["analyses"].append(copy.deepcopy(raw["analyses"][0]))
+    with pytest.raises(ProtocolError) as info:
+        check_protocol(raw)
+    assert "analyses[1].sensitivity_of: found 'nowhere'" in str(info.value)
+    assert "id 'sri4_week12_rct' is declared 2 times" in str(info.value)
+
+
+def test_a_protocol_exclusion_takes_a_trial_out(tmp_path, monkeypatch):
+    text = (Path(load_protocol().path)).read_text(encoding="utf-8")
+    edited = text.replace("  exclusions: []", "  exclusions:\n    - {study_id: lupil2, reason: test of an exclusion}")
+    assert edited != text
+    path = tmp_path / "protocol.yml"
+    path.write_text(edited, encoding="utf-8")
+    monkeypatch.setenv("IL2_PROTOCOL", str(path))
+    assert analysis(load_evidence(), "sri4_week12_rct").study_ids == ("he2020",)
+
+
+# ---------------------------------------------------------------------------
+# SYNTHETIC: a third two-arm trial
+# ---------------------------------------------------------------------------
+def test_a_third_trial_enters_every_analysis_it_qualifies_for(synthetic_data):
+    sid = synthetic.add_two_arm_trial(synthetic_data)
+    ev = load_evidence()
+    primary = analysis(ev, "sri4_week12_rct")
+    assert primary.study_ids == ("he2020", "lupil2", sid)
+    results = results_table(ev).set_index(["analysis", "measure", "method", "test"])
+    reml = results.loc[("sri4_week12_rct", "RR", "REML", "z")]
+    assert reml["k"] == 3 and reml["n_il2"] == 29 + 50 + 40 and reml["n_control"] == 30 + 50 + 40
+    assert np.isfinite(reml["pi_low"]) and reml["pi_low"] < reml["ci_low"]  # a prediction interval from k = 3
+    assert "sri4_week12_rct_without_syntheticc" in results.index.get_level_values(0)
+    values = chapter.primary_values(ev, results)
+    assert "Synthetic C (intention to treat), 22/40 (55.0%) and 16/40 (40.0%)" in values["sri4_counts_text"].text
+    assert (
+        values["sri4_endpoint_text"]
+        == "All three trials chose the SRI-4 at week 12 as their primary endpoint and none met it."
+    )
+    assert values["sri4_k_words"] == "three trials" and values["sri4_hk_df"] == "2 degrees of freedom"
+    assert verify(ev, "efficacy") == sum(c.chapter == "efficacy" for c in REGISTRY.values())
+
+
+def test_a_trial_meeting_its_endpoint_changes_the_sentence(synthetic_data):
+    synthetic.add_two_arm_trial(synthetic_data, p_value="0.01")
+    ev = load_evidence()
+    results = results_table(ev).set_index(["analysis", "measure", "method", "test"])
+    text = chapter.primary_values(ev, results)["sri4_endpoint_text"]
+    assert text.endswith("Synthetic C met it and the others did not.")
+
+
+def test_a_claim_the_data_contradict_fails_by_name(synthetic_data):
+    synthetic.add_two_arm_trial(synthetic_data, note="Secondary endpoint; SYNTHETIC")
+    ev = load_evidence()
+    assert set(failures(ev, "efficacy")) == {"rct_primary_endpoint_is_sri4"}
+    with pytest.raises(ClaimFailed, match="rct_primary_endpoint_is_sri4.*synthetic_trial_c sri4 week_12"):
+        verify(ev, "efficacy")
+
+
+# ---------------------------------------------------------------------------
+# SYNTHETIC: a three-dose trial sharing one placebo arm
+# ---------------------------------------------------------------------------
+def test_dose_arms_are_combined_and_the_placebo_arm_counted_once(synthetic_data):
+    sid = synthetic.add_dose_ranging_trial(synthetic_data)
+    ev = load_evidence()
+    primary = analysis(ev, "sri4_week12_rct")
+    assert primary.k == 3
+    row = two_arm_counts(ev, primary).set_index("study_id").loc[sid]
+    n = synthetic.DOSE_ARM_SIZE
+    assert row["events_il2"] == sum(e for _, _, e in synthetic.DOSE_ARMS) and row["total_il2"] == 3 * n
+    assert row["events_control"] == synthetic.DOSE_PLACEBO_RESPONDERS and row["total_control"] == n
+    assert row["il2_arms"] == 3
+    doses = dose_arm_counts(ev, primary)
+    mine = doses[doses["study_id"] == sid]
+    assert sorted(mine["dose_miu"]) == [0.2, 0.5, 1.0]
+    # split evenly: the placebo patients add up to the arm, never more
+    assert mine["total_control"].sum() == pytest.approx(n) and mine["events_control"].sum() == pytest.approx(12)
+    results = results_table(ev).set_index(["analysis", "measure", "method", "test"])
+    assert results.loc[("sri4_week12_rct", "RR", "MH", "z"), "n_control"] == 30 + 50 + n
+    text = chapter.primary_values(ev, results)["sri4_counts_text"].text
+    assert "52/114 (45.6%) (three IL-2 dose arms combined) and 12/38 (31.6%)" in text
+
+
+def test_a_dose_arm_without_its_dose_is_refused(synthetic_data):
+    synthetic.add_dose_ranging_trial(synthetic_data)
+    path = synthetic_data / "arms.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("il2_0_5miu,il2,0.5,", "il2_0_5miu,il2,,"), "utf-8")
+    from helpers.data import DataValidationError
+
+    with pytest.raises(DataValidationError, match="the arm's dose in dose_miu, since the study has several IL-2 arms"):
+        load_evidence()
+
+
+def test_both_synthetic_trials_together(synthetic_data):
+    synthetic.add_two_arm_trial(synthetic_data)
+    synthetic.add_dose_ranging_trial(synthetic_data)
+    ev = load_evidence()
+    assert analysis(ev, "sri4_week12_rct").k == 4
+    loo = results_table(ev)
+    assert loo["analysis"].str.startswith("sri4_week12_rct_without_").sum() == 4
