@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import inspect
 import io
+import itertools
 import re
+import xml.etree.ElementTree as ET
 
 import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
-from matplotlib.patches import Patch
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.text import Text
 
 from helpers.paths import ROOT
 from helpers.prisma import (
+    PAD_X,
+    PAD_Y,
     REQUIRED_ROWS,
+    PrismaLayout,
+    draw_prisma_layout,
     prisma_alt_text,
     prisma_counts,
     prisma_flow_diagram,
+    prisma_layout,
 )
 from helpers.style import OKABE_ITO
 
@@ -306,3 +315,204 @@ def test_alt_text_full_table(prisma):
     for number in ("1,018", "12", "18", "1,009", "950", "59", "57", "51", "9"):
         assert number in alt
     assert "not reported" not in alt
+
+
+# --- layout (computed without drawing) ----------------------------------------
+DBR_KEYS = [
+    "identified",
+    "removed",
+    "screened",
+    "records_excluded",
+    "sought",
+    "not_retrieved",
+    "assessed",
+    "reports_excluded",
+    "included",
+]
+OTHER_KEYS = ["other_identified", "other_sought", "other_not_retrieved", "other_assessed", "other_excluded"]
+REASONS = {
+    "dbr_excluded": "Wrong population, 20; Not randomised, 25; Conference abstract only, 6",
+    "other_excluded": "Wrong design, 3; Duplicate publication",
+}
+
+
+def _with_reasons(prisma: pd.DataFrame) -> pd.DataFrame:
+    table = _full(prisma)
+    table["reasons"] = table["reasons"].astype("object")
+    for key, text in REASONS.items():
+        table.loc[table["data"] == key, "reasons"] = text
+    return table
+
+
+def _variant(prisma: pd.DataFrame, variant: str) -> pd.DataFrame:
+    return {"real": lambda t: t, "full": _full, "reasons": _with_reasons}[variant](prisma)
+
+
+def _fake_meter(text: str, props) -> tuple[float, float]:
+    """Font-free text size: 0.07 in per character of the longest line, 0.17 in per line."""
+    lines = text.split("\n")
+    size = props["fontsize"] / 9.0
+    w, h = 0.07 * size * max(len(line) for line in lines), 0.17 * size * len(lines)
+    return (h, w) if props.get("rotation") == 90 else (w, h)
+
+
+def _svg(fig) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
+def _svg_texts(svg: str) -> list[tuple[str, str]]:
+    """(gid, text) of every text group of an SVG, in document order; one line per ``<text>``."""
+    ns = "{http://www.w3.org/2000/svg}"
+    out = []
+    for group in ET.fromstring(svg).iter(f"{ns}g"):
+        gid = group.get("id", "")
+        if gid.endswith("-text") or gid.startswith("footnote-"):
+            out.append((gid, "\n".join(t.text or "" for t in group.iter(f"{ns}text"))))
+    return out
+
+
+def _n_values(text: str, not_reported: str = "not reported") -> list[int | None]:
+    """The counts printed as ``(n = ...)`` in a box text, in order (``None`` for not reported)."""
+    values = []
+    for token in re.findall(r"\(n = ([^()]*)\)", re.sub(r"\s+", " ", text)):
+        token = token.rstrip("\u2020")
+        values.append(None if token == not_reported else int(token.replace(",", "")))
+    return values
+
+
+def _reason_counts(text: str | None) -> list[int | None]:
+    out = []
+    for part in (text or "").split(";"):
+        label, _sep, tail = part.rpartition(",")
+        out.append(int(tail) if label and tail.strip().isdigit() else None)
+    return [n for n in out if n is not None]
+
+
+def test_public_signature_unchanged():
+    params = inspect.signature(prisma_flow_diagram).parameters
+    assert list(params) == ["prisma", "other_methods", "not_reported_text"]
+    assert params["other_methods"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert params["other_methods"].default is False
+    assert params["not_reported_text"].default == "not reported"
+
+
+@pytest.mark.parametrize("other_methods", [False, True])
+def test_layout_box_texts_in_order(prisma, other_methods):
+    layout = prisma_layout(prisma, other_methods=other_methods)
+    assert isinstance(layout, PrismaLayout)
+    assert [box.key for box in layout.boxes] == DBR_KEYS + (OTHER_KEYS if other_methods else [])
+    assert [p.text for p in layout.phases] == ["Identification", "Screening", "Included"]
+    assert len(layout.headers) == (2 if other_methods else 1)
+    # the SVG draws exactly the layout's texts, in reading order: boxes, phase labels, headers, footnotes
+    items = layout.boxes + layout.phases + layout.headers
+    expected = [(f"{item.key}-text", item.text) for item in items]
+    expected += [(f"footnote-{i}", note.text) for i, note in enumerate(layout.footnotes)]
+    assert _svg_texts(_svg(prisma_flow_diagram(prisma, other_methods=other_methods))) == expected
+
+
+@pytest.mark.parametrize("other_methods", [False, True])
+@pytest.mark.parametrize("variant", ["real", "full", "reasons"])
+@pytest.mark.parametrize("meter", ["agg", "fake"])
+def test_layout_boxes_do_not_overlap(prisma, variant, other_methods, meter):
+    measure = _fake_meter if meter == "fake" else None
+    layout = prisma_layout(_variant(prisma, variant), other_methods=other_methods, measure=measure)
+    rects = layout.boxes + layout.headers + layout.phases
+    for a, b in itertools.combinations(rects, 2):
+        assert not a.overlaps(b), (a.key, b.key)
+    for r in rects:
+        assert r.w > 0 and r.h > 0, r.key
+        assert 0 <= r.x and r.x + r.w <= layout.width, r.key
+        assert 0 <= r.y and r.y + r.h <= layout.height, r.key
+    for note in layout.footnotes:  # below every box
+        assert all(note.y < r.y for r in rects)
+    # boxes of one row share their top and height; columns do not drift
+    for a, b in itertools.combinations(layout.boxes, 2):
+        if a.y + a.h == pytest.approx(b.y + b.h):
+            assert a.h == pytest.approx(b.h)
+
+
+@pytest.mark.parametrize("other_methods", [False, True])
+def test_layout_text_fits_its_box_with_fake_meter(prisma, other_methods):
+    """Without any font: each wrapped text, as the meter measures it, fits inside its box's padding."""
+    layout = prisma_layout(_full(prisma), other_methods=other_methods, measure=_fake_meter)
+    for box in layout.boxes:
+        w, h = _fake_meter(box.text, {"fontsize": 9.0})
+        assert w <= box.w - 2 * PAD_X + 1e-9, box.key
+        assert h <= box.h - 2 * PAD_Y + 1e-9, box.key
+        assert box.anchor == pytest.approx((box.x + box.w / 2, box.y + box.h / 2))
+    # the long automation-tools line had to wrap, with a hanging indent
+    removed = layout.box("removed").text.splitlines()
+    assert len(removed) > 4
+    assert any(line.startswith("    ") for line in removed)
+
+
+@pytest.mark.parametrize("other_methods", [False, True])
+def test_layout_arrows_connect_existing_boxes(prisma, other_methods):
+    layout = prisma_layout(prisma, other_methods=other_methods)
+    boxes = {box.key: box for box in layout.boxes}
+
+    def on_border(point, box) -> bool:
+        x, y = point
+        inside = box.x - 1e-9 <= x <= box.x + box.w + 1e-9 and box.y - 1e-9 <= y <= box.y + box.h + 1e-9
+        edge = min(abs(x - box.x), abs(x - box.x - box.w), abs(y - box.y), abs(y - box.y - box.h))
+        return inside and edge < 1e-9
+
+    for arrow in layout.arrows:
+        assert arrow.source in boxes and arrow.target in boxes, arrow
+        assert arrow.source != arrow.target
+        assert len(arrow.points) >= 2
+        assert on_border(arrow.points[0], boxes[arrow.source]), arrow
+        assert on_border(arrow.points[-1], boxes[arrow.target]), arrow
+        for (x0, y0), (x1, y1) in itertools.pairwise(arrow.points):  # straight segments, no overlap with boxes
+            assert x0 == pytest.approx(x1) or y0 == pytest.approx(y1)
+    assert len(layout.arrows) == (13 if other_methods else 8)
+    assert len({(a.source, a.target) for a in layout.arrows}) == len(layout.arrows)
+    # every box is reached, and only "identified" boxes start the flow
+    touched = {a.source for a in layout.arrows} | {a.target for a in layout.arrows}
+    assert touched == set(boxes)
+    starts = set(boxes) - {a.target for a in layout.arrows}
+    assert starts == ({"identified", "other_identified"} if other_methods else {"identified"})
+    # the figure draws one arrow head per arrow and one line per elbow
+    fig = draw_prisma_layout(layout)
+    assert len(fig.findobj(FancyArrowPatch)) == len(layout.arrows)
+    elbows = sum(len(a.points) > 2 for a in layout.arrows)
+    assert sum(isinstance(line, Line2D) for line in fig.axes[0].lines) == elbows
+
+
+@pytest.mark.parametrize("other_methods", [False, True])
+@pytest.mark.parametrize("variant", ["real", "full", "reasons"])
+def test_layout_counts_equal_data(prisma, variant, other_methods):
+    table = _variant(prisma, variant)
+    counts = prisma_counts(table)
+    reasons = REASONS if variant == "reasons" else {}
+    layout = prisma_layout(table, other_methods=other_methods)
+    shown = []
+    for box in layout.boxes:
+        values = _n_values(box.text)
+        assert values[: len(box.counts)] == [counts.get(key) for key in box.counts], box.key
+        extra = [n for key in box.counts for n in _reason_counts(reasons.get(key))]
+        assert values[len(box.counts) :] == extra, box.key
+        assert box.not_reported == all(counts.get(key) is None for key in box.counts), box.key
+        shown += box.counts
+    assert len(shown) == len(set(shown))  # no count is printed twice
+    assert set(REQUIRED_ROWS) <= set(shown)
+    if variant == "real":
+        assert _n_values(layout.box("identified").text) == [1018, None]
+        assert _n_values(layout.box("included").text) == [6, None]
+
+
+@pytest.mark.parametrize("other_methods", [False, True])
+def test_drawing_follows_layout(prisma, other_methods):
+    layout = prisma_layout(_with_reasons(prisma), other_methods=other_methods)
+    fig = draw_prisma_layout(layout)
+    assert tuple(fig.get_size_inches()) == pytest.approx((layout.width, layout.height))
+    texts = {t.get_gid(): t for t in _texts(fig)}
+    for item in layout.boxes + layout.headers + layout.phases:
+        patch = _box_patch(fig, item.key)
+        bounds = (patch.get_x(), patch.get_y(), patch.get_width(), patch.get_height())
+        assert bounds == pytest.approx((item.x, item.y, item.w, item.h)), item.key
+        text = texts[f"{item.key}-text"]
+        assert text.get_text() == item.text
+        assert text.get_position() == pytest.approx(item.anchor)
