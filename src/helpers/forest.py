@@ -26,6 +26,12 @@ with plain matplotlib:
 Here the layout is worked out in inches. Text is measured with the Agg renderer
 before the figure size is chosen, rows are drawn at numeric y positions, and the
 figure height grows with the number of rows.
+
+:func:`forest_plot` is two steps: :func:`forest_layout` places every row, column,
+piece of text, the x-limits and ticks and the figure size (a
+:class:`ForestLayout`, no drawing), and :func:`draw_forest` draws that layout,
+one function per part (axes, table text, study rows, pooled diamonds and
+prediction intervals, labels under the axis, notes, title).
 """
 
 from __future__ import annotations
@@ -46,7 +52,17 @@ from matplotlib.ticker import MaxNLocator, NullLocator
 
 from .style import OKABE_ITO, ROLE_COLOURS, use_book_style
 
-__all__ = ["forest_plot", "alt_text", "MEASURES"]
+__all__ = [
+    "forest_plot",
+    "forest_layout",
+    "draw_forest",
+    "ForestLayout",
+    "ForestRow",
+    "ForestColumns",
+    "PlacedText",
+    "alt_text",
+    "MEASURES",
+]
 
 #: measure code -> (long name, short name for column header, kind)
 MEASURES: dict[str, tuple[str, str, str]] = {
@@ -218,7 +234,13 @@ def _ticks(lo: float, hi: float, log: bool) -> list[float]:
 # Row model
 # --------------------------------------------------------------------------- #
 @dataclass
-class _Row:
+class ForestRow:
+    """One table row: a study, a subgroup header, a pooled estimate or a prediction interval.
+
+    ``y`` is its position in row units (0 = first row, increasing downwards);
+    ``estimate``, ``lo`` and ``hi`` are on the reporting scale.
+    """
+
     kind: str  # "study" | "group" | "pooled" | "pi"
     y: float
     label: str
@@ -230,6 +252,22 @@ class _Row:
     hi: float = math.nan
     weight: float = math.nan
     model: str = "fixed"
+
+    @property
+    def font_weight(self) -> str:
+        return "bold" if self.kind in ("group", "pooled") else "normal"
+
+    @property
+    def font_style(self) -> str:
+        return "italic" if self.kind == "pi" else "normal"
+
+    def label_text(self, indent: str) -> str:
+        """The label as shown: studies (and prediction intervals further) indented under subgroup headers."""
+        if self.kind == "study":
+            return indent + self.label
+        if self.kind == "pi":
+            return indent + "    " + self.label
+        return self.label
 
 
 def _require(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
@@ -245,6 +283,53 @@ def _float(v: object) -> float:
         return math.nan
 
 
+class _RowBuilder:
+    """Stacks rows top to bottom; ``y`` is the next row's position in row units."""
+
+    def __init__(self, left_cols: list[str], digits: int, show_weight: bool) -> None:
+        self.rows: list[ForestRow] = []
+        self.y = 0.0
+        self._left_cols, self._digits, self._show_weight = left_cols, digits, show_weight
+
+    def _text(self, r: pd.Series) -> dict:
+        return dict(
+            label=_cell(r["label"]),
+            cells=[_cell(r.get(c)) for c in self._left_cols],
+            est_text=_est_ci(r["estimate"], r["ci_low"], r["ci_high"], self._digits),
+            estimate=_float(r["estimate"]),
+            lo=_float(r["ci_low"]),
+            hi=_float(r["ci_high"]),
+        )
+
+    def study(self, r: pd.Series) -> None:
+        w = _float(r.get("weight", math.nan))
+        weight_text = (f"{w:.1f}%" if _finite(w) else DASH) if self._show_weight else ""
+        self.rows.append(ForestRow(kind="study", y=self.y, weight_text=weight_text, weight=w, **self._text(r)))
+        self.y += 1
+
+    def pooled(self, p: pd.DataFrame) -> None:
+        for _, r in p.iterrows():
+            text = self._text(r)
+            w = _float(r.get("weight", math.nan))
+            weight_text = f"{w:.1f}%" if (self._show_weight and _finite(w)) else ""
+            model = _model_of(text["label"], r.get("model"))
+            self.rows.append(ForestRow(kind="pooled", y=self.y, weight_text=weight_text, model=model, **text))
+            self.y += 1
+            pi_lo, pi_hi = _float(r.get("pi_low", math.nan)), _float(r.get("pi_high", math.nan))
+            if _finite(pi_lo) and _finite(pi_hi):
+                est_text = f"({_fnum(pi_lo, self._digits)} to {_fnum(pi_hi, self._digits)})"
+                self.rows.append(
+                    ForestRow(
+                        kind="pi", y=self.y - 0.15, label="Prediction interval", est_text=est_text, lo=pi_lo, hi=pi_hi
+                    )
+                )
+                self.y += 0.85
+
+    def group(self, label: str) -> None:
+        self.rows.append(ForestRow(kind="group", y=self.y, label=label))
+        self.y += 1
+
+
 def _build_rows(
     studies: pd.DataFrame,
     pooled: pd.DataFrame | None,
@@ -252,70 +337,15 @@ def _build_rows(
     left_cols: list[str],
     digits: int,
     show_weight: bool,
-) -> list[_Row]:
-    rows: list[_Row] = []
-    y = 0.0
-
-    def add_study(r: pd.Series) -> None:
-        nonlocal y
-        w = _float(r.get("weight", math.nan))
-        rows.append(
-            _Row(
-                kind="study",
-                y=y,
-                label=_cell(r["label"]),
-                cells=[_cell(r.get(c)) for c in left_cols],
-                est_text=_est_ci(r["estimate"], r["ci_low"], r["ci_high"], digits),
-                weight_text=(f"{w:.1f}%" if _finite(w) else DASH) if show_weight else "",
-                estimate=_float(r["estimate"]),
-                lo=_float(r["ci_low"]),
-                hi=_float(r["ci_high"]),
-                weight=w,
-            )
-        )
-        y += 1
-
-    def add_pooled(p: pd.DataFrame) -> None:
-        nonlocal y
-        for _, r in p.iterrows():
-            label = _cell(r["label"])
-            w = _float(r.get("weight", math.nan))
-            rows.append(
-                _Row(
-                    kind="pooled",
-                    y=y,
-                    label=label,
-                    cells=[_cell(r.get(c)) for c in left_cols],
-                    est_text=_est_ci(r["estimate"], r["ci_low"], r["ci_high"], digits),
-                    weight_text=f"{w:.1f}%" if (show_weight and _finite(w)) else "",
-                    estimate=_float(r["estimate"]),
-                    lo=_float(r["ci_low"]),
-                    hi=_float(r["ci_high"]),
-                    model=_model_of(label, r.get("model")),
-                )
-            )
-            y += 1
-            pi_lo, pi_hi = _float(r.get("pi_low", math.nan)), _float(r.get("pi_high", math.nan))
-            if _finite(pi_lo) and _finite(pi_hi):
-                rows.append(
-                    _Row(
-                        kind="pi",
-                        y=y - 0.15,
-                        label="Prediction interval",
-                        est_text=f"({_fnum(pi_lo, digits)} to {_fnum(pi_hi, digits)})",
-                        lo=pi_lo,
-                        hi=pi_hi,
-                    )
-                )
-                y += 0.85
-
+) -> list[ForestRow]:
+    b = _RowBuilder(left_cols, digits, show_weight)
     if group_col is None:
         for _, r in studies.iterrows():
-            add_study(r)
+            b.study(r)
         if pooled is not None and len(pooled):
-            y += 0.4
-            add_pooled(pooled)
-        return rows
+            b.y += 0.4
+            b.pooled(pooled)
+        return b.rows
 
     sg = studies[group_col]
     groups: list[object] = list(pd.unique(sg.dropna()))
@@ -325,23 +355,21 @@ def _build_rows(
         groups.append(None)
     for i, g in enumerate(groups):
         if i:
-            y += 0.5
-        rows.append(_Row(kind="group", y=y, label=_cell(g) if g is not None else "Not classified"))
-        y += 1
-        block = studies[sg.isna()] if g is None else studies[sg == g]
-        for _, r in block.iterrows():
-            add_study(r)
+            b.y += 0.5
+        b.group(_cell(g) if g is not None else "Not classified")
+        for _, r in (studies[sg.isna()] if g is None else studies[sg == g]).iterrows():
+            b.study(r)
         if g is not None and pooled is not None and group_col in pooled.columns:
             pg = pooled[pooled[group_col] == g]
             if len(pg):
-                y += 0.25
-                add_pooled(pg)
+                b.y += 0.25
+                b.pooled(pg)
     if pooled is not None and len(pooled):
         overall = pooled[pooled[group_col].isna()] if group_col in pooled.columns else pooled
         if len(overall):
-            y += 0.6
-            add_pooled(overall)
-    return rows
+            b.y += 0.6
+            b.pooled(overall)
+    return b.rows
 
 
 # --------------------------------------------------------------------------- #
@@ -353,14 +381,14 @@ class _Meter:
     def __init__(self, dpi: float) -> None:
         self._fig = Figure(figsize=(1, 1), dpi=dpi)
         self._renderer = FigureCanvasAgg(self._fig).get_renderer()
-        self._dpi = dpi
+        self.dpi = dpi
 
     def width(self, s: str, size: float, weight: str = "normal", style: str = "normal") -> float:
         if not s:
             return 0.0
         prop = FontProperties(size=size, weight=weight, style=style)
         w, _, _ = self._renderer.get_text_width_height_descent(s, prop, ismath=False)
-        return w / self._dpi
+        return w / self.dpi
 
     def wrap(self, s: str, max_w: float, size: float, weight: str = "normal") -> list[str]:
         words, lines, cur = s.split(), [], ""
@@ -374,6 +402,573 @@ class _Meter:
         if cur:
             lines.append(cur)
         return lines or [""]
+
+
+# --------------------------------------------------------------------------- #
+# Layout: everything that is drawn, placed in inches before a figure exists
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class PlacedText:
+    """One piece of text: x in inches from the figure's left edge; y in row units
+    (table text, ``va="center"``) or inches from the figure's bottom edge (the rest)."""
+
+    x: float
+    y: float
+    text: str
+    ha: str
+    gid: str
+    size: float
+    weight: str = "normal"
+    style: str = "normal"
+    va: str = "center"
+
+
+@dataclass(frozen=True)
+class ForestLayout:
+    """The result of :func:`forest_layout`: what :func:`draw_forest` draws, and where.
+
+    Lengths are in inches; table rows are at ``rows[i].y`` in row units (0 = the
+    first row, increasing downwards). ``axes_box`` is the plotting area
+    (left, bottom, width, height) in inches; ``ylim`` its (inverted) y-limits.
+    ``table`` holds the header and row text (y in row units), ``header_rule``
+    the rule under the header as (x0, x1, y in row units); ``axis_labels``
+    (axis label and "Favours ..." labels), ``notes`` (heterogeneity and notes)
+    and ``title`` are placed in inches from the bottom-left corner.
+    """
+
+    rows: tuple[ForestRow, ...]
+    columns: ForestColumns
+    figsize: tuple[float, float]
+    dpi: float
+    fontsize: float
+    row_height: float
+    axes_box: tuple[float, float, float, float]
+    log: bool
+    xlim: tuple[float, float]
+    ylim: tuple[float, float]
+    ticks: tuple[float, ...]
+    tick_labels: tuple[str, ...]
+    null_value: float | None
+    table: tuple[PlacedText, ...]
+    header_rule: tuple[float, float, float]
+    axis_labels: tuple[PlacedText, ...]
+    notes: tuple[PlacedText, ...]
+    title: tuple[PlacedText, ...]
+
+
+@dataclass(frozen=True)
+class ForestColumns:
+    """Column x positions in inches from the figure's left edge.
+
+    ``label`` is the left edge of the labels; ``cells``, ``est`` and ``weight``
+    are the right edges of the text cells, the estimate (CI) column and the
+    weight column (``weight == est`` without weights); ``plot0``/``plot1``
+    bound the plotting area, ``plot_width`` wide.
+    """
+
+    label: float
+    cells: tuple[float, ...]
+    plot0: float
+    plot1: float
+    est: float
+    weight: float
+    show_weight: bool
+    plot_width: float
+
+    @property
+    def fig_width(self) -> float:
+        return self.weight + _MARGIN
+
+
+def _checked_inputs(
+    studies: pd.DataFrame, pooled: pd.DataFrame | None, group_col: str | None, left_labels: dict[str, str] | None
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
+    studies = studies.reset_index(drop=True)
+    _require(studies, ["label", "estimate", "ci_low", "ci_high"], "studies")
+    if pooled is not None:
+        pooled = pooled.reset_index(drop=True)
+        _require(pooled, ["label", "estimate", "ci_low", "ci_high"], "pooled")
+    if group_col is not None:
+        _require(studies, [group_col], "studies")
+    left_labels = dict(left_labels or {})
+    _require(studies, list(left_labels), "studies")
+    if len(studies) == 0 and (pooled is None or len(pooled) == 0):
+        raise ValueError("nothing to plot: no studies and no pooled rows")
+    return studies, pooled, left_labels
+
+
+def _scale(
+    kind: str, log_scale: bool | None, null_value: float | None, studies: pd.DataFrame, pooled: pd.DataFrame | None
+) -> tuple[bool, float | None]:
+    """Log axis or not, and the line of no effect (None: no line), with the measure's defaults."""
+    log = (kind == "ratio") if log_scale is None else bool(log_scale)
+    if null_value is None:
+        null_value = {"ratio": 1.0, "difference": 0.0}.get(kind)
+    if log:
+        bad = [v for v in studies["estimate"] if _finite(v) and float(v) <= 0]
+        if pooled is not None:
+            bad += [v for v in pooled["estimate"] if _finite(v) and float(v) <= 0]
+        if bad:
+            raise ValueError(
+                f"log scale needs positive estimates (got {bad[0]}); give ratios on the ratio scale, not logs"
+            )
+        if null_value is not None and null_value <= 0:
+            raise ValueError("null_value must be positive on a log scale")
+    return log, None if null_value is None else float(null_value)
+
+
+def _x_range(
+    rows: list[ForestRow], xlim: tuple[float, float] | None, log: bool, kind: str, null_value: float | None
+) -> tuple[float, float]:
+    """The given axis limits (checked), or limits that hold every interval and the line of no effect."""
+    if xlim is not None:
+        x_lo, x_hi = float(xlim[0]), float(xlim[1])
+        if not x_lo < x_hi or (log and x_lo <= 0):
+            raise ValueError(f"invalid xlim {xlim!r}")
+        return x_lo, x_hi
+    vals: list[float] = []
+    for r in rows:
+        if r.kind in ("study", "pooled", "pi"):
+            vals += [r.estimate, r.lo, r.hi]
+    if null_value is not None:
+        vals.append(null_value)
+    return _auto_xlim(vals, log, kind)
+
+
+def _columns(
+    rows: list[ForestRow],
+    meter: _Meter,
+    fs: float,
+    headers: list[str],
+    indent: str,
+    show_weight: bool,
+    plot_width: float,
+) -> ForestColumns:
+    """Column widths from the measured text; ``headers`` = study, text cells..., estimate."""
+    study_header, *cell_headers, est_header = headers
+    w_label = max(
+        [meter.width(study_header, fs, "bold")]
+        + [meter.width(r.label_text(indent), fs, r.font_weight, r.font_style) for r in rows]
+    )
+    w_cells = [
+        max([meter.width(hdr, fs, "bold")] + [meter.width(r.cells[i], fs, r.font_weight) for r in rows if r.cells])
+        for i, hdr in enumerate(cell_headers)
+    ]
+    w_est = max([meter.width(est_header, fs, "bold")] + [meter.width(r.est_text, fs, r.font_weight) for r in rows])
+    w_wt = 0.0
+    if show_weight:
+        w_wt = max([meter.width("Weight", fs, "bold")] + [meter.width(r.weight_text, fs) for r in rows])
+
+    x_cells = []  # right edges (cells are right-aligned)
+    x = _MARGIN + w_label
+    for wc in w_cells:
+        x += _COL_GAP + wc
+        x_cells.append(x)
+    x_plot0 = x + _PLOT_GAP
+    x_plot1 = x_plot0 + plot_width
+    x_est = x_plot1 + _PLOT_GAP + w_est  # right edge
+    x_wt = x_est + _COL_GAP + w_wt if show_weight else x_est
+    return ForestColumns(_MARGIN, tuple(x_cells), x_plot0, x_plot1, x_est, x_wt, show_weight, plot_width)
+
+
+def _table_text(
+    rows: list[ForestRow], cols: ForestColumns, headers: list[str], indent: str, fs: float
+) -> list[PlacedText]:
+    """Header row (one row above the first) and the text of every row; empty cells are left out."""
+    gids = {"study": "study-label", "group": "group-header", "pooled": "pooled-label", "pi": "pi-label"}
+    study_header, *cell_headers, est_header = headers
+    y_head = 0.0 - 0.5 - 0.5 * 1.0
+    out = [PlacedText(cols.label, y_head, study_header, "left", "header", fs, "bold")]
+    out += [PlacedText(xr, y_head, hdr, "right", "header", fs, "bold") for xr, hdr in zip(cols.cells, cell_headers)]
+    out.append(PlacedText(cols.est, y_head, est_header, "right", "header", fs, "bold"))
+    if cols.show_weight:
+        out.append(PlacedText(cols.weight, y_head, "Weight", "right", "header", fs, "bold"))
+    for r in rows:
+        wt, st = r.font_weight, r.font_style
+        out.append(PlacedText(cols.label, r.y, r.label_text(indent), "left", gids[r.kind], fs, wt, st))
+        out += [PlacedText(xr, r.y, c, "right", "annotation", fs, wt) for xr, c in zip(cols.cells, r.cells)]
+        out.append(PlacedText(cols.est, r.y, r.est_text, "right", "estimate-text", fs, wt, st))
+        if cols.show_weight:
+            out.append(PlacedText(cols.weight, r.y, r.weight_text, "right", "weight-text", fs, wt))
+    return [t for t in out if t.text]
+
+
+def _strip_favours(s: str) -> str:
+    s = s.strip()
+    return s[len("favours ") :] if s.lower().startswith("favours ") else s
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """The x axis: log scale or not, limits, and the line of no effect (None: no line)."""
+
+    log: bool
+    xlim: tuple[float, float]
+    null_value: float | None
+
+
+def _favours_text(
+    favours: tuple[str, str], axis: _Axis, cols: ForestColumns, fig_w: float, meter: _Meter, fs: float, y: float
+) -> list[PlacedText]:
+    """The two favours labels at height ``y``, either side of the line of no effect, inside the figure.
+
+    "<- Favours left" ends just left of the line, "Favours right ->" starts just right of it.
+    """
+    x_lo, x_hi = axis.xlim
+    left_t = "\u2190 Favours " + _strip_favours(favours[0])
+    right_t = "Favours " + _strip_favours(favours[1]) + " \u2192"
+    nv = min(max(float(axis.null_value), x_lo), x_hi)
+    frac = (math.log(nv / x_lo) / math.log(x_hi / x_lo)) if axis.log else (nv - x_lo) / (x_hi - x_lo)
+    x_null = cols.plot0 + frac * cols.plot_width
+    gap = 0.06
+    wl, wr = meter.width(left_t, fs), meter.width(right_t, fs)
+    xl = max(x_null - gap, _MARGIN + wl)  # right edge of the left label
+    xr = min(x_null + gap, fig_w - _MARGIN - wr)  # left edge of the right label
+    return [
+        PlacedText(xl, y, left_t, "right", "favours-left", fs, va="top"),
+        PlacedText(xr, y, right_t, "left", "favours-right", fs, va="top"),
+    ]
+
+
+@dataclass(frozen=True)
+class _Heights:
+    """Vertical layout in inches; ``top`` = margin + title + header row, ``bottom`` = everything under the axes."""
+
+    y_last: float  # the last row, in row units
+    axes: float
+    top: float
+    bottom: float
+    footer_gap: float
+
+    @property
+    def fig_height(self) -> float:
+        return self.top + self.axes + self.bottom
+
+
+def _heights(
+    rows: list[ForestRow], n_title: int, n_footer: int, has_favours: bool, row_h: float, line_h: float, title_fs: float
+) -> _Heights:
+    y_last = max(r.y for r in rows) if rows else 0.0
+    axes_h = ((y_last - 0.0) + 1.0) * row_h
+    title_h = n_title * title_fs * 1.45 / 72 + (0.08 if n_title else 0.0)
+    top_h = _MARGIN + title_h + row_h  # title + header row
+    bottom_lines = 1 + (1 if has_favours else 0)
+    footer_gap = 0.1 if n_footer else 0.0
+    bottom_h = _TICK_SPACE + bottom_lines * line_h + footer_gap + n_footer * line_h + _MARGIN
+    return _Heights(y_last, axes_h, top_h, bottom_h, footer_gap)
+
+
+def _lines_from(x: float, y_top: float, step: float, lines: list[tuple[str, str, str]], size: float, **kw) -> list:
+    """Left-aligned lines (text, gid, style) from ``y_top`` down, ``step`` inches apart."""
+    out = []
+    for s, gid, style in lines:
+        out.append(PlacedText(x, y_top, s, "left", gid, size, style=style, va="top", **kw))
+        y_top -= step
+    return out
+
+
+def _wrapped(
+    cols: ForestColumns, meter: _Meter, fs: float, footer: list[tuple[str, str, str]], title: str | None
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str, str]], float]:
+    """Footer and title lines (text, gid, style) wrapped to the table's width; the figure width that holds them."""
+    text_w = max(cols.fig_width - 2 * _MARGIN, 3.0)
+    footer_lines = [(s, gid, style) for text, gid, style in footer for s in meter.wrap(text, text_w, fs)]
+    title_fs = fs * 1.15
+    title_lines = [(s, "title", "normal") for s in meter.wrap(title, text_w, title_fs, "bold")] if title else []
+    widths = [meter.width(s, fs) for s, _, _ in footer_lines] + [
+        meter.width(s, title_fs, "bold") for s, _, _ in title_lines
+    ]
+    return footer_lines, title_lines, max(cols.fig_width, 2 * _MARGIN + max(widths + [0.0]))
+
+
+def _place(
+    rows: list[ForestRow],
+    cols: ForestColumns,
+    table: list[PlacedText],
+    meter: _Meter,
+    fs: float,
+    axis: _Axis,
+    xlabel: str,
+    favours: tuple[str, str] | None,
+    footer: list[tuple[str, str, str]],
+    title: str | None,
+) -> ForestLayout:
+    """Wrap the title and footer, then place everything vertically."""
+    footer_lines, title_lines, fig_w = _wrapped(cols, meter, fs, footer, title)
+    line_h = fs * 1.45 / 72  # one line of footer text, inches
+    row_h = max(0.24, fs * 2.0 / 72)  # one table row, inches
+    title_fs = fs * 1.15
+    h = _heights(rows, len(title_lines), len(footer_lines), favours is not None, row_h, line_h, title_fs)
+    y = h.bottom - _TICK_SPACE  # inches from the figure bottom, top of the next line
+    axis_labels = [PlacedText((cols.plot0 + cols.plot1) / 2, y, xlabel, "center", "xlabel", fs, va="top")]
+    y -= line_h
+    if favours is not None:
+        axis_labels += _favours_text(favours, axis, cols, fig_w, meter, fs, y)
+        y -= line_h
+    y -= h.footer_gap
+    ticks = _ticks(*axis.xlim, axis.log)
+    return ForestLayout(
+        rows=tuple(rows),
+        columns=cols,
+        figsize=(fig_w, h.fig_height),
+        dpi=meter.dpi,
+        fontsize=fs,
+        row_height=row_h,
+        axes_box=(cols.plot0, h.bottom, cols.plot_width, h.axes),
+        log=axis.log,
+        xlim=axis.xlim,
+        ylim=(h.y_last + 0.5, 0.0 - 0.5),  # inverted: first row on top
+        ticks=tuple(ticks),
+        tick_labels=tuple(_tick_text(t) for t in ticks),
+        null_value=axis.null_value,
+        table=tuple(table),
+        header_rule=(cols.label, cols.weight, 0.0 - 0.5),
+        axis_labels=tuple(axis_labels),
+        notes=tuple(_lines_from(_MARGIN, y, line_h, footer_lines, fs)),
+        title=tuple(
+            _lines_from(_MARGIN, h.fig_height - _MARGIN, title_fs * 1.45 / 72, title_lines, title_fs, weight="bold")
+        ),
+    )
+
+
+def forest_layout(
+    studies: pd.DataFrame,
+    pooled: pd.DataFrame | None = None,
+    *,
+    measure: str,
+    log_scale: bool | None = None,
+    null_value: float | None = None,
+    heterogeneity: str | None = None,
+    notes: list[str] | None = None,
+    xlim: tuple[float, float] | None = None,
+    group_col: str | None = None,
+    left_labels: dict[str, str] | None = None,
+    title: str | None = None,
+    favours: tuple[str, str] | None = None,
+    xlabel: str | None = None,
+    estimate_header: str | None = None,
+    study_header: str = "Study",
+    digits: int = 2,
+    plot_width: float = 2.8,
+    fontsize: float | None = None,
+) -> ForestLayout:
+    """Lay out a forest plot without drawing it; the arguments are :func:`forest_plot`'s.
+
+    Rows, columns and all text are placed in inches (text measured with the Agg
+    renderer, nothing drawn); :func:`draw_forest` draws the result.
+    """
+    use_book_style()
+    studies, pooled, left_labels = _checked_inputs(studies, pooled, group_col, left_labels)
+    name, short, kind = _measure_info(measure)
+    log, null_value = _scale(kind, log_scale, null_value, studies, pooled)
+    fs = float(fontsize) if fontsize is not None else 0.9 * float(mpl.rcParams["font.size"])
+    meter = _Meter(float(mpl.rcParams["figure.dpi"]))
+    show_weight = "weight" in studies.columns and bool(studies["weight"].map(_finite).any())
+    rows = _build_rows(studies, pooled, group_col, list(left_labels), digits, show_weight)
+    indent = "    " if group_col is not None else ""
+    x_range = _x_range(rows, xlim, log, kind, null_value)
+    headers = [study_header, *left_labels.values(), estimate_header or f"{short} (95% CI)"]
+    cols = _columns(rows, meter, fs, headers, indent, show_weight, plot_width)
+    if xlabel is None:
+        xlabel = name + (" (log scale)" if log else "")
+        if favours is not None and null_value is not None:
+            xlabel += f"; > {_tick_text(null_value)} favours {_strip_favours(favours[1])}"
+    footer = [(heterogeneity, "heterogeneity", "normal")] if heterogeneity else []
+    footer += [(note, "note", "italic") for note in notes or []]
+    axis = _Axis(log, x_range, null_value)
+    favours = favours if null_value is not None else None
+    return _place(
+        rows, cols, _table_text(rows, cols, headers, indent, fs), meter, fs, axis, xlabel, favours, footer, title
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Drawing: one function per part of the figure
+# --------------------------------------------------------------------------- #
+def _draw_axes(fig: Figure, lay: ForestLayout):
+    """The plotting area: scale, limits, ticks, bottom spine only, and the line of no effect."""
+    fig_w, fig_h = lay.figsize
+    x0, bottom, width, height = lay.axes_box
+    ax = fig.add_axes((x0 / fig_w, bottom / fig_h, width / fig_w, height / fig_h))
+    ax.set_gid("forest-axes")
+    if lay.log:
+        ax.set_xscale("log")
+    ax.set_xlim(*lay.xlim)
+    ax.set_ylim(*lay.ylim)
+    ax.set_xticks(list(lay.ticks), labels=list(lay.tick_labels))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.tick_params(axis="x", labelsize=lay.fontsize, length=3.5, pad=2.5)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    ax.patch.set_visible(False)
+    x_lo, x_hi = lay.xlim
+    if lay.null_value is not None and x_lo <= lay.null_value <= x_hi:
+        ax.axvline(lay.null_value, color="black", lw=0.8, zorder=1, gid="null-line")
+    return ax
+
+
+def _put(fig: Figure, t: PlacedText, transform) -> None:
+    fig.text(
+        t.x,
+        t.y,
+        t.text,
+        transform=transform,
+        ha=t.ha,
+        va=t.va,
+        fontsize=t.size,
+        fontweight=t.weight,
+        fontstyle=t.style,
+        parse_math=False,
+        gid=t.gid,
+    )
+
+
+def _draw_table(fig: Figure, ax, lay: ForestLayout) -> None:
+    """Header and row text and the rule under the header: x in inches, y in the axes' row units."""
+    row_tr = mtransforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
+    for t in lay.table:
+        _put(fig, t, row_tr)
+    x0, x1, y = lay.header_rule
+    fig.add_artist(Line2D([x0, x1], [y, y], transform=row_tr, color="black", lw=0.8, gid="header-rule"))
+
+
+def _arrow(ax, xe: float, ye: float, direction: int, colour: str, gid: str, scale: float = 8) -> None:
+    ax.annotate(
+        "",
+        xy=(xe, ye),
+        xycoords="data",
+        xytext=(-scale * direction, 0),
+        textcoords="offset points",
+        arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.0, mutation_scale=scale, shrinkA=0, shrinkB=0),
+        annotation_clip=False,
+        gid=gid,
+    )
+
+
+def _span(ax, xlim, lo, hi, y, colour: str, lw: float, gid: str, arrow_gid: str, scale: float = 8) -> None:
+    """Horizontal interval clipped to the axis; an arrow marks each clipped end."""
+    if math.isnan(lo) or math.isnan(hi):
+        return
+    x_lo, x_hi = xlim
+    lo_out, hi_out = lo < x_lo, hi > x_hi  # also true for -inf/+inf and for bounds <= 0 on a log axis
+    a = x_lo if lo_out else lo
+    b = x_hi if hi_out else hi
+    if a > x_hi or b < x_lo:  # whole interval off one side
+        _arrow(ax, x_hi if a > x_hi else x_lo, y, 1 if a > x_hi else -1, colour, arrow_gid, scale)
+        return
+    ax.add_line(Line2D([a, b], [y, y], color=colour, lw=lw, zorder=2, solid_capstyle="butt", gid=gid))
+    if lo_out:
+        _arrow(ax, x_lo, y, -1, colour, arrow_gid, scale)
+    if hi_out:
+        _arrow(ax, x_hi, y, 1, colour, arrow_gid, scale)
+
+
+def _draw_studies(ax, lay: ForestLayout) -> None:
+    """Study CIs, squares with area proportional to weight, and open circles for unweighted studies."""
+    study_rows = [r for r in lay.rows if r.kind == "study"]
+    for r in study_rows:
+        _span(ax, lay.xlim, r.lo, r.hi, r.y, STUDY_LINE, 1.0, "study-ci", "ci-arrow")
+    weighted = [r for r in study_rows if _finite(r.weight) and _finite(r.estimate)]
+    if weighted:
+        w_max = max(max(r.weight for r in weighted), 1e-12)
+        side_max = _SQUARE_MAX_FRAC * lay.row_height * 72  # points
+        sizes = [side_max**2 * max(r.weight, 0.0) / w_max for r in weighted]  # area (pt^2) proportional to weight
+        ax.scatter(
+            [r.estimate for r in weighted],
+            [r.y for r in weighted],
+            s=sizes,
+            marker="s",
+            facecolor=STUDY_FILL,
+            edgecolor=STUDY_LINE,
+            linewidths=0.6,
+            zorder=3,
+            gid="study-squares",
+        )
+    unweighted = [r for r in study_rows if not _finite(r.weight) and _finite(r.estimate)]
+    if unweighted:
+        ax.scatter(
+            [r.estimate for r in unweighted],
+            [r.y for r in unweighted],
+            s=16,
+            marker="o",
+            facecolor="white",
+            edgecolor=STUDY_LINE,
+            linewidths=0.8,
+            zorder=3,
+            gid="study-unweighted",
+        )
+
+
+def _draw_diamond(ax, r: ForestRow, xlim: tuple[float, float]) -> None:
+    """A pooled estimate: a diamond across its CI (clipped, with arrows), coloured by model."""
+    x_lo, x_hi = xlim
+    colour = RANDOM_COLOUR if r.model == "random" else FIXED_COLOUR
+    lo = float(r.lo) if _finite(r.lo) else r.estimate
+    hi = float(r.hi) if _finite(r.hi) else r.estimate
+    a, b = max(lo, x_lo), min(hi, x_hi)
+    e = min(max(r.estimate, x_lo), x_hi)
+    ax.add_patch(
+        Polygon(
+            [(a, r.y), (e, r.y - _DIAMOND_HALF), (b, r.y), (e, r.y + _DIAMOND_HALF)],
+            closed=True,
+            facecolor=colour,
+            edgecolor=colour,
+            lw=0.8,
+            zorder=3,
+            gid="pooled-diamond",
+        )
+    )
+    if lo < x_lo:
+        _arrow(ax, x_lo, r.y, -1, colour, "ci-arrow")
+    if hi > x_hi:
+        _arrow(ax, x_hi, r.y, 1, colour, "ci-arrow")
+
+
+def _draw_prediction_interval(ax, r: ForestRow, xlim: tuple[float, float]) -> None:
+    """A thick bar with end caps (arrows where clipped)."""
+    _span(ax, xlim, r.lo, r.hi, r.y, PI_COLOUR, 2.2, "prediction-interval", "pi-arrow", 12)
+    for xe in (r.lo, r.hi):
+        if xlim[0] <= xe <= xlim[1]:
+            ax.add_line(
+                Line2D(
+                    [xe, xe],
+                    [r.y - 0.17, r.y + 0.17],
+                    color=PI_COLOUR,
+                    lw=1.2,
+                    zorder=2,
+                    gid="prediction-interval-cap",
+                )
+            )
+
+
+def _draw_pooled(ax, lay: ForestLayout) -> None:
+    for r in lay.rows:
+        if r.kind == "pooled" and _finite(r.estimate):
+            _draw_diamond(ax, r, lay.xlim)
+        elif r.kind == "pi":
+            _draw_prediction_interval(ax, r, lay.xlim)
+
+
+def _draw_texts(fig: Figure, texts: Sequence[PlacedText]) -> None:
+    """Axis label and favours labels, notes or title: placed in inches from the bottom-left corner."""
+    for t in texts:
+        _put(fig, t, fig.dpi_scale_trans)
+
+
+def draw_forest(layout: ForestLayout) -> Figure:
+    """Draw a :class:`ForestLayout` on a new figure (with an Agg canvas, not registered with pyplot)."""
+    use_book_style()
+    fig = Figure(figsize=layout.figsize, dpi=layout.dpi)
+    FigureCanvasAgg(fig)
+    ax = _draw_axes(fig, layout)
+    _draw_table(fig, ax, layout)
+    _draw_studies(ax, layout)
+    _draw_pooled(ax, layout)
+    _draw_texts(fig, layout.axis_labels)
+    _draw_texts(fig, layout.notes)
+    _draw_texts(fig, layout.title)
+    return fig
 
 
 # --------------------------------------------------------------------------- #
@@ -448,371 +1043,27 @@ def forest_plot(
         A figure with an Agg canvas that is not registered with pyplot, so it is
         never shown implicitly and needs no ``plt.close``.
     """
-    use_book_style()
-    studies = studies.reset_index(drop=True)
-    _require(studies, ["label", "estimate", "ci_low", "ci_high"], "studies")
-    if pooled is not None:
-        pooled = pooled.reset_index(drop=True)
-        _require(pooled, ["label", "estimate", "ci_low", "ci_high"], "pooled")
-    if group_col is not None:
-        _require(studies, [group_col], "studies")
-    left_labels = dict(left_labels or {})
-    _require(studies, list(left_labels), "studies")
-    if len(studies) == 0 and (pooled is None or len(pooled) == 0):
-        raise ValueError("nothing to plot: no studies and no pooled rows")
-
-    name, short, kind = _measure_info(measure)
-    log = (kind == "ratio") if log_scale is None else bool(log_scale)
-    if null_value is None:
-        null_value = {"ratio": 1.0, "difference": 0.0}.get(kind)
-    if log:
-        bad = [v for v in studies["estimate"] if _finite(v) and float(v) <= 0]
-        if pooled is not None:
-            bad += [v for v in pooled["estimate"] if _finite(v) and float(v) <= 0]
-        if bad:
-            raise ValueError(
-                f"log scale needs positive estimates (got {bad[0]}); give ratios on the ratio scale, not logs"
-            )
-        if null_value is not None and null_value <= 0:
-            raise ValueError("null_value must be positive on a log scale")
-
-    fs = float(fontsize) if fontsize is not None else 0.9 * float(mpl.rcParams["font.size"])
-    dpi = float(mpl.rcParams["figure.dpi"])
-    meter = _Meter(dpi)
-    line_h = fs * 1.45 / 72  # one line of footer text, inches
-    row_h = max(0.24, fs * 2.0 / 72)  # one table row, inches
-
-    show_weight = "weight" in studies.columns and bool(studies["weight"].map(_finite).any())
-    left_cols = list(left_labels)
-    rows = _build_rows(studies, pooled, group_col, left_cols, digits, show_weight)
-    indent = "    " if group_col is not None else ""
-
-    # ---------------- axis range ---------------- #
-    if xlim is not None:
-        x_lo, x_hi = float(xlim[0]), float(xlim[1])
-        if not x_lo < x_hi or (log and x_lo <= 0):
-            raise ValueError(f"invalid xlim {xlim!r}")
-    else:
-        vals: list[float] = []
-        for r in rows:
-            if r.kind in ("study", "pooled", "pi"):
-                vals += [r.estimate, r.lo, r.hi]
-        if null_value is not None:
-            vals.append(float(null_value))
-        x_lo, x_hi = _auto_xlim(vals, log, kind)
-
-    # ---------------- column widths (inches) ---------------- #
-    def label_text(r: _Row) -> str:
-        if r.kind == "study":
-            return indent + r.label
-        if r.kind == "pi":
-            return indent + "    " + r.label
-        return r.label
-
-    def weight_of(r: _Row) -> str:
-        return "bold" if r.kind in ("group", "pooled") else "normal"
-
-    def style_of(r: _Row) -> str:
-        return "italic" if r.kind == "pi" else "normal"
-
-    est_header = estimate_header or f"{short} (95% CI)"
-    w_label = max(
-        [meter.width(study_header, fs, "bold")]
-        + [meter.width(label_text(r), fs, weight_of(r), style_of(r)) for r in rows]
+    layout = forest_layout(
+        studies,
+        pooled,
+        measure=measure,
+        log_scale=log_scale,
+        null_value=null_value,
+        heterogeneity=heterogeneity,
+        notes=notes,
+        xlim=xlim,
+        group_col=group_col,
+        left_labels=left_labels,
+        title=title,
+        favours=favours,
+        xlabel=xlabel,
+        estimate_header=estimate_header,
+        study_header=study_header,
+        digits=digits,
+        plot_width=plot_width,
+        fontsize=fontsize,
     )
-    w_cells = [
-        max([meter.width(hdr, fs, "bold")] + [meter.width(r.cells[i], fs, weight_of(r)) for r in rows if r.cells])
-        for i, hdr in enumerate(left_labels.values())
-    ]
-    w_est = max([meter.width(est_header, fs, "bold")] + [meter.width(r.est_text, fs, weight_of(r)) for r in rows])
-    w_wt = 0.0
-    if show_weight:
-        w_wt = max([meter.width("Weight", fs, "bold")] + [meter.width(r.weight_text, fs) for r in rows])
-
-    x_label = _MARGIN
-    x_cells = []  # right edges (cells are right-aligned)
-    x = x_label + w_label
-    for wc in w_cells:
-        x += _COL_GAP + wc
-        x_cells.append(x)
-    x_plot0 = x + _PLOT_GAP
-    x_plot1 = x_plot0 + plot_width
-    x_est = x_plot1 + _PLOT_GAP + w_est  # right edge
-    x_wt = x_est + _COL_GAP + w_wt if show_weight else x_est
-    fig_w = x_wt + _MARGIN
-
-    # ---------------- footer / title lines (wrapped to the figure width) ---------------- #
-    if xlabel is None:
-        xlabel = name + (" (log scale)" if log else "")
-        if favours is not None and null_value is not None:
-            xlabel += f"; > {_tick_text(float(null_value))} favours {_strip_favours(favours[1])}"
-    text_w = max(fig_w - 2 * _MARGIN, 3.0)
-    footer: list[tuple[str, str]] = []  # (text, kind)
-    if heterogeneity:
-        footer += [(s, "het") for s in meter.wrap(heterogeneity, text_w, fs)]
-    for note in notes or []:
-        footer += [(s, "note") for s in meter.wrap(note, text_w, fs)]
-    title_fs = fs * 1.15
-    title_lines = meter.wrap(title, text_w, title_fs, "bold") if title else []
-    fig_w = max(
-        fig_w,
-        2 * _MARGIN
-        + max(
-            [meter.width(s, fs) for s, _ in footer] + [meter.width(s, title_fs, "bold") for s in title_lines] + [0.0]
-        ),
-    )
-
-    # ---------------- heights ---------------- #
-    y_first = 0.0
-    y_last = max(r.y for r in rows) if rows else 0.0
-    n_row_units = (y_last - y_first) + 1.0
-    axes_h = n_row_units * row_h
-    title_h = len(title_lines) * title_fs * 1.45 / 72 + (0.08 if title_lines else 0.0)
-    top_h = _MARGIN + title_h + row_h  # title + header row
-    has_favours = favours is not None and null_value is not None
-    bottom_lines = 1 + (1 if has_favours else 0)
-    footer_gap = 0.1 if footer else 0.0
-    bottom_h = _TICK_SPACE + bottom_lines * line_h + footer_gap + len(footer) * line_h + _MARGIN
-    fig_h = top_h + axes_h + bottom_h
-
-    fig = Figure(figsize=(fig_w, fig_h), dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((x_plot0 / fig_w, bottom_h / fig_h, plot_width / fig_w, axes_h / fig_h))
-    ax.set_gid("forest-axes")
-    if log:
-        ax.set_xscale("log")
-    ax.set_xlim(x_lo, x_hi)
-    ax.set_ylim(y_last + 0.5, y_first - 0.5)  # inverted: first row on top
-    ticks = _ticks(x_lo, x_hi, log)
-    ax.set_xticks(ticks, labels=[_tick_text(t) for t in ticks])
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.tick_params(axis="x", labelsize=fs, length=3.5, pad=2.5)
-    ax.set_yticks([])
-    for side in ("left", "right", "top"):
-        ax.spines[side].set_visible(False)
-    ax.patch.set_visible(False)
-
-    row_tr = mtransforms.blended_transform_factory(fig.dpi_scale_trans, ax.transData)
-    inch = fig.dpi_scale_trans
-
-    def put(xi: float, yi: float, s: str, ha: str, gid: str, weight: str = "normal", style: str = "normal") -> None:
-        if s:
-            fig.text(
-                xi,
-                yi,
-                s,
-                transform=row_tr,
-                ha=ha,
-                va="center",
-                fontsize=fs,
-                fontweight=weight,
-                fontstyle=style,
-                parse_math=False,
-                gid=gid,
-            )
-
-    # ---------------- header row + rule ---------------- #
-    y_head = y_first - 0.5 - 0.5 * 1.0  # one row above the axes top
-    put(x_label, y_head, study_header, "left", "header", "bold")
-    for xr, hdr in zip(x_cells, left_labels.values()):
-        put(xr, y_head, hdr, "right", "header", "bold")
-    put(x_est, y_head, est_header, "right", "header", "bold")
-    if show_weight:
-        put(x_wt, y_head, "Weight", "right", "header", "bold")
-    fig.add_artist(
-        Line2D(
-            [x_label, x_wt],
-            [y_first - 0.5, y_first - 0.5],
-            transform=row_tr,
-            color="black",
-            lw=0.8,
-            gid="header-rule",
-        )
-    )
-
-    # ---------------- row text ---------------- #
-    for r in rows:
-        gid = {"study": "study-label", "group": "group-header", "pooled": "pooled-label", "pi": "pi-label"}[r.kind]
-        put(x_label, r.y, label_text(r), "left", gid, weight_of(r), style_of(r))
-        for xr, c in zip(x_cells, r.cells):
-            put(xr, r.y, c, "right", "annotation", weight_of(r))
-        put(x_est, r.y, r.est_text, "right", "estimate-text", weight_of(r), style_of(r))
-        if show_weight:
-            put(x_wt, r.y, r.weight_text, "right", "weight-text", weight_of(r))
-
-    # ---------------- line of no effect ---------------- #
-    if null_value is not None and x_lo <= null_value <= x_hi:
-        ax.axvline(float(null_value), color="black", lw=0.8, zorder=1, gid="null-line")
-
-    # ---------------- CIs, arrows, squares ---------------- #
-    def arrow(xe: float, ye: float, direction: int, colour: str, gid: str, scale: float = 8) -> None:
-        ax.annotate(
-            "",
-            xy=(xe, ye),
-            xycoords="data",
-            xytext=(-scale * direction, 0),
-            textcoords="offset points",
-            arrowprops=dict(arrowstyle="-|>", color=colour, lw=1.0, mutation_scale=scale, shrinkA=0, shrinkB=0),
-            annotation_clip=False,
-            gid=gid,
-        )
-
-    def span(
-        lo: float, hi: float, y: float, colour: str, lw: float, gid: str, arrow_gid: str, scale: float = 8
-    ) -> None:
-        """Horizontal interval clipped to the axis; an arrow marks each clipped end."""
-        if math.isnan(lo) or math.isnan(hi):
-            return
-        lo_out, hi_out = lo < x_lo, hi > x_hi  # also true for -inf/+inf and for bounds <= 0 on a log axis
-        a = x_lo if lo_out else lo
-        b = x_hi if hi_out else hi
-        if a > x_hi or b < x_lo:  # whole interval off one side
-            arrow(x_hi if a > x_hi else x_lo, y, 1 if a > x_hi else -1, colour, arrow_gid, scale)
-            return
-        ax.add_line(Line2D([a, b], [y, y], color=colour, lw=lw, zorder=2, solid_capstyle="butt", gid=gid))
-        if lo_out:
-            arrow(x_lo, y, -1, colour, arrow_gid, scale)
-        if hi_out:
-            arrow(x_hi, y, 1, colour, arrow_gid, scale)
-
-    study_rows = [r for r in rows if r.kind == "study"]
-    for r in study_rows:
-        span(r.lo, r.hi, r.y, STUDY_LINE, 1.0, "study-ci", "ci-arrow")
-
-    weighted = [r for r in study_rows if _finite(r.weight) and _finite(r.estimate)]
-    if weighted:
-        w_max = max(max(r.weight for r in weighted), 1e-12)
-        side_max = _SQUARE_MAX_FRAC * row_h * 72  # points
-        sizes = [side_max**2 * max(r.weight, 0.0) / w_max for r in weighted]  # area (pt^2) proportional to weight
-        ax.scatter(
-            [r.estimate for r in weighted],
-            [r.y for r in weighted],
-            s=sizes,
-            marker="s",
-            facecolor=STUDY_FILL,
-            edgecolor=STUDY_LINE,
-            linewidths=0.6,
-            zorder=3,
-            gid="study-squares",
-        )
-    unweighted = [r for r in study_rows if not _finite(r.weight) and _finite(r.estimate)]
-    if unweighted:
-        ax.scatter(
-            [r.estimate for r in unweighted],
-            [r.y for r in unweighted],
-            s=16,
-            marker="o",
-            facecolor="white",
-            edgecolor=STUDY_LINE,
-            linewidths=0.8,
-            zorder=3,
-            gid="study-unweighted",
-        )
-
-    # ---------------- diamonds and prediction intervals ---------------- #
-    for r in rows:
-        if r.kind == "pooled" and _finite(r.estimate):
-            colour = RANDOM_COLOUR if r.model == "random" else FIXED_COLOUR
-            lo = float(r.lo) if _finite(r.lo) else r.estimate
-            hi = float(r.hi) if _finite(r.hi) else r.estimate
-            a, b = max(lo, x_lo), min(hi, x_hi)
-            e = min(max(r.estimate, x_lo), x_hi)
-            ax.add_patch(
-                Polygon(
-                    [(a, r.y), (e, r.y - _DIAMOND_HALF), (b, r.y), (e, r.y + _DIAMOND_HALF)],
-                    closed=True,
-                    facecolor=colour,
-                    edgecolor=colour,
-                    lw=0.8,
-                    zorder=3,
-                    gid="pooled-diamond",
-                )
-            )
-            if lo < x_lo:
-                arrow(x_lo, r.y, -1, colour, "ci-arrow")
-            if hi > x_hi:
-                arrow(x_hi, r.y, 1, colour, "ci-arrow")
-        elif r.kind == "pi":
-            span(r.lo, r.hi, r.y, PI_COLOUR, 2.2, "prediction-interval", "pi-arrow", 12)
-            for xe in (r.lo, r.hi):
-                if x_lo <= xe <= x_hi:
-                    ax.add_line(
-                        Line2D(
-                            [xe, xe],
-                            [r.y - 0.17, r.y + 0.17],
-                            color=PI_COLOUR,
-                            lw=1.2,
-                            zorder=2,
-                            gid="prediction-interval-cap",
-                        )
-                    )
-
-    # ---------------- under the axis ---------------- #
-    y_cursor = bottom_h - _TICK_SPACE  # inches from the figure bottom, top of next line
-    fig.text(
-        (x_plot0 + x_plot1) / 2,
-        y_cursor,
-        xlabel,
-        transform=inch,
-        ha="center",
-        va="top",
-        fontsize=fs,
-        parse_math=False,
-        gid="xlabel",
-    )
-    y_cursor -= line_h
-    if has_favours:
-        assert favours is not None and null_value is not None
-        left_t = "\u2190 Favours " + _strip_favours(favours[0])
-        right_t = "Favours " + _strip_favours(favours[1]) + " \u2192"
-        nv = min(max(float(null_value), x_lo), x_hi)
-        frac = (math.log(nv / x_lo) / math.log(x_hi / x_lo)) if log else (nv - x_lo) / (x_hi - x_lo)
-        x_null = x_plot0 + frac * plot_width
-        gap = 0.06
-        wl, wr = meter.width(left_t, fs), meter.width(right_t, fs)
-        xl = max(x_null - gap, _MARGIN + wl)  # right edge of the left label
-        xr = min(x_null + gap, fig_w - _MARGIN - wr)  # left edge of the right label
-        for xf, s, ha, gid in ((xl, left_t, "right", "favours-left"), (xr, right_t, "left", "favours-right")):
-            fig.text(xf, y_cursor, s, transform=inch, ha=ha, va="top", fontsize=fs, parse_math=False, gid=gid)
-        y_cursor -= line_h
-    y_cursor -= footer_gap
-    for s, k in footer:
-        fig.text(
-            _MARGIN,
-            y_cursor,
-            s,
-            transform=inch,
-            ha="left",
-            va="top",
-            fontsize=fs,
-            parse_math=False,
-            fontstyle="italic" if k == "note" else "normal",
-            gid="heterogeneity" if k == "het" else "note",
-        )
-        y_cursor -= line_h
-
-    if title_lines:
-        yt = fig_h - _MARGIN
-        for s in title_lines:
-            fig.text(
-                _MARGIN,
-                yt,
-                s,
-                transform=inch,
-                ha="left",
-                va="top",
-                fontsize=title_fs,
-                fontweight="bold",
-                parse_math=False,
-                gid="title",
-            )
-            yt -= title_fs * 1.45 / 72
-    return fig
-
-
-def _strip_favours(s: str) -> str:
-    s = s.strip()
-    return s[len("favours ") :] if s.lower().startswith("favours ") else s
+    return draw_forest(layout)
 
 
 def alt_text(

@@ -1,0 +1,268 @@
+"""helpers.forest split into a layout step and drawing functions.
+
+* :func:`forest_layout` places rows, columns, text, x-limits and ticks and the figure
+  size without drawing anything; its unit tests are here.
+* The refactor from one ``forest_plot`` function into layout + drawing did not change
+  the SVG: the digests below were taken from the code before the split (commit
+  1c175ef, matplotlib 3.11.2) and are compared with the SVG drawn now.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from helpers.forest import ForestLayout, draw_forest, forest_layout, forest_plot
+from tests.test_forest import HET, LEFT, make_pooled, make_studies
+
+# --------------------------------------------------------------------------- #
+# The SVG is the same as before the split into layout and drawing
+# --------------------------------------------------------------------------- #
+
+#: The matplotlib version the digests were taken with (requirements.txt pins it).
+DIGEST_MATPLOTLIB = "3.11.2"
+
+
+def _subgroup_pooled() -> pd.DataFrame:
+    sub = dict(label="Random effects", estimate=1.3, ci_low=0.8, ci_high=2.1, pi_low=0.5, pi_high=3.0, dose="High dose")
+    return pd.concat([make_pooled().assign(dose=np.nan), pd.DataFrame([sub])], ignore_index=True)
+
+
+#: Representative plots: (studies, pooled, keyword arguments).
+PLOTS = {
+    "efficacy": lambda: (
+        make_studies(6),
+        make_pooled(),
+        dict(
+            measure="RR",
+            left_labels=LEFT,
+            heterogeneity=HET,
+            favours=("placebo", "IL-2"),
+            title="SRI-4 response at week 24",
+            notes=["No prediction interval for the fixed-effect model."],
+        ),
+    ),
+    "subgroups": lambda: (
+        make_studies(8),
+        _subgroup_pooled(),
+        dict(measure="RR", group_col="dose", left_labels=LEFT, favours=("placebo", "IL-2"), heterogeneity=HET),
+    ),
+    "clipped_rd": lambda: (
+        make_studies(6, "RD"),
+        make_pooled("RD"),
+        dict(measure="RD", xlim=(-0.2, 0.2), favours=("placebo", "IL-2")),
+    ),
+    "wrapped_or": lambda: (
+        make_studies(20),
+        make_pooled(),
+        dict(measure="OR", notes=["A long note " * 30], title="SRI-4 response at week 24 " * 6, left_labels=LEFT),
+    ),
+}
+
+#: sha256 of the text elements (document order: text, x, y, style, transform) and of the whole SVG,
+#: from forest_plot before the split.
+EXPECTED = {
+    "efficacy": (
+        "183ce12595008f191fd4a7036cfd43056ee886ffbe3ba516989a19f82feef12a",
+        "5a97dd371eceea1fd25ca8a11444d6153f9f31a65367a8e0dc6e473287626ae8",
+    ),
+    "subgroups": (
+        "efebcda328aecafa4261487a50d321a275b464f5888f10a3fa8ae5cb4dcbb56a",
+        "4822c91e00f74fd9cb22d9c69eea2faeadb7bfae46518b89b97fd91cb8bc7d57",
+    ),
+    "clipped_rd": (
+        "d00d3793dee48136d19e3a18829de0a2447f02273e935fd96edc2be767c02468",
+        "5702fa0f6ab9f438ceba348d004e3f935aeede8688877ceaedfc78229f40e1a4",
+    ),
+    "wrapped_or": (
+        "eb0ace4e3fe510217ec57eeb0b613cbf2dc2d411b6a935d4b5eecc9ccc8ce4f9",
+        "241b494e10a1fdb4f0bf9dcdee00a848350240ec4751ccda02abf8342eb98d42",
+    ),
+}
+
+
+def svg_text(fig: Figure) -> str:
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})  # as style.as_svg
+    return buf.getvalue()
+
+
+def text_elements(svg: str) -> list[tuple[str, ...]]:
+    """Every drawn text (the book's svg.fonttype = "none" keeps text as <text>) with its position and style."""
+    root = ET.fromstring(svg)
+    out = []
+    for el in root.iter("{http://www.w3.org/2000/svg}text"):
+        content = "".join(el.itertext())
+        out.append((content, *(el.get(a, "") for a in ("x", "y", "style", "transform"))))
+    return out
+
+
+def digests(fig: Figure) -> tuple[str, str]:
+    svg = svg_text(fig)
+    text = "\n".join("\t".join(t) for t in text_elements(svg))
+    return hashlib.sha256(text.encode()).hexdigest(), hashlib.sha256(svg.encode()).hexdigest()
+
+
+@pytest.mark.skipif(
+    mpl.__version__ != DIGEST_MATPLOTLIB,
+    reason=f"digests taken with matplotlib {DIGEST_MATPLOTLIB} (font metrics and SVG writer may differ)",
+)
+@pytest.mark.parametrize("name", sorted(PLOTS))
+def test_svg_is_unchanged_by_the_layout_split(name: str) -> None:
+    studies, pooled, kwargs = PLOTS[name]()
+    text_digest, svg_digest = digests(forest_plot(studies, pooled, **kwargs))
+    assert text_digest == EXPECTED[name][0], "text or its positions changed"
+    assert svg_digest == EXPECTED[name][1], "same text, but other SVG content changed"
+
+
+def test_the_digest_sees_text_and_positions() -> None:
+    studies, pooled, kwargs = PLOTS["efficacy"]()
+    elements = text_elements(svg_text(forest_plot(studies, pooled, **kwargs)))
+    texts = [t[0] for t in elements]
+    assert set(studies["label"]) <= set(texts) and set(pooled["label"]) <= set(texts)
+    assert "SRI-4 response at week 24" in texts and "RR (95% CI)" in texts
+    assert all(re.fullmatch(r"-?[0-9.]+", x) and re.fullmatch(r"-?[0-9.]+", y) for _, x, y, *_ in elements)
+    # a 0.01 inch wider plotting area moves text, and the text digest notices
+    moved = digests(forest_plot(studies, pooled, **kwargs, plot_width=2.81))
+    assert moved[0] != digests(forest_plot(studies, pooled, **kwargs))[0]
+
+
+@pytest.mark.parametrize("name", sorted(PLOTS))
+def test_forest_plot_is_draw_forest_of_forest_layout(name: str) -> None:
+    studies, pooled, kwargs = PLOTS[name]()
+    assert svg_text(draw_forest(forest_layout(studies, pooled, **kwargs))) == svg_text(
+        forest_plot(studies, pooled, **kwargs)
+    )
+
+
+def test_forest_layout_takes_forest_plots_arguments() -> None:
+    plot, layout = inspect.signature(forest_plot), inspect.signature(forest_layout)
+    assert list(plot.parameters.values()) == list(layout.parameters.values())
+
+
+# --------------------------------------------------------------------------- #
+# The layout step
+# --------------------------------------------------------------------------- #
+def layout(n: int, measure: str = "RR", pooled: bool = True, **kwargs) -> ForestLayout:
+    return forest_layout(make_studies(n, measure), make_pooled(measure) if pooled else None, measure=measure, **kwargs)
+
+
+def test_layout_draws_nothing(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the layout step drew something")
+
+    monkeypatch.setattr(Figure, "draw", refuse)
+    monkeypatch.setattr(FigureCanvasAgg, "draw", refuse)
+    lay = layout(6, left_labels=LEFT, heterogeneity=HET, favours=("placebo", "IL-2"), title="T")
+    assert isinstance(lay, ForestLayout) and len(lay.rows) == 6 + 2 + 1
+
+
+@pytest.mark.parametrize("with_pooled", [True, False])
+def test_row_count_and_height_grow_with_the_number_of_studies(with_pooled: bool) -> None:
+    lays = [layout(n, pooled=with_pooled) for n in (1, 2, 6, 20)]
+    extra = 3 if with_pooled else 0  # fixed diamond, random diamond, prediction interval
+    assert [len(lay.rows) for lay in lays] == [1 + extra, 2 + extra, 6 + extra, 20 + extra]
+    assert [sum(r.kind == "study" for r in lay.rows) for lay in lays] == [1, 2, 6, 20]
+    heights = [lay.figsize[1] for lay in lays]
+    assert heights == sorted(heights) and len(set(heights)) == 4
+    for lay in lays:
+        ys = [r.y for r in lay.rows]
+        assert ys == sorted(ys) and len(set(ys)) == len(ys)  # top to bottom, one line each
+        assert lay.ylim == (ys[-1] + 0.5, -0.5)
+        assert lay.axes_box[3] == pytest.approx((ys[-1] + 1) * lay.row_height)
+
+
+@pytest.mark.parametrize("measure", ["RR", "OR", "RD", "MD"])
+@pytest.mark.parametrize("n", [1, 3, 20])
+def test_auto_xlim_contains_every_interval_and_the_null(measure: str, n: int) -> None:
+    lay = layout(n, measure)
+    lo, hi = lay.xlim
+    assert lo < hi
+    for r in lay.rows:
+        if r.kind in ("study", "pooled", "pi"):
+            assert lo <= r.lo <= r.hi <= hi, r.label
+            if r.kind != "pi":
+                assert lo <= r.estimate <= hi
+    assert lay.null_value == (1.0 if measure in ("RR", "OR") else 0.0)
+    assert lo <= lay.null_value <= hi
+    assert lay.log == (measure in ("RR", "OR"))
+    assert 3 <= len(lay.ticks) <= 7 and all(lo <= t <= hi for t in lay.ticks)
+    assert len(lay.tick_labels) == len(lay.ticks)
+
+
+def test_given_xlim_is_kept_and_checked() -> None:
+    assert layout(6, "RD", xlim=(-0.2, 0.2)).xlim == (-0.2, 0.2)
+    with pytest.raises(ValueError, match="invalid xlim"):
+        layout(6, "RD", xlim=(0.2, -0.2))
+    with pytest.raises(ValueError, match="invalid xlim"):
+        layout(6, "RR", xlim=(0.0, 2.0))  # log axis
+
+
+def test_columns_keep_text_out_of_the_plotting_area() -> None:
+    lay = layout(6, left_labels=LEFT)
+    cols = lay.columns
+    assert cols.label < cols.cells[0] < cols.cells[1] < cols.plot0 < cols.plot1 < cols.est < cols.weight
+    assert cols.plot1 - cols.plot0 == pytest.approx(2.8)  # the default plot_width
+    assert lay.axes_box[0] == cols.plot0 and lay.axes_box[2] == cols.plot_width
+    assert lay.figsize[0] >= cols.weight
+    left = [t for t in lay.table if t.ha == "left"]
+    assert {t.x for t in left} == {cols.label}  # labels left-aligned at the margin
+    assert {t.x for t in lay.table if t.gid == "estimate-text"} == {cols.est}
+    assert {t.x for t in lay.table if t.gid == "weight-text"} == {cols.weight}
+
+
+def test_table_text_per_row() -> None:
+    lay = layout(3, left_labels=LEFT)
+    headers = [t.text for t in lay.table if t.gid == "header"]
+    assert headers == ["Study", "IL-2 n/N", "Placebo n/N", "RR (95% CI)", "Weight"]
+    labels = [(t.text, t.y) for t in lay.table if t.gid == "study-label"]
+    assert labels == [(s, float(i)) for i, s in enumerate(make_studies(3)["label"])]
+    assert [t.text for t in lay.table if t.gid == "pi-label"] == ["    Prediction interval"]  # under its diamond
+    assert all(t.weight == "bold" for t in lay.table if t.gid in ("header", "pooled-label"))
+    assert lay.header_rule == (lay.columns.label, lay.columns.weight, -0.5)
+
+
+def test_subgroup_layout_indents_studies_under_headers() -> None:
+    lay = forest_layout(make_studies(8), _subgroup_pooled(), measure="RR", group_col="dose")
+    kinds = [r.kind for r in lay.rows]
+    assert kinds.count("group") == 2 and kinds[0] == "group"
+    assert kinds.count("pooled") == 3 and kinds.count("study") == 8
+    study_texts = [t.text for t in lay.table if t.gid == "study-label"]
+    assert all(s.startswith("    ") for s in study_texts)
+    assert [t.text for t in lay.table if t.gid == "group-header"] == ["High dose", "Low dose"]
+
+
+def test_labels_under_the_axis() -> None:
+    lay = layout(6, "RD", favours=("placebo", "IL-2"), heterogeneity=HET, notes=["a note", "A long note " * 30])
+    by_gid = {t.gid: t for t in lay.axis_labels}
+    assert by_gid["xlabel"].text == "Risk difference; > 0 favours IL-2"
+    cols = lay.columns
+    assert by_gid["xlabel"].x == pytest.approx((cols.plot0 + cols.plot1) / 2)
+    left, right = by_gid["favours-left"], by_gid["favours-right"]
+    assert left.text == "\u2190 Favours placebo" and right.text == "Favours IL-2 \u2192"
+    assert left.x < right.x and left.y == right.y < by_gid["xlabel"].y
+    assert [t.gid for t in lay.notes][:2] == ["heterogeneity", "note"]
+    assert len(lay.notes) > 3  # the long note is wrapped
+    ys = [t.y for t in lay.notes]
+    assert ys == sorted(ys, reverse=True) and ys[0] < left.y and ys[-1] > 0
+    assert {t.style for t in lay.notes if t.gid == "note"} == {"italic"}
+    assert layout(6, "PLO").axis_labels[0].text == "Proportion" and len(layout(6, "PLO").axis_labels) == 1
+
+
+def test_title_on_top_and_wrapped() -> None:
+    lay = layout(3, title="SRI-4 response at week 24 " * 6)
+    assert len(lay.title) > 1 and all(t.weight == "bold" for t in lay.title)
+    ys = [t.y for t in lay.title]
+    assert ys == sorted(ys, reverse=True) and ys[0] < lay.figsize[1]
+    assert ys[-1] > lay.axes_box[1] + lay.axes_box[3]  # above the plotting area
+    assert layout(3).title == ()
