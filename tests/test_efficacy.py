@@ -103,7 +103,15 @@ def test_between_arm_effects_on_one_scale(ev):
     free = e.loc["He 2020: Free of BILAG A or 2 B, week 12"]
     assert (free["il2_text"], free["control_text"]) == ("28/30", "26/30")  # 30 - 2 and 30 - 4
     assert free["estimate"] == pytest.approx((28 / 30) / (26 / 30), rel=1e-12)
-    assert len(e) == len(responder.SIDE_BY_SIDE)
+    assert list(e["index"]) == [
+        "SRI-4, week 12",
+        "SRI-4, week 12 (ITT)",
+        "SRI-4, week 12 (per-protocol)",
+        "SRI-4, week 24",
+        "Free of BILAG A or 2 B, week 12",
+        "Free of BILAG A or 2 B, week 24",
+        "Nephritis complete remission",
+    ]
 
 
 def test_heatmap_renders_one_cell_per_index_and_column(ev):
@@ -129,3 +137,14 @@ def test_refits_appear_in_the_results_table(ev):
         "LUPIL-2",
     )
     assert r.loc["sri4_week12_rct_regimen_every_other_day", "studies"] == "He 2020"
+
+
+def test_placebo_response_from_the_data(ev):
+    pr = responder.placebo_response(ev)
+    assert list(zip(pr["label"], pr["population"], pr["primary"])) == [
+        ("He 2020", "analysed_efficacy", True),
+        ("LUPIL-2", "itt", True),
+        ("LUPIL-2", "per_protocol", False),
+        ("LUPIL-2", "subgroup", False),
+    ]
+    assert pr.loc[2, "p_between"] == "0.0168" and pr.loc[3, "percent"] == 100

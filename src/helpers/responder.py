@@ -78,6 +78,12 @@ def _rr_text(rr: pd.Series) -> str:
     return f"RR {fmt_num(rr['estimate'])} ({fmt_num(rr['ci_low'])}–{fmt_num(rr['ci_high'])})"
 
 
+def _by_role(ev: Evidence, rows: pd.DataFrame, role: str) -> pd.DataFrame:
+    arms = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
+    mask = [arms.get((s, a)) == role for s, a in zip(rows["study_id"], rows["arm"])]
+    return rows[pd.Series(mask, index=rows.index, dtype=bool)]
+
+
 def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome: str) -> Cell:
     o = ev.outcomes
     rows = o[
@@ -86,8 +92,7 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
         & (o["population"] == population)
         & (o["outcome"] == outcome)
     ]
-    il2 = rows[rows["arm"] == "il2"]
-    placebo = rows[rows["arm"] == "placebo"]
+    il2, placebo = _by_role(ev, rows, "il2"), _by_role(ev, rows, "placebo")
     if il2.empty or (il2["statistic"] == "not_reported").all():
         return Cell(NOT_REPORTED, "")
     r = il2.iloc[0]
@@ -125,9 +130,8 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
 
 def columns(ev: Evidence) -> list[tuple[str, str, str]]:
     """(study_id, timepoint, population) with an IL-2 row for some index, in study order."""
-    o = ev.outcomes[
-        ev.outcomes["outcome"].isin(INDICES) & (ev.outcomes["timepoint"] != "baseline") & (ev.outcomes["arm"] == "il2")
-    ]
+    o = _by_role(ev, ev.outcomes, "il2")
+    o = o[o["outcome"].isin(INDICES) & (o["timepoint"] != "baseline")]
     included = list(ev.included_studies()["study_id"])
     keys = {(s, t, p) for s, t, p in zip(o["study_id"], o["timepoint"], o["population"]) if s in included}
     order = {"week_6": 6, "week_12": 12, "week_24": 24, "end_of_study": 99}
@@ -234,23 +238,48 @@ def heatmap_alt_text(matrix: pd.DataFrame) -> str:
 # ---------------------------------------------------------------------------
 # Between-arm effects of the binary indices on one scale (RCTs)
 # ---------------------------------------------------------------------------
-#: (index label, analysis id or None, study_id, outcome, timepoint, population, invert) for the side-by-side view.
-SIDE_BY_SIDE = (
-    ("SRI-4, week 12", "he2020", "sri4", "week_12", "analysed_efficacy"),
-    ("SRI-4, week 12 (ITT)", "lupil2", "sri4", "week_12", "itt"),
-    ("SRI-4, week 12 (per-protocol, post hoc)", "lupil2", "sri4", "week_12", "per_protocol"),
-    ("SRI-4, week 24", "he2020", "sri4", "week_24", "analysed_efficacy"),
-    ("Free of BILAG A or 2 B, week 12", "he2020", "bilag_a_or_2b", "week_12", "analysed_efficacy"),
-    ("Free of BILAG A or 2 B, week 24", "he2020", "bilag_a_or_2b", "week_24", "analysed_efficacy"),
-    ("Nephritis complete remission", "he2020", "ln_complete_remission", "end_of_study", "subgroup"),
-)
+#: Order of analysis populations when a trial reports an index in several.
+POPULATION_ORDER = ("itt", "analysed_efficacy", "per_protocol", "subgroup")
+TIMEPOINT_ORDER = {"end_of_study": 999}
+
+
+def _week(tp: str) -> int:
+    return TIMEPOINT_ORDER.get(tp, int(tp.removeprefix("week_")) if tp.startswith("week_") else 500)
+
+
+def side_by_side(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
+    """(index label, study_id, outcome, timepoint, population) of every binary index that an eligible
+    randomised trial counts in an IL-2 and a placebo arm: by index, time point, trial, population."""
+    from .review.protocol import load_protocol
+    from .review.selection import count_rows, eligible_trials
+
+    protocol = load_protocol()
+    trials = list(eligible_trials(ev, protocol)["study_id"])
+    keys = []
+    for outcome in INDICES:
+        rows = ev.outcomes[(ev.outcomes["outcome"] == outcome) & (ev.outcomes["timepoint"] != "baseline")]
+        for tp in sorted(set(rows["timepoint"]), key=_week):
+            counted = count_rows(ev, outcome, tp)
+            for study_id in trials:
+                mine = counted[counted["study_id"] == study_id]
+                pops = [
+                    p
+                    for p in POPULATION_ORDER
+                    if {"il2"} <= set(mine.loc[mine["population"] == p, "role"])
+                    and set(mine.loc[mine["population"] == p, "role"]) & set(protocol.comparators)
+                ]
+                for p in pops:
+                    label = INDICES[outcome] + (f", {timepoint_label(tp).lower()}" if tp.startswith("week_") else "")
+                    label += f" ({POPULATION_LABELS.get(p, p)})" if len(pops) > 1 else ""
+                    keys.append((label, study_id, outcome, tp, p))
+    return keys
 
 
 def between_arm_effects(ev: Evidence) -> pd.DataFrame:
     """Risk ratio of responding (IL-2 vs placebo) for every binary index of the RCTs, one row each."""
     labels = ev.studies.set_index("study_id")["label"]
     rows = []
-    for index_label, study_id, outcome, timepoint, population in SIDE_BY_SIDE:
+    for index_label, study_id, outcome, timepoint, population in side_by_side(ev):
         a = Analysis(
             id="side",
             label="",
@@ -280,14 +309,47 @@ def between_arm_effects(ev: Evidence) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def placebo_response(ev: Evidence) -> dict[str, object]:
-    """Placebo SRI-4 response rates, including LUPIL-2's two sites with a 100% placebo response."""
-    o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
-    he = o.loc[("he2020", "placebo", "sri4", "week_12", "analysed_efficacy")]
-    itt = o.loc[("lupil2", "placebo", "sri4", "week_12", "itt")]
-    pp = o.loc[("lupil2", "placebo", "sri4", "week_12", "per_protocol")]
-    sites = o.loc[("lupil2", "placebo", "sri4", "week_12", "subgroup")]
-    return {"he2020": he, "lupil2_itt": itt, "lupil2_pp": pp, "lupil2_sites": sites}
+def placebo_response(ev: Evidence) -> pd.DataFrame:
+    """Placebo responses to the primary outcome: one row per trial and population with a count or a percentage.
+
+    Columns: study_id, label, population, events, total, percent, na_reason, the IL-2 arm's reported
+    between-arm p-value (p_between), and whether the population is the one the primary analysis uses.
+    """
+    from .analyses import planned_analyses
+    from .review.selection import count_rows
+
+    primary = next(a for a in planned_analyses(ev) if a.role == "primary")
+    o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])
+    o = o[(o["outcome"] == primary.outcome) & (o["timepoint"] == primary.timepoint)]
+    o = o[o["study_id"].isin(primary.study_ids)]
+    il2 = count_rows(ev, primary.outcome, primary.timepoint)
+    il2 = il2[il2["role"] == "il2"].set_index(["study_id", "population"])["p_value"]
+    labels = ev.studies.set_index("study_id")["label"]
+    used = dict(primary.populations)
+    rows = []
+    for r in o[o["role"] == "placebo"].itertuples():
+        if pd.isna(r.events) and pd.isna(r.percent):
+            continue
+        rows.append(
+            {
+                "study_id": r.study_id,
+                "label": labels[r.study_id],
+                "population": r.population,
+                "events": r.events,
+                "total": r.total,
+                "percent": r.percent,
+                "na_reason": r.na_reason,
+                "p_between": il2.get((r.study_id, r.population), pd.NA),
+                "primary": used[r.study_id] == r.population,
+            }
+        )
+    order = {s: i for i, s in enumerate(primary.study_ids)}
+    out = pd.DataFrame(rows)
+    out["_o"] = [
+        (order[s], not p, POPULATION_ORDER.index(q) if q in POPULATION_ORDER else 9)
+        for s, p, q in zip(out["study_id"], out["primary"], out["population"])
+    ]
+    return out.sort_values("_o").drop(columns="_o").reset_index(drop=True)
 
 
 def responder_results(ev: Evidence) -> pd.DataFrame:

@@ -176,3 +176,13 @@ def _activity(ev: Evidence) -> list[str]:
             if len(base) and not r.median < base.iloc[0]
         ]
     return facts
+
+
+# ---------------------------------------------------------------------------
+# Responder indices
+# ---------------------------------------------------------------------------
+claim(
+    "disease_activity_fell_in_both_arms",
+    "responder_indices",
+    "Disease-activity scores fell in both arms of the trials that report them as medians.",
+)(_activity)
