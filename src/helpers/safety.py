@@ -101,13 +101,16 @@ def event_labels(ev: Evidence) -> dict[str, str]:
 
 
 def safety_rows(ev: Evidence) -> pd.DataFrame:
-    """Safety rows of the included studies, one per study, arm and event (best population first).
+    """Safety rows of the included studies, one per study, arm role and event (best population first).
 
+    ``arm`` is the arm's role: a trial's IL-2 dose arms are combined (helpers.review.selection.rows_by_role).
     Adds ``label`` (the study's), ``design`` and ``event`` (the outcome's label).
     """
+    from .review.selection import rows_by_role
+
     o = ev.outcomes
     included = ev.included_studies().set_index("study_id")
-    rows = o[o["outcome"].isin(safety_outcomes(ev)) & o["study_id"].isin(included.index)].copy()
+    rows = rows_by_role(ev, o[o["outcome"].isin(safety_outcomes(ev)) & o["study_id"].isin(included.index)])
     rank = {p: i for i, p in enumerate(SAFETY_POPULATIONS)}
     rows["_rank"] = rows["population"].map(rank).fillna(len(rank))
     rows["_order"] = rows["outcome"].map({k: i for i, k in enumerate(safety_outcomes(ev))})

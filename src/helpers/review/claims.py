@@ -186,3 +186,85 @@ claim(
     "responder_indices",
     "Disease-activity scores fell in both arms of the trials that report them as medians.",
 )(_activity)
+
+
+# ---------------------------------------------------------------------------
+# Safety: the wording paragraph names sources; each statement is checked against their rows
+# ---------------------------------------------------------------------------
+def _rows(ev: Evidence, outcome: str) -> pd.DataFrame:
+    o = ev.outcomes.merge(ev.studies[["study_id", "label", "inclusion_status"]], on="study_id")
+    return o[(o["outcome"] == outcome) & (o["inclusion_status"] == "included")]
+
+
+def _labels_with_note(ev: Evidence, outcome: str, text: str) -> set[str]:
+    r = _rows(ev, outcome)
+    return set(r.loc[r["note"].fillna("").str.contains(text, case=False, regex=False), "label"])
+
+
+@claim(
+    "severe_not_serious",
+    "safety",
+    "He 2020's table groups neuropsychiatric lupus, herpes zoster and pneumonia under 'SAEs', which its footnote "
+    "expands as severe (not serious) adverse events.",
+)
+def _severe_not_serious(ev: Evidence) -> list[str]:
+    """The ae_severe rows noting 'severe, not serious' are He 2020's, and its NPSLE, herpes zoster and pneumonia
+    rows are each 'Listed under severe adverse events'."""
+    facts = []
+    if _labels_with_note(ev, "ae_severe", "severe, not serious") != {"He 2020"}:
+        facts.append(f"ae_severe 'severe, not serious' notes: {_labels_with_note(ev, 'ae_severe', 'not serious')}")
+    for outcome in ("ae_npsle", "ae_herpes_zoster", "ae_pneumonia"):
+        if _labels_with_note(ev, outcome, "Listed under severe adverse events") != {"He 2020"}:
+            facts.append(f"{outcome}: not listed under severe adverse events by He 2020 only")
+    return facts
+
+
+@claim(
+    "abstract_calls_infections_serious",
+    "safety",
+    "He 2020's abstract calls the two placebo-arm infections serious; its table lists them as severe infections.",
+)
+def _serious_infections(ev: Evidence) -> list[str]:
+    """He 2020's placebo ae_severe_infection row counts 2 and its note says the abstract calls them serious."""
+    r = _rows(ev, "ae_severe_infection")
+    r = r[(r["label"] == "He 2020") & (r["arm"] == "placebo")]
+    ok = len(r) == 1 and r["events"].iloc[0] == 2 and "serious" in str(r["note"].iloc[0])
+    return [] if ok else ["He 2020 placebo ae_severe_infection: not 2 events noted as called serious"]
+
+
+@claim("high_grade_third_term", "safety", "He 2016 reports 'high-grade' adverse events, a third term.")
+def _high_grade(ev: Evidence) -> list[str]:
+    """The only included study with ae_high_grade rows is He 2016."""
+    found = set(_rows(ev, "ae_high_grade")["label"])
+    return [] if found == {"He 2016"} else [f"ae_high_grade reported by {sorted(found)}"]
+
+
+@claim(
+    "no_discontinuations_deaths_serious",
+    "safety",
+    "No source reports discontinuations because of adverse events, deaths or serious adverse events.",
+)
+def _nothing_counted(ev: Evidence) -> list[str]:
+    """No included study has a count for ae_discontinuation, death or ae_serious."""
+    facts = []
+    for outcome in ("ae_discontinuation", "death", "ae_serious"):
+        r = _rows(ev, outcome)
+        r = r[r["events"].notna() | (r["statistic"] == "qualitative")]
+        facts += [f"{x.label} reports {outcome} ({x.statistic})" for x in r.itertuples()]
+    return facts
+
+
+@claim(
+    "pooled_event_definitions_differ",
+    "safety",
+    "The event pooled across IL-2 arms is counted differently by its studies (population and definition differ).",
+)
+def _pooled_definitions(ev: Evidence) -> list[str]:
+    """The IL-2 arms pooled for the first poolable event do not all share one analysis population."""
+    from .. import safety
+
+    poolable = safety.poolable_events(ev)
+    if not poolable:
+        return []
+    counts = safety.il2_arm_counts(ev, poolable[0])
+    return [] if counts["population"].nunique() > 1 else [f"all pooled arms use {counts['population'].iloc[0]}"]

@@ -256,3 +256,35 @@ def dose_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None)
                 }
             )
     return pd.DataFrame(rows)
+
+
+def rows_by_role(ev: Evidence, rows: pd.DataFrame) -> pd.DataFrame:
+    """Outcome rows with ``arm`` replaced by the arm's role, several arms of one role combined.
+
+    Count rows of a trial's IL-2 arms (same outcome, time point and population) are summed into
+    one row (events and totals; Cochrane Handbook 23.3.4), marked derived, with ``arms_combined``
+    giving how many arms it sums; every other row keeps its values. With one arm per role (every
+    trial so far) the rows are unchanged apart from the column.
+    """
+    roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
+    out = rows.assign(
+        arm_id=rows["arm"],
+        arm=[roles.get((s, a), a) for s, a in zip(rows["study_id"], rows["arm"])],
+        arms_combined=1,
+    )
+    key = ["study_id", "arm", "outcome", "timepoint", "population", "statistic"]
+    several = out.groupby(key, dropna=False)["arm_id"].transform("size") > 1
+    counted = several & (out["statistic"] == "count") & out["events"].notna() & out["total"].notna()
+    if not counted.any():
+        return out
+    combined = []
+    for _, g in out[counted].groupby(key, dropna=False, sort=False):
+        first = g.iloc[0].copy()
+        first["events"], first["total"] = g["events"].sum(), g["total"].sum()
+        first["percent"] = pd.NA
+        first["p_value"], first["p_comparison"] = pd.NA, pd.NA
+        first["status"] = "derived"
+        first["derivation"] = "sum of the arms " + ", ".join(g["arm_id"])
+        first["arm_id"], first["arms_combined"] = "+".join(g["arm_id"]), len(g)
+        combined.append(first)
+    return pd.concat([out[~counted], pd.DataFrame(combined)], ignore_index=False).sort_index(kind="stable")
