@@ -112,8 +112,8 @@ def test_a_missing_count_moves_the_trial_to_its_next_reported_population(data_co
     )
     edit_file(
         data_copy / "outcomes.csv",
-        'assuming 50 per arm (100 randomised 1:1; dossier D9)",,\n',
-        'assuming 50 per arm (100 randomised 1:1; dossier D9)",counts: see the IL-2 row,\n',
+        'assuming 50 per arm (100 randomised 1:1; dossier D9)",,,\n',
+        'assuming 50 per arm (100 randomised 1:1; dossier D9)",counts: see the IL-2 row,,\n',
     )
     ev = load_evidence()
     primary = analysis(ev, "sri4_week12_rct")

@@ -97,7 +97,7 @@ def test_pooled_smc_by_hand_when_numbers_exist():
 def test_smc_inputs_read_mean_sd_rows(data_copy, edit):
     """Two studies with baseline and week-12 Treg means and SDs make a pooled SMC possible."""
     extra = "".join(
-        f"{s},il2,treg_pct_cd4,{tp},{pop},mean_sd,,{n},,{m},{sd},,,,,,,reported,{key},test row,S1,,,\n"
+        f"{s},il2,treg_pct_cd4,{tp},{pop},mean_sd,,{n},,{m},{sd},,,,,,,reported,{key},test row,S1,,,,\n"
         for s, pop, key, n, rows in [
             ("he2016", "enrolled", "he2016", 40, [("baseline", 5.0, 1.0), ("week_12", 8.0, 2.0)]),
             ("he2020", "analysed_efficacy", "he2020", 29, [("baseline", 4.0, 1.5), ("week_12", 6.0, 2.0)]),
@@ -109,6 +109,10 @@ def test_smc_inputs_read_mean_sd_rows(data_copy, edit):
     ev = load_evidence()
     inputs = treg.smc_inputs(ev)
     assert sorted(inputs["study_id"]) == ["he2016", "he2020"]
+    # the chapter's sentence that no study gives Treg values now fails the build, by name
+    from helpers.review.claims import failures
+
+    assert set(failures(ev, "treg")) == {"treg_no_values"}
     results = treg.treg_results(ev)
     assert len(results) == 2 and (results["k"] == 2).all() and (results["measure"] == "SMCR").all()
     values = treg.treg_table(ev).set_index("Study").loc["He 2016", "Values (baseline; follow-up; fold change)"]

@@ -23,13 +23,6 @@ from .data import Evidence
 from .prose import NOT_REPORTED, fmt_num, is_missing
 from .tables import value_text
 
-#: How the sources name or define the Treg measure, with the evidence code it is read in.
-#: Studies not listed: the definition is not stated in the consulted sources.
-TREG_MEASURES = {
-    "proimmun": ("CD25++ Treg; registered primary endpoint: at least a 100% rise after the fourth cycle", "S13"),
-    "transreg": ("Treg % of CD4+ T cells; registered primary endpoint: change at day 8 vs baseline", "S19"),
-    "lupil2": ("%Treg, % change from baseline (registered secondary outcome, week 12 or 24)", "S32"),
-}
 MEASURE_NOT_STATED = "not stated in the consulted sources"
 
 REGIMEN_LABELS = {
@@ -90,8 +83,10 @@ def treg_outcomes(ev: Evidence) -> list[str]:
 
 def treg_rows(ev: Evidence) -> pd.DataFrame:
     """Treg rows of the included studies and of candidate studies with a Treg row (IL-2 arms first)."""
+    from .review.selection import rows_by_role
+
     o = ev.outcomes
-    rows = o[o["outcome"].isin(treg_outcomes(ev))]
+    rows = rows_by_role(ev, o[o["outcome"].isin(treg_outcomes(ev))])  # arm is the arm's role
     return (
         rows.assign(_arm=rows["arm"].map({"il2": 0, "placebo": 1, "conventional": 2}))
         .sort_values(["study_id", "_arm"], kind="stable")
@@ -173,11 +168,12 @@ def regimen_short(study: pd.Series) -> str:
     return text
 
 
-def measure_text(study_id: str) -> str:
-    if study_id in TREG_MEASURES:
-        text, code = TREG_MEASURES[study_id]
-        return f"{text} [{code}]"
-    return MEASURE_NOT_STATED
+def measure_text(rows: pd.DataFrame) -> str:
+    """The Treg measure as the study's rows name it (outcomes.csv ``measure``), with the evidence code."""
+    named = rows[rows["measure"].notna() & (rows["arm"] == "il2")]
+    if named.empty:
+        return MEASURE_NOT_STATED
+    return "; ".join(dict.fromkeys(f"{r.measure} [{r.evidence_ref}]" for r in named.itertuples()))
 
 
 def values_text(rows: pd.DataFrame) -> str:
@@ -207,7 +203,7 @@ def treg_table(ev: Evidence) -> pd.DataFrame:
         out.append(
             {
                 "Study": study_label(s),
-                "Treg measure (as the source names it)": measure_text(s.study_id),
+                "Treg measure (as the source names it)": measure_text(r),
                 "Time of measurement": _timepoints(r),
                 "Values (baseline; follow-up; fold change)": values_text(r),
                 "Finding (IL-2 arm)": _finding(r),

@@ -268,3 +268,62 @@ def _pooled_definitions(ev: Evidence) -> list[str]:
         return []
     counts = safety.il2_arm_counts(ev, poolable[0])
     return [] if counts["population"].nunique() > 1 else [f"all pooled arms use {counts['population'].iloc[0]}"]
+
+
+# ---------------------------------------------------------------------------
+# Treg
+# ---------------------------------------------------------------------------
+@claim(
+    "treg_no_values",
+    "treg",
+    "No study gives Treg values (a mean or median with its spread) at baseline and follow-up, so no magnitude, "
+    "correlation with response or pooled change can be computed.",
+)
+def _treg_no_values(ev: Evidence) -> list[str]:
+    """No Treg row of an included or candidate study has a numeric statistic (mean_sd, median_range, median_iqr)."""
+    from .. import treg
+
+    rows = treg.treg_rows(ev)
+    numeric = rows[rows["statistic"].isin(["mean_sd", "median_range", "median_iqr"])]
+    return [f"{r.study_id} {r.arm} {r.timepoint}: {r.statistic}" for r in numeric.itertuples()]
+
+
+@claim(
+    "treg_increase_wherever_reported",
+    "treg",
+    "Every study that reports a Treg finding reports an increase, so there is no contrast to relate to response.",
+)
+def _treg_increase(ev: Evidence) -> list[str]:
+    """Every IL-2 Treg row with a direction has direction 'increase'."""
+    from .. import treg
+
+    rows = treg.treg_rows(ev)
+    rows = rows[(rows["arm"] == "il2") & rows["direction"].notna()]
+    return [f"{r.study_id}: {r.direction}" for r in rows.itertuples() if r.direction != "increase"]
+
+
+@claim(
+    "treg_nephritis_report_remission",
+    "treg",
+    "The lupus nephritis report (a candidate study) states that Treg rose most in the patients whose nephritis "
+    "remitted.",
+)
+def _treg_ln(ev: Evidence) -> list[str]:
+    """The study cited as jicr2019 is a candidate whose Treg row's note mentions remission."""
+    s = ev.studies[ev.studies["citation_key"] == "jicr2019"]
+    if len(s) != 1 or s["inclusion_status"].iloc[0] != "candidate":
+        return ["jicr2019 is not one candidate study"]
+    o = ev.outcomes[(ev.outcomes["study_id"] == s["study_id"].iloc[0]) & (ev.outcomes["outcome"] == "treg_pct_cd4")]
+    return [] if o["note"].fillna("").str.contains("remission").any() else ["its Treg note does not mention remission"]
+
+
+@claim(
+    "treg_reanalysis_excluded",
+    "treg",
+    "A later congress abstract from the He 2020 group is excluded as a probable re-analysis of that trial.",
+)
+def _treg_reanalysis(ev: Evidence) -> list[str]:
+    """The study cited as he2023congress is excluded with a reason naming a re-analysis of He 2020."""
+    s = ev.studies[ev.studies["citation_key"] == "he2023congress"]
+    ok = len(s) == 1 and s["inclusion_status"].iloc[0] == "excluded" and "re-analysis" in s["inclusion_reason"].iloc[0]
+    return [] if ok else ["he2023congress is not excluded as a re-analysis"]
