@@ -17,6 +17,16 @@ from .prose import NOT_REPORTED
 COUNTED_POPULATIONS = ("randomised", "treated", "enrolled")
 
 
+def _counted_arm(rows: pd.DataFrame) -> pd.Series | None:
+    """The arm's row in the first population of COUNTED_POPULATIONS with a known n, or None."""
+    known = rows[rows["n"].notna()]
+    for population in COUNTED_POPULATIONS:
+        match = known[known["population"] == population]
+        if len(match):
+            return match.iloc[0]
+    return None
+
+
 def counted_patients(ev: Evidence) -> pd.DataFrame:
     """One row per included study and arm (IL-2, placebo): the n this book counts, and why.
 
@@ -26,44 +36,35 @@ def counted_patients(ev: Evidence) -> pd.DataFrame:
     arms = ev.arms
     for study in ev.included_studies().itertuples(index=False):
         study_arms = ["il2", "placebo"] if study.design == "rct" else ["il2"]
-        for arm in study_arms:
-            candidates = arms[(arms["study_id"] == study.study_id) & (arms["arm"] == arm) & arms["n"].notna()]
-            chosen = None
-            for population in COUNTED_POPULATIONS:
-                match = candidates[candidates["population"] == population]
-                if len(match):
-                    chosen = match.iloc[0]
-                    break
-            if chosen is None:
-                known = arms[(arms["study_id"] == study.study_id) & (arms["arm"] == arm)]
+        for role in study_arms:
+            mine = arms[(arms["study_id"] == study.study_id) & (arms["role"] == role)]
+            # a dose-ranging trial's IL-2 arms are counted together, each in its preferred population
+            chosen = [_counted_arm(mine[mine["arm"] == a]) for a in dict.fromkeys(mine["arm"])]
+            base = dict(study_id=study.study_id, label=study.label, design=study.design, arm=role)
+            if not chosen or any(c is None for c in chosen):
                 note = "; ".join(
-                    f"{r.population}: {int(r.n) if pd.notna(r.n) else NOT_REPORTED}" for r in known.itertuples()
+                    f"{r.population}: {int(r.n) if pd.notna(r.n) else NOT_REPORTED}" for r in mine.itertuples()
                 )
                 rows.append(
-                    dict(
-                        study_id=study.study_id,
-                        label=study.label,
-                        design=study.design,
-                        arm=arm,
-                        n=pd.NA,
-                        population=pd.NA,
-                        status="not_reported",
-                        note=note or NOT_REPORTED,
-                    )
+                    {**base, "n": pd.NA, "population": pd.NA, "status": "not_reported", "note": note or NOT_REPORTED}
                 )
-            else:
-                rows.append(
-                    dict(
-                        study_id=study.study_id,
-                        label=study.label,
-                        design=study.design,
-                        arm=arm,
-                        n=int(chosen["n"]),
-                        population=chosen["population"],
-                        status=chosen["status"],
-                        note=chosen["derivation"] if pd.notna(chosen["derivation"]) else "",
-                    )
-                )
+                continue
+            several = len(chosen) > 1
+            rows.append(
+                {
+                    **base,
+                    "n": int(sum(int(c["n"]) for c in chosen)),
+                    "population": chosen[0]["population"],
+                    "status": "derived" if several else chosen[0]["status"],
+                    "note": (
+                        "sum of the arms " + ", ".join(str(c["arm"]) for c in chosen)
+                        if several
+                        else chosen[0]["derivation"]
+                        if pd.notna(chosen[0]["derivation"])
+                        else ""
+                    ),
+                }
+            )
     out = pd.DataFrame(rows)
     out["n"] = out["n"].astype("Int64")
     return out

@@ -993,6 +993,7 @@ def glue_values(rob: RiskOfBias) -> dict[str, str]:
         values[f"rob_band_{name}"] = f"{band[name].low} to {band[name].high}"
     for domain, *_ in DOMAINS:
         values[f"rob_max_{domain}"] = fmt_int(maxima[domain])
+    values["rob_scores_text"] = join_words([f"{r.label} {fmt_int(r.score)} ({r.band})" for r in ss.itertuples()])
     for row in ss.itertuples(index=False):
         values[f"rob_score_{row.study_id}"] = fmt_int(row.score)
         values[f"rob_band_of_{row.study_id}"] = row.band

@@ -327,3 +327,131 @@ def _treg_reanalysis(ev: Evidence) -> list[str]:
     s = ev.studies[ev.studies["citation_key"] == "he2023congress"]
     ok = len(s) == 1 and s["inclusion_status"].iloc[0] == "excluded" and "re-analysis" in s["inclusion_reason"].iloc[0]
     return [] if ok else ["he2023congress is not excluded as a re-analysis"]
+
+
+# ---------------------------------------------------------------------------
+# Risk of bias
+# ---------------------------------------------------------------------------
+@claim(
+    "rob_rct_difference_is_reporting",
+    "risk_of_bias",
+    "The difference between LUPIL-2 and He 2020 comes mostly from reporting: He 2020's baseline and adverse-event "
+    "tables could be read, LUPIL-2's could not.",
+)
+def _rob_rct_difference(ev: Evidence) -> list[str]:
+    """He 2020 scores above LUPIL-2 and LUPIL-2 has more items unable to determine; He 2020 has count rows for
+    baseline and safety outcomes, LUPIL-2 none."""
+    from ..rob import load_risk_of_bias, study_scores
+
+    ss = study_scores(load_risk_of_bias(ev)).set_index("label")
+    if not {"He 2020", "LUPIL-2"} <= set(ss.index):
+        return ["He 2020 or LUPIL-2 is not rated"]
+    facts = []
+    if not ss.loc["He 2020", "score"] > ss.loc["LUPIL-2", "score"]:
+        facts.append("He 2020 does not score above LUPIL-2")
+    if not ss.loc["LUPIL-2", "n_unable_to_determine"] > ss.loc["He 2020", "n_unable_to_determine"]:
+        facts.append("LUPIL-2 has no more unanswerable items than He 2020")
+    o = ev.outcomes.merge(ev.outcome_definitions[["outcome", "domain"]], on="outcome")
+    counted = o[(o["statistic"] == "count") & o["events"].notna() & o["domain"].isin(["baseline", "safety"])]
+    by_study = counted.groupby("study_id")["domain"].agg(set)
+    if by_study.get("he2020", set()) != {"baseline", "safety"}:
+        facts.append("He 2020 lacks baseline or safety counts")
+    if by_study.get("lupil2", set()):
+        facts.append("LUPIL-2 now has baseline or safety counts")
+    return facts
+
+
+@claim(
+    "rob_rcts_gain_design_points",
+    "risk_of_bias",
+    "The randomised trials gain their points from randomisation, blinding and fixed follow-up; the uncontrolled "
+    "studies lose those points by design.",
+)
+def _rob_design(ev: Evidence) -> list[str]:
+    """Every included RCT scores above every included uncontrolled study."""
+    from ..rob import load_risk_of_bias, study_scores
+
+    ss = study_scores(load_risk_of_bias(ev))
+    rct, other = ss[ss["design"] == "rct"], ss[ss["design"] != "rct"]
+    if rct.empty or other.empty or rct["score"].min() > other["score"].max():
+        return []
+    return [f"an uncontrolled study scores {other['score'].max()} >= the lowest RCT {rct['score'].min()}"]
+
+
+# ---------------------------------------------------------------------------
+# PRISMA and reconciliation
+# ---------------------------------------------------------------------------
+def _gaps(ev: Evidence) -> dict[str, int]:
+    from ..reconciliation import book_totals
+
+    t = book_totals(ev)
+    return {
+        "il2": ev.review_value("patients_il2") - t["patients_il2_known"],
+        "placebo": ev.review_value("patients_placebo") - t["patients_placebo_known"],
+        "studies": ev.review_value("studies_total") - t["studies_included"],
+    }
+
+
+@claim("placebo_totals_agree", "prisma", "The placebo totals of the review and of this book agree.")
+def _placebo_agree(ev: Evidence) -> list[str]:
+    """The review's placebo patients equal this book's counted placebo patients."""
+    gap = _gaps(ev)["placebo"]
+    return [] if gap == 0 else [f"the review's placebo total differs by {gap}"]
+
+
+@claim(
+    "il2_short_one_study_fewer",
+    "prisma",
+    "The IL-2 total falls short of the review's, the book has one study fewer, and the review's remaining "
+    "open-label study is not identified.",
+)
+def _il2_short(ev: Evidence) -> list[str]:
+    """The review's IL-2 patients exceed this book's, and the review counts exactly one study more."""
+    g = _gaps(ev)
+    facts = [] if g["il2"] > 0 else [f"IL-2 gap is {g['il2']}"]
+    return facts + ([] if g["studies"] == 1 else [f"study gap is {g['studies']}"])
+
+
+@claim(
+    "proimmun_attribution",
+    "prisma",
+    "PRO-IMMUN's treated patients and regimen come from a congress abstract that does not name the trial "
+    "(humrich2020congress, N1).",
+)
+def _proimmun(ev: Evidence) -> list[str]:
+    """PRO-IMMUN's treated-arm size cites humrich2020congress with evidence code N1."""
+    a = ev.arms[(ev.arms["study_id"] == "proimmun") & (ev.arms["population"] == "treated")]
+    ok = len(a) == 1 and "humrich2020congress" in a["source"].iloc[0] and "N1" in a["evidence_ref"].iloc[0]
+    return [] if ok else ["PRO-IMMUN's treated patients no longer come from humrich2020congress (N1)"]
+
+
+@claim(
+    "lupil2_arms_from_allocation",
+    "prisma",
+    "LUPIL-2's per-arm sizes follow from the number randomised and the allocation ratio (derived).",
+)
+def _lupil2_arms(ev: Evidence) -> list[str]:
+    """LUPIL-2's randomised arm rows are derived."""
+    a = ev.arms[(ev.arms["study_id"] == "lupil2") & (ev.arms["population"] == "randomised")]
+    return [] if len(a) and (a["status"] == "derived").all() else ["LUPIL-2's randomised arm sizes are not derived"]
+
+
+@claim(
+    "alternative_counts_exist",
+    "prisma",
+    "He 2016 reports analysed patients besides its enrolled ones, and He 2020 analysed IL-2 patients besides its "
+    "randomised ones.",
+)
+def _alternatives(ev: Evidence) -> list[str]:
+    """He 2016's IL-2 arm has enrolled and analysed_efficacy sizes that differ; so do He 2020's randomised and
+    analysed_efficacy IL-2 sizes."""
+    a = ev.arms.set_index(["study_id", "arm", "population"])["n"]
+    facts = []
+    for study, first, second in (
+        ("he2016", "enrolled", "analysed_efficacy"),
+        ("he2020", "randomised", "analysed_efficacy"),
+    ):
+        x, y = a.get((study, "il2", first)), a.get((study, "il2", second))
+        if x is None or y is None or pd.isna(x) or pd.isna(y) or x == y:
+            facts.append(f"{study}: {first} {x} vs {second} {y}")
+    return facts
