@@ -11,6 +11,7 @@ book's build before any number is rendered.
 from __future__ import annotations
 
 import csv
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,32 @@ import pandera.pandas as pa
 
 from . import schemas
 from .paths import bib_file, data_dir
+
+
+def _import_pandera_checks_without_hypothesis() -> None:
+    """Import pandera's pandas checks without hypothesis, which validation never uses.
+
+    At the first validation pandera imports its pandas checks, and with them its data-synthesis
+    strategies, which import hypothesis when it is installed (it is, for the tests), and hypothesis
+    its plugins (trio, pytest): about 0.3 s of a ``python -m helpers results`` run and of every
+    chapter's kernel. Importing the checks here with hypothesis hidden takes pandera's own path
+    for an installation without hypothesis (``pandera.strategies.base_strategies.HAS_HYPOTHESIS``
+    false); validation is the same. Then only pandera's data synthesis (``schema.strategy()``,
+    ``schema.example()``), which this project does not use, is unavailable in the process.
+    Nothing changes when hypothesis is already imported (the tests import it first) or the checks
+    already are; hypothesis itself stays importable afterwards.
+    """
+    if "hypothesis" in sys.modules or "pandera.backends.pandas.builtin_checks" in sys.modules:
+        return
+    sys.modules["hypothesis"] = None  # type: ignore[assignment]  # makes `import hypothesis` fail here
+    try:
+        import pandera.backends.pandas.builtin_checks  # noqa: F401
+    finally:
+        del sys.modules["hypothesis"]
+
+
+_import_pandera_checks_without_hypothesis()
+
 
 #: Problems shown in one error message (the rest are counted).
 MAX_PROBLEMS_SHOWN = 25
