@@ -106,8 +106,8 @@ def add_two_arm_trial(folder: Path, p_value: str = "0.40", note: str = "Primary 
     _append(
         folder / "arms.csv",
         [
-            {"study_id": sid, "arm": "il2", "role": "il2", "population": "itt", "n": "40", **PROVENANCE},
-            {"study_id": sid, "arm": "placebo", "role": "placebo", "population": "itt", "n": "40", **PROVENANCE},
+            {"study_id": sid, "arm": "il2", "role": "il2", "population": "randomised", "n": "40", **PROVENANCE},
+            {"study_id": sid, "arm": "placebo", "role": "placebo", "population": "randomised", "n": "40", **PROVENANCE},
         ],
     )
     _append(
@@ -129,10 +129,12 @@ def add_dose_ranging_trial(folder: Path) -> str:
     sid = "synthetic_dose_ranging"
     _append(folder / "studies.csv", [_study(sid, "Synthetic dose-ranging", "", "registration and dose: SYNTHETIC")])
     arms = [
-        {"study_id": sid, "arm": a, "role": "il2", "dose_miu": d, "population": "itt", "n": str(DOSE_ARM_SIZE)}
+        {"study_id": sid, "arm": a, "role": "il2", "dose_miu": d, "population": "randomised", "n": str(DOSE_ARM_SIZE)}
         for a, d, _ in DOSE_ARMS
     ]
-    arms.append({"study_id": sid, "arm": "placebo", "role": "placebo", "population": "itt", "n": str(DOSE_ARM_SIZE)})
+    arms.append(
+        {"study_id": sid, "arm": "placebo", "role": "placebo", "population": "randomised", "n": str(DOSE_ARM_SIZE)}
+    )
     _append(folder / "arms.csv", [{**a, **PROVENANCE} for a in arms])
     counts = [
         _count(sid, a, e, DOSE_ARM_SIZE, "0.30" if a == DOSE_ARMS[-1][0] else "", "Primary endpoint; SYNTHETIC")

@@ -255,8 +255,10 @@ def regimen_table(ev: Evidence) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 def clinical_rows(ev: Evidence, study_id: str) -> pd.DataFrame:
     """The study's preferred clinical response rows (both arms), or an empty frame."""
+    from .review.selection import rows_by_role
+
     o = ev.outcomes
-    o = o[(o["study_id"] == study_id) & (o["status"] != "not_reported")]
+    o = rows_by_role(ev, o[(o["study_id"] == study_id) & (o["status"] != "not_reported")])  # dose arms combined
     rank = {p: i for i, p in enumerate(CLINICAL_POPULATIONS)}
     for outcome, timepoints in CLINICAL_PREFERENCE:
         sel = o[o["outcome"] == outcome]
