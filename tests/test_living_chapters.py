@@ -14,7 +14,7 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 
-from helpers.notebooks import execute_in_place
+from helpers.notebooks import execute_in_place, glue_keys_defined, glue_keys_used
 from helpers.paths import BIB_ENV_VAR, DATA_ENV_VAR, ROOT
 from tests import synthetic
 from tests.book_builds import copy_data
@@ -64,7 +64,9 @@ def test_efficacy_takes_in_both_trials(executed):
     assert "All four trials chose the SRI-4 at week 12 as their primary endpoint and none met it." in text
     assert "in Synthetic C (intention to treat), 22/40 (55.0%) and 16/40 (40.0%)" in text
     assert "52/114 (45.6%) (three IL-2 dose arms combined) and 12/38 (31.6%)" in text
-    assert "With four trials" not in text and "four trials" in text  # the k words follow k
+    assert (
+        "**What four trials allow.** With four trials, the Hartung-Knapp interval uses a t distribution on 3 " in text
+    )
     assert "Leaving out each of the four trials in turn" in text
     assert "not estimable: it needs at least three trials" not in text  # a prediction interval from k = 3
 
@@ -86,3 +88,34 @@ def test_chapters_whose_sentences_the_trials_falsify_stop_by_name(executed):
     assert "the review's placebo total differs by -78" in prisma  # 40 + 38 placebo patients more than the review
     rob = executed["risk_of_bias"]  # SYNTHETIC ratings are all 'unable to determine': the RCTs no longer lead
     assert isinstance(rob, str) and "rob_rcts_gain_design_points" in rob
+
+
+def test_every_glue_key_a_chapter_pastes_is_defined(executed):
+    """What a strict build checks (an undefined glue key fails it), on the data with the SYNTHETIC trials."""
+    for name, nb in executed.items():
+        if isinstance(nb, nbformat.NotebookNode):
+            assert glue_keys_used(nb) <= glue_keys_defined(nb), (name, glue_keys_used(nb) - glue_keys_defined(nb))
+
+
+@pytest.mark.parametrize(
+    "excluded, expected",
+    [
+        (["lupil2"], "He 2020 chose the SRI-4 at week 12 as its primary endpoint and did not meet it."),
+        (["he2020", "lupil2"], "No randomised trial reports the SRI-4 at week 12."),
+    ],
+    ids=["one trial", "no trial"],
+)
+def test_efficacy_chapter_with_one_trial_and_with_none(tmp_path, monkeypatch, excluded, expected):
+    """The protocol excludes trials (a real protocol would say why); the chapter still runs and pastes every key."""
+    text = (ROOT / "protocol.yml").read_text(encoding="utf-8")
+    rows = "".join(f"\n    - {{study_id: {s}, reason: test of a smaller evidence base}}" for s in excluded)
+    edited = text.replace("  exclusions: []", "  exclusions:" + rows)
+    assert edited != text
+    (tmp_path / "protocol.yml").write_text(edited, encoding="utf-8")
+    monkeypatch.setenv("IL2_PROTOCOL", str(tmp_path / "protocol.yml"))
+    path = tmp_path / "efficacy.ipynb"
+    shutil.copy(ROOT / "chapters" / "efficacy.ipynb", path)
+    execute_in_place(path)
+    nb = nbformat.read(path, as_version=4)
+    assert glue_keys_used(nb) <= glue_keys_defined(nb), glue_keys_used(nb) - glue_keys_defined(nb)
+    assert expected in _glued_text(nb)

@@ -105,13 +105,14 @@ def response_arms(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
     from .review.selection import count_rows
 
     keys = []
-    primary = next(a for a in planned_analyses(ev) if a.role == "primary")
-    rows = count_rows(ev, primary.outcome, primary.timepoint)
-    for study_id, population in primary.populations:
-        sel = rows[(rows["study_id"] == study_id) & (rows["population"] == population)]
-        keys += [(study_id, r.arm, primary.outcome, primary.timepoint, population) for r in sel.itertuples()]
+    primary = next((a for a in planned_analyses(ev) if a.role == "primary"), None)
+    if primary is not None:
+        rows = count_rows(ev, primary.outcome, primary.timepoint)
+        for study_id, population in primary.populations:
+            sel = rows[(rows["study_id"] == study_id) & (rows["population"] == population)]
+            keys += [(study_id, r.arm, primary.outcome, primary.timepoint, population) for r in sel.itertuples()]
     others = ev.included_studies()
-    others = others[~others["study_id"].isin(primary.study_ids)]
+    others = others[~others["study_id"].isin(primary.study_ids if primary else ())]
     o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])
     o = o[o["study_id"].isin(others["study_id"]) & (o["role"] == "il2") & (o["statistic"] == "count")]
     o = o[o["outcome"].isin(RATE_OUTCOMES) & o["population"].isin(RATE_POPULATIONS) & o["events"].notna()]
@@ -172,6 +173,8 @@ def single_arm_results(ev: Evidence) -> pd.DataFrame:
         ("placebo", "SRI-4 response at week 12, placebo arms of the randomised trials"),
     ):
         r = responses[responses["arm"] == arm]
+        if r.empty:  # e.g. no randomised trial: no placebo arm to describe
+            continue
         for measure in ("PLO", "PFT"):
             res = pool_proportions(r, measure)
             bt = pooling.back_transform(res, measure, ni=r["total"].to_numpy())
@@ -422,6 +425,8 @@ def response_rate_forest_inputs(ev: Evidence) -> dict:
     studies, pooled = [], []
     for arm in ("il2", "placebo"):
         r = responses[responses["arm"] == arm]
+        if r.empty:
+            continue
         res = pool_proportions(r, "PLO")
         studies.append(
             pd.DataFrame(

@@ -9,6 +9,7 @@ notebooks.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -120,3 +121,28 @@ def output_differences(stored: nbformat.NotebookNode, executed: nbformat.Noteboo
                 stored_value, executed_value = _around_first_difference(*pairs[0])
                 problems.append(f"{where}, {key}:\n  stored:   {stored_value}\n  executed: {executed_value}")
     return problems
+
+
+_GLUE_USE = re.compile(r"\{glue(?::text)?\}`([^`]+)`|```\{glue:(?:md|figure)\}\s+(\S+)")
+
+
+def glue_keys_used(nb: nbformat.NotebookNode) -> set[str]:
+    """Glue keys the notebook's own markdown pastes (``{glue}`key```, ``{glue:md} key``, ``{glue:figure} key``)."""
+    found = set()
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for inline, block in _GLUE_USE.findall(cell.source):
+                key = inline or block
+                if "::" not in key:  # a key of another page
+                    found.add(key.split(":")[0] if inline else key)
+    return found
+
+
+def glue_keys_defined(nb: nbformat.NotebookNode) -> set[str]:
+    """Glue keys the executed notebook's outputs define."""
+    return {
+        o["metadata"]["scrapbook"]["name"]
+        for cell in nb.cells
+        for o in cell.get("outputs", [])
+        if "scrapbook" in o.get("metadata", {})
+    }

@@ -71,7 +71,7 @@ def endpoint_sentence(ev: Evidence, a: Analysis) -> str:
     rows = reported_rows(ev, a)
     met = [labels[r.study_id] for r in rows.itertuples() if r.p_comparison == "between_arms" and p_below(r.p_value)]
     k = a.k
-    subject = "The trial" if k == 1 else ("Both trials" if k == 2 else f"All {count_word(k)} trials")
+    subject = labels[a.study_ids[0]] if k == 1 else ("Both trials" if k == 2 else f"All {count_word(k)} trials")
     outcome = ev.outcome_definitions.set_index("outcome").loc[a.outcome, "label"].removesuffix(" response")
     chose = f"{subject} chose the {outcome} at {when(a.timepoint)} as {'its' if k == 1 else 'their'} primary endpoint"
     if not met:
@@ -88,50 +88,162 @@ def _ci(results: pd.DataFrame, analysis_id: str, measure: str, method: str, test
     return fmt_ci(row["estimate"], row["ci_low"], row["ci_high"], digits)
 
 
+def no_data_figure(text: str):
+    """A small figure saying that there is nothing to plot (so a chapter keeps its figure numbers for any k)."""
+    from matplotlib.figure import Figure
+
+    from ..style import use_book_style
+
+    use_book_style()
+    fig = Figure(figsize=(6.5, 0.8))
+    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=10)
+    return fig
+
+
+def forest_figure(ev: Evidence, a: Analysis | None, nothing: str) -> tuple[object, str]:
+    """The risk-ratio forest plot of an analysis and its text description, or a 'no trial' figure."""
+    from ..analyses import forest_inputs
+    from ..forest import alt_text, forest_plot
+
+    if a is None:
+        return no_data_figure(nothing), nothing
+    inputs = forest_inputs(ev, a, "RR", models=MAIN_MODELS if a.k > 1 else (("FE", "z"),))
+    figure = forest_plot(
+        inputs["studies"],
+        inputs["pooled"],
+        measure="RR",
+        heterogeneity=inputs["heterogeneity"] if a.k > 1 else None,
+        notes=inputs["notes"],
+        left_labels={"il2_text": "IL-2 n/N", "control_text": "Placebo n/N"},
+        favours=("placebo", "IL-2"),
+    )
+    return figure, alt_text(inputs["studies"], inputs["pooled"], "RR")
+
+
+#: Models drawn in the forest plots and named in the prose when trials are pooled.
+MAIN_MODELS = (("MH", "z"), ("REML", "z"), ("REML", "knha"))
+
+
+def estimates_table(results: pd.DataFrame, a: Analysis | None) -> pd.DataFrame:
+    """Every measure and model of one analysis, formatted; one 'no trial' row when nothing is pooled."""
+    columns = ["Measure", "Method", "Test", "Estimate", "95% CI low", "95% CI high", "p"]
+    if a is None:
+        return pd.DataFrame([["–", "no trial", "–", "–", "–", "–", "–"]], columns=columns)
+    r = results.loc[a.id].reset_index()
+    return pd.DataFrame(
+        {
+            "Measure": r["measure"],
+            "Method": r["method"],
+            "Test": r["test"],
+            "Estimate": r["estimate"].map(fmt_num),
+            "95% CI low": r["ci_low"].map(fmt_num),
+            "95% CI high": r["ci_high"].map(fmt_num),
+            "p": r["p"].map(lambda v: fmt_num(v, 3)),
+        }
+    )
+
+
+def primary_analysis(ev: Evidence) -> tuple[Analysis | None, str]:
+    planned = next(p for p in load_protocol().analyses if p.role == "primary")
+    outcome = ev.outcome_definitions.set_index("outcome").loc[planned.outcome, "label"].removesuffix(" response")
+    return analysis(ev, planned.id), f"No randomised trial reports the {outcome} at {when(planned.timepoint)}."
+
+
+def _result_text(results: pd.DataFrame, a: Analysis) -> str:
+    if a.k == 1:
+        return (
+            f"With one trial nothing is pooled: its own risk ratio is {_ci(results, a.id, 'RR', 'FE', 'z')} "
+            f"(odds ratio {_ci(results, a.id, 'OR', 'FE', 'z')}; "
+            f"risk difference {_ci(results, a.id, 'RD', 'FE', 'z')})."
+        )
+    return (
+        f"Pooled with the Mantel-Haenszel method, the risk ratio is {_ci(results, a.id, 'RR', 'MH', 'z')} "
+        f"(odds ratio {_ci(results, a.id, 'OR', 'MH', 'z')}; risk difference {_ci(results, a.id, 'RD', 'MH', 'z')}). "
+        f"The REML random-effects risk ratio is {_ci(results, a.id, 'RR', 'REML', 'z')} with a normal-based interval."
+    )
+
+
+def _few_trials_text(results: pd.DataFrame, a: Analysis) -> str:
+    """What k trials allow: the Hartung-Knapp t interval, tau-squared and the prediction interval."""
+    k = a.k
+    if k == 1:
+        return (
+            "**What one trial allows.** A single trial gives no between-trial variance, no heterogeneity test and "
+            "no prediction interval; its estimate is not a pooled one."
+        )
+    hk, z = results.loc[(a.id, "RR", "REML", "knha")], results.loc[(a.id, "RR", "REML", "z")]
+    min_pi = load_protocol().minimum_k("prediction_interval")
+    ratio = (np.log(hk["ci_high"]) - np.log(hk["ci_low"])) / (np.log(z["ci_high"]) - np.log(z["ci_low"]))
+    pi = (
+        f"not estimable: it needs at least {count_word(min_pi)} trials"
+        if k < min_pi
+        else f"{fmt_num(hk['pi_low'])} to {fmt_num(hk['pi_high'])}"
+    )
+    words = f"{count_word(k)} trial{'s' if k != 1 else ''}"
+    return (
+        f"**What {words} allow.** With {words}, the Hartung-Knapp interval uses a t distribution on "
+        f"{fmt_int(k - 1)} degree{'s' if k - 1 != 1 else ''} of freedom, whose two-sided critical value is "
+        f"{fmt_num(stats.t.ppf(0.975, k - 1))} instead of the normal {fmt_num(stats.norm.ppf(0.975))}: the REML risk "
+        f"ratio becomes {_ci(results, a.id, 'RR', 'REML', 'knha')} (DerSimonian-Laird: "
+        f"{_ci(results, a.id, 'RR', 'DL', 'knha')}), an interval {fmt_num(ratio, 1)} times as wide on the log scale. "
+        f"The between-trial variance (τ² = {fmt_num(hk['tau2'], 3)}, I² = {fmt_pct(hk['i2'], 0)}, heterogeneity "
+        f"p = {fmt_num(hk['q_p'])}) is estimated from {fmt_int(k)} study estimates and is imprecise with so few "
+        f"trials. A prediction interval for the effect in a new trial is {pi}. A handful of trials can show whether "
+        "their results are compatible with each other and bound the average effect under a common-effect model; "
+        "they cannot estimate how much the effect varies between settings, which is what a random-effects model and "
+        "a prediction interval need."
+    )
+
+
+def _caption_estimates(results: pd.DataFrame, a: Analysis | None) -> str:
+    if a is None:
+        return "No trial to show."
+    if a.k == 1:
+        return f"The single trial's risk ratio: {_ci(results, a.id, 'RR', 'FE', 'z')}."
+    return (
+        f"Fixed effect (Mantel-Haenszel): {_ci(results, a.id, 'RR', 'MH', 'z')}; REML random effects with a "
+        f"Hartung-Knapp interval: {_ci(results, a.id, 'RR', 'REML', 'knha')}."
+    )
+
+
 def primary_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
-    """Glue values of the primary analysis (results indexed by analysis, measure, method, test)."""
-    protocol = load_protocol()
-    primary = next(a for a in (analysis(ev, p.id) for p in protocol.analyses if p.role == "primary") if a is not None)
-    hk = results.loc[(primary.id, "RR", "REML", "knha")]
-    z = results.loc[(primary.id, "RR", "REML", "z")]
-    k = int(hk["k"])
-    min_pi = protocol.minimum_k("prediction_interval")
-    return {
+    """Glue values of the primary analysis, for any number of trials (results indexed by analysis, measure,
+    method, test)."""
+    primary, nothing = primary_analysis(ev)
+    planned = next(p for p in load_protocol().analyses if p.role == "primary")
+    values: dict[str, object] = {"sri4_when": when(planned.timepoint)}
+    if primary is None:
+        return values | {
+            "sri4_endpoint_text": nothing,
+            "sri4_counts_text": GlueMarkdown(""),
+            "sri4_result_text": "",
+            "sri4_few_trials_text": GlueMarkdown(""),
+            "sri4_caption_estimates": _caption_estimates(results, None),
+            "sri4_k_words": "no trial",
+        }
+    return values | {
         "sri4_counts_text": GlueMarkdown(arm_counts_sentence(ev, primary)),
         "sri4_endpoint_text": endpoint_sentence(ev, primary),
-        "sri4_mh_rr": _ci(results, primary.id, "RR", "MH", "z"),
-        "sri4_mh_or": _ci(results, primary.id, "OR", "MH", "z"),
-        "sri4_mh_rd": _ci(results, primary.id, "RD", "MH", "z"),
-        "sri4_reml_rr": _ci(results, primary.id, "RR", "REML", "z"),
-        "sri4_hk_rr": _ci(results, primary.id, "RR", "REML", "knha"),
-        "sri4_dl_hk_rr": _ci(results, primary.id, "RR", "DL", "knha"),
-        "sri4_hk_rd": _ci(results, primary.id, "RD", "REML", "knha"),
-        "sri4_k": fmt_int(k),
-        "sri4_k_words": f"{count_word(k)} trial{'s' if k != 1 else ''}",
-        "sri4_when": when(primary.timepoint),
-        "sri4_hk_df": f"{fmt_int(k - 1)} degree{'s' if k - 1 != 1 else ''} of freedom",
-        "sri4_t_crit": fmt_num(stats.t.ppf(0.975, k - 1)),
-        "sri4_z_crit": fmt_num(stats.norm.ppf(0.975)),
-        "sri4_width_ratio": fmt_num(
-            (np.log(hk["ci_high"]) - np.log(hk["ci_low"])) / (np.log(z["ci_high"]) - np.log(z["ci_low"])), 1
-        ),
-        "sri4_tau2": fmt_num(hk["tau2"], 3),
-        "sri4_i2": fmt_pct(hk["i2"], 0),
-        "sri4_q_p": fmt_num(hk["q_p"]),
-        "sri4_pi_text": (
-            f"not estimable: it needs at least {count_word(min_pi)} trials"
-            if k < min_pi
-            else f"{fmt_num(hk['pi_low'])} to {fmt_num(hk['pi_high'])}"
-        ),
+        "sri4_result_text": _result_text(results, primary),
+        "sri4_few_trials_text": GlueMarkdown(_few_trials_text(results, primary)),
+        "sri4_caption_estimates": _caption_estimates(results, primary),
+        "sri4_k_words": f"{count_word(primary.k)} trial{'s' if primary.k != 1 else ''}",
     }
 
 
 def sensitivity_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
-    """The per-protocol sensitivity analysis: which trials change population, their counts, the pooled estimates."""
-    pp = analysis(ev, "sri4_week12_rct_pp")
-    primary = analysis(ev, pp and load_protocol().analysis(pp.id).sensitivity_of or "sri4_week12_rct")
-    if pp is None or primary is None or pp.populations == primary.populations:
-        return {"sri4_pp_text": GlueMarkdown("No trial reports a per-protocol population beyond its primary one.")}
+    """The per-protocol sensitivity analysis: which trials change population, their counts, the estimates."""
+    pp = next((analysis(ev, p.id) for p in load_protocol().analyses if p.role == "sensitivity"), None)
+    primary, _ = primary_analysis(ev)
+    if pp is None or primary is None or pp.populations == primary.populations:  # the protocol drops such a repeat
+        return {
+            "sri4_pp_text": GlueMarkdown(
+                "No trial reports a per-protocol population beyond the one its primary analysis uses, so this "
+                "sensitivity analysis would repeat the primary one."
+            ),
+            "sri4_pp_result_text": "",
+            "sri4_pp_caption": "No trial changes population.",
+        }
     changed = [s for (s, p), (_, q) in zip(pp.populations, primary.populations) if p != q]
     counts = two_arm_counts(ev, pp).set_index("study_id").loc[changed]
     parts = [
@@ -140,58 +252,123 @@ def sensitivity_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]
         + f"{fmt_share(c.events_control, c.total_control)} on placebo"
         for c in counts.itertuples()
     ]
+    method = ("MH", "z") if pp.k > 1 else ("FE", "z")
+    hk = _ci(results, pp.id, "RR", "REML", "knha") if pp.k > 1 else None
+    estimates = f"the Mantel-Haenszel risk ratio is {_ci(results, pp.id, 'RR', *method)}" + (
+        f" and the REML Hartung-Knapp one {hk}" if hk else ""
+    )
     return {
         "sri4_pp_text": GlueMarkdown(
             f"{join_names(list(counts['label']))} also report{'s' if len(changed) == 1 else ''} a per-protocol "
             f"population ({'; '.join(parts)}) {citations(ev, changed)}."
         ),
-        "sri4_pp_mh_rr": _ci(results, pp.id, "RR", "MH", "z"),
-        "sri4_pp_hk_rr": _ci(results, pp.id, "RR", "REML", "knha"),
-        "sri4_pp_trials": join_names(list(counts["label"])),
+        "sri4_pp_result_text": f"Replacing the primary-analysis counts of {join_names(list(counts['label']))} "
+        f"with these, {estimates}.",
+        "sri4_pp_caption": _caption_estimates(results, pp),
     }
 
 
+def _later_sentence(ev: Evidence, results: pd.DataFrame, analysis_id: str) -> tuple[Analysis | None, str]:
+    a = analysis(ev, analysis_id)
+    planned = load_protocol().analysis(analysis_id)
+    outcome = ev.outcome_definitions.set_index("outcome").loc[planned.outcome, "label"]
+    if a is None:
+        return None, f"No randomised trial reports {outcome.lower()} at {when(planned.timepoint)}."
+    method = ("FE", "z") if a.k == 1 else ("MH", "z")
+    return a, f"risk ratio {_ci(results, a.id, 'RR', *method)}, risk difference {_ci(results, a.id, 'RD', *method)}"
+
+
 def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
-    """SRI-4 at the later time point and nephritis remission: the trials that report them, and their estimates."""
-    values: dict[str, object] = {}
-    w24, ln = analysis(ev, "sri4_week24_rct"), analysis(ev, "ln_complete_remission_rct")
-    if w24 is not None:
-        names = join_names([ev.studies.set_index("study_id").loc[s, "label"] for s in w24.study_ids])
-        method = ("FE", "z") if w24.k == 1 else ("MH", "z")
-        values |= {
-            "sri4_w24_who": ("Only " if w24.k == 1 else "") + names + (" reports" if w24.k == 1 else " report"),
-            "sri4_w24_when": when(w24.timepoint),
-            "sri4_w24_rr": _ci(results, w24.id, "RR", *method),
-            "sri4_w24_rd": _ci(results, w24.id, "RD", *method),
-        }
-    if ln is not None:
-        method = ("FE", "z") if ln.k == 1 else ("MH", "z")
-        c = two_arm_counts(ev, ln).iloc[0] if ln.k == 1 else None
-        primary_trials = set(analysis(ev, "sri4_week12_rct").study_ids)
-        silent = sorted(primary_trials - set(ln.study_ids))
-        labels = ev.studies.set_index("study_id")["label"]
-        values |= {
-            "ln_il2": fmt_share(c["events_il2"], c["total_il2"]) if c is not None else "",
-            "ln_placebo": fmt_share(c["events_control"], c["total_control"]) if c is not None else "",
-            "ln_rr": _ci(results, ln.id, "RR", *method),
-            "ln_rd": _ci(results, ln.id, "RD", *method),
-            "ln_silent": (
-                join_names([labels[s] for s in silent])
-                + f" report{'s' if len(silent) == 1 else ''} no nephritis outcome."
-                if silent
-                else "Every trial of the primary analysis reports it."
-            ),
-        }
-    return values
+    """The SRI-4 at the later time point and nephritis remission, for whichever trials report them."""
+    labels = ev.studies.set_index("study_id")["label"]
+    parts = []
+    w24, text = _later_sentence(ev, results, "sri4_week24_rct")
+    if w24 is None:
+        parts.append(text)
+    else:
+        names = join_names([labels[s] for s in w24.study_ids])
+        who = f"Only {names} reports" if w24.k == 1 else f"{names} report"
+        parts.append(f"{who} the SRI-4 at {when(w24.timepoint)}, after the treatment-free follow-up: {text}.")
+    ln, text = _later_sentence(ev, results, "ln_complete_remission_rct")
+    if ln is None:
+        parts.append(text)
+    else:
+        counts = two_arm_counts(ev, ln)
+        arms = "; ".join(
+            f"{c.label}: {fmt_share(c.events_il2, c.total_il2)} on IL-2 and "
+            f"{fmt_share(c.events_control, c.total_control)} on placebo"
+            for c in counts.itertuples()
+        )
+        from ..review.claims import reported_rows
+
+        p = [f"{r.p_value} ({labels[r.study_id]})" for r in reported_rows(ev, ln).itertuples() if pd.notna(r.p_value)]
+        reported = f" The between-arm p-value reported is {join_names(p)}." if p else ""
+        parts.append(
+            f"Among the patients with lupus nephritis, complete remission was reached by {arms} ({text})."
+            f"{reported} The Wald interval computed here from such small counts is wide, a reminder that the "
+            "subgroup holds few patients."
+        )
+        primary, _ = primary_analysis(ev)
+        silent = [s for s in (primary.study_ids if primary else ()) if s not in ln.study_ids]
+        if silent:
+            names = join_names([labels[s] for s in silent])
+            parts.append(f"{names} report{'s' if len(silent) == 1 else ''} no nephritis outcome.")
+    return {"later_text": GlueMarkdown(" ".join(parts))}
+
+
+def refit_tables(ev: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Leave-one-out and regimen-subgroup refits of the primary analysis (REML, RR); empty below two trials."""
+    from ..efficacy import leave_one_out, regimen_subgroups
+
+    primary, _ = primary_analysis(ev)
+    if primary is None or primary.k < load_protocol().minimum_k("leave_one_out"):
+        return pd.DataFrame(), pd.DataFrame()
+    return leave_one_out(ev, primary), regimen_subgroups(ev, primary)
+
+
+def _shown(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    if df.empty:
+        return pd.DataFrame(
+            [["not applicable: fewer than two trials"] + ["–"] * (len(columns) - 1)], columns=list(columns.values())
+        )
+    out = df[list(columns)].copy()
+    for c in ("estimate", "ci_low", "ci_high"):
+        out[c] = out[c].map(fmt_num)
+    return out.rename(columns=columns)
+
+
+def loo_table(loo: pd.DataFrame) -> pd.DataFrame:
+    return _shown(
+        loo,
+        {"left_out": "Trial left out", "k": "k", "estimate": "RR", "ci_low": "95% CI low", "ci_high": "95% CI high"},
+    )
+
+
+def regimen_table(subgroups: pd.DataFrame) -> pd.DataFrame:
+    return _shown(
+        subgroups,
+        {
+            "group": "Regimen",
+            "studies": "Trials",
+            "k": "k",
+            "estimate": "RR",
+            "ci_low": "95% CI low",
+            "ci_high": "95% CI high",
+        },
+    )
 
 
 def refit_values(ev: Evidence, loo: pd.DataFrame, subgroups: pd.DataFrame) -> dict[str, object]:
     """What leave-one-out and the regimen split can say with this many trials."""
     protocol = load_protocol()
-    k = len(loo) if len(loo) else 0
-    regimen = ev.studies.set_index("study_id")
-    primary = analysis(ev, "sri4_week12_rct")
-    regimens = "; ".join(f"{regimen.loc[s, 'label']}: {str(regimen.loc[s, 'frequency'])}" for s in primary.study_ids)
+    primary, _ = primary_analysis(ev)
+    k = len(loo)
+    if k == 0:
+        return {
+            "sri4_refit_text": "With fewer than two trials there is nothing to leave out and no subgroup to compare."
+        }
+    studies = ev.studies.set_index("study_id")
+    regimens = "; ".join(f"{studies.loc[s, 'label']}: {studies.loc[s, 'frequency']}" for s in primary.study_ids)
     if k == 2:
         loo_text = (
             "With two trials, leaving one out leaves the other alone, so the analysis shows how much each trial "
@@ -202,20 +379,21 @@ def refit_values(ev: Evidence, loo: pd.DataFrame, subgroups: pd.DataFrame) -> di
             f"Leaving out each of the {count_word(k)} trials in turn shows whether any one of them drives the "
             "pooled estimate."
         )
-    one_each = bool((subgroups["k"] == 1).all()) if len(subgroups) else True
+    one_each = bool((subgroups["k"] == 1).all())
+    test = (
+        f"the test for a difference between the subgroups gives Q = {fmt_num(subgroups['q_between'].iloc[0])} on "
+        f"{fmt_int(subgroups['q_between_df'].iloc[0])} df, p = {fmt_num(subgroups['q_between_p'].iloc[0])}"
+    )
+    confounding = (
+        "With one trial per regimen, this test is the test of heterogeneity between the trials, and regimen is "
+        "confounded with everything else that differs between them."
+        if one_each
+        else f"Subgroups need at least {count_word(protocol.minimum_k('subgroups'))} trials to say more than the "
+        "trials themselves; regimen remains confounded with everything else that differs between trials."
+    )
     return {
-        "sri4_loo_text": loo_text,
-        "sri4_regimens": regimens,
-        "regimen_q": fmt_num(subgroups["q_between"].iloc[0]) if len(subgroups) else "",
-        "regimen_q_p": fmt_num(subgroups["q_between_p"].iloc[0]) if len(subgroups) else "",
-        "regimen_q_df": fmt_int(subgroups["q_between_df"].iloc[0]) if len(subgroups) else "",
-        "regimen_confounding": (
-            "With one trial per regimen, the test for a difference between the subgroups is the test of heterogeneity "
-            "between the trials, and regimen is confounded with everything else that differs between them."
-            if one_each
-            else f"Subgroups need at least {count_word(protocol.minimum_k('subgroups'))} trials to say more than "
-            "the trials themselves; regimen remains confounded with everything else that differs between trials."
-        ),
+        "sri4_refit_text": f"{loo_text} The trials also differ in regimen ({regimens}); split by regimen, {test}. "
+        f"{confounding}"
     }
 
 
@@ -271,4 +449,23 @@ def activity_values(ev: Evidence) -> dict[str, object]:
         "activity_text": GlueMarkdown(medians),
         "activity_between_text": GlueMarkdown(" ".join(statements) if statements else ""),
         "activity_trials": join_names([labels[s] for s in trials]) if trials else "no trial",
+    }
+
+
+def rate_values(rates: pd.DataFrame) -> dict[str, str]:
+    """Pooled response rates (percent) of the IL-2 and the placebo arms; 'no arm' where a group has none."""
+
+    def rate(analysis_id: str, measure: str) -> str:
+        if (analysis_id, measure) not in rates.index:
+            return "not available (no such arm)"
+        row = rates.loc[(analysis_id, measure)]
+        return fmt_ci(100 * row["estimate"], 100 * row["ci_low"], 100 * row["ci_high"], 0) + " (percent)"
+
+    il2 = ("response_rate_il2_arms", "PLO")
+    return {
+        "rate_il2_plo": rate(*il2),
+        "rate_il2_pft": rate("response_rate_il2_arms", "PFT"),
+        "rate_placebo_plo": rate("response_rate_placebo_arms", "PLO"),
+        "rate_il2_k": fmt_int(rates.loc[il2, "k"]) if il2 in rates.index else "0",
+        "rate_il2_i2": fmt_pct(rates.loc[il2, "i2"], 0) if il2 in rates.index else "not applicable",
     }

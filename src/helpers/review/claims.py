@@ -132,25 +132,6 @@ def _primary_endpoint(ev: Evidence) -> list[str]:
 
 
 @claim(
-    "ln_remission_trial_p_below_threshold",
-    "efficacy",
-    "The trial's own test of lupus nephritis remission gave a p-value below the conventional threshold.",
-)
-def _ln_p(ev: Evidence) -> list[str]:
-    """The trials of the nephritis analysis each report a between-arm p-value below 0.05."""
-    from .selection import analysis
-
-    a = analysis(ev, "ln_complete_remission_rct")
-    if a is None:
-        return ["no trial reports nephritis remission counts"]
-    return [
-        f"{r['study_id']} reports p = {r['p_value']}"
-        for _, r in reported_rows(ev, a).iterrows()
-        if p_below(r["p_value"]) is not True
-    ]
-
-
-@claim(
     "disease_activity_within_arm_tests_only",
     "efficacy",
     "The randomised trials report disease activity as medians with p-values against each arm's own baseline, "
