@@ -27,7 +27,10 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 JB = str(Path(sys.executable).parent / "jupyter-book")
-STACK = "import pandas, matplotlib, statsmodels.api, scipy.stats\nimport helpers.data, helpers.pooling, helpers.forest"
+STACK = (
+    "import pandas, matplotlib, statsmodels.api, scipy.stats\n"
+    "import helpers.evidence.load, helpers.stats.pooling, helpers.report.forest"
+)
 
 
 def run(cmd: list[str], env: dict | None = None, cwd: Path = ROOT) -> tuple[float, subprocess.CompletedProcess]:

@@ -12,7 +12,7 @@ Printed, for the real data alone and for the data with the synthetic trials:
 * the command as a user runs it: wall time of ``python -m helpers results`` in a fresh
   interpreter (best and median of ``--repeats`` runs);
 * where that time goes, measured inside fresh interpreters (medians): importing the helpers
-  (``helpers.data``, then ``helpers.results``), loading and validating the data (the first,
+  (``helpers.evidence.load``, then ``helpers.review.results``), loading and validating the data (the first,
   uncached load), fitting every analysis, writing the CSV; and the heavy libraries the command
   imported.
 
@@ -41,23 +41,23 @@ HEAVY = ("pandas", "numpy", "scipy.stats", "pandera", "hypothesis", "matplotlib"
 _SPLIT = """
 import json, sys, time
 t0 = time.perf_counter()
-import helpers.data
+import helpers.evidence.load
 t1 = time.perf_counter()
-import helpers.results
+import helpers.review.results
 t2 = time.perf_counter()
-ev = helpers.data.load_evidence()
+ev = helpers.evidence.load.load_evidence()
 t3 = time.perf_counter()
-table = helpers.results.results_table(ev)
+table = helpers.review.results.results_table(ev)
 t4 = time.perf_counter()
 text = table.to_csv(index=False, float_format="%.12g", lineterminator="\\n")
 t5 = time.perf_counter()
-ev = helpers.data.load_evidence()
+ev = helpers.evidence.load.load_evidence()
 t6 = time.perf_counter()
-helpers.results.results_table(ev)
+helpers.review.results.results_table(ev)
 t7 = time.perf_counter()
 print(json.dumps({
-    "import helpers.data": t1 - t0,
-    "import helpers.results": t2 - t1,
+    "import helpers.evidence.load": t1 - t0,
+    "import helpers.review.results": t2 - t1,
     "load + validate (first)": t3 - t2,
     "fit every analysis": t4 - t3,
     "write CSV": t5 - t4,

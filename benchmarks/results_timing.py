@@ -12,8 +12,8 @@ import sys
 import time
 
 t0 = time.perf_counter()
-from helpers.data import load_evidence  # noqa: E402
-from helpers.results import results_table  # noqa: E402 - timed on purpose
+from helpers.evidence.load import load_evidence  # noqa: E402
+from helpers.review.results import results_table  # noqa: E402 - timed on purpose
 
 import_seconds = time.perf_counter() - t0
 

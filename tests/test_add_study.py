@@ -13,20 +13,13 @@ from pathlib import Path
 import pytest
 
 from helpers.__main__ import main
-from helpers.analyses import analysis
-from helpers.data import DataValidationError, load_evidence
+from helpers.evidence.load import DataValidationError, load_evidence
+from helpers.evidence.rob_tables import load_risk_of_bias
+from helpers.evidence.validate import validate_all
 from helpers.paths import BIB_ENV_VAR
-from helpers.review.add_study import (
-    AddStudyError,
-    add_study,
-    format_todo,
-    new_study,
-    role_of,
-    todo,
-)
+from helpers.review.add_study import AddStudyError, add_study, format_todo, new_study, role_of, todo
+from helpers.review.analyses import analysis
 from helpers.review.selection import two_arm_counts
-from helpers.rob import load_risk_of_bias
-from helpers.validate import validate_all
 from tests import synthetic
 
 NEW = "synthetic_added2026"

@@ -10,10 +10,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analyses import EFFICACY_ROLES, RESULT_COLUMNS, analysis, forest_inputs, planned_analyses, two_arm_counts
-from helpers.data import load_evidence
+from helpers.evidence.load import load_evidence
 from helpers.paths import ROOT
-from helpers.results import results_csv, results_table
+from helpers.review.analyses import (
+    EFFICACY_ROLES,
+    RESULT_COLUMNS,
+    analysis,
+    forest_inputs,
+    planned_analyses,
+    two_arm_counts,
+)
+from helpers.review.results import results_csv, results_table
 from tests.conftest import edit_file
 
 REF = Path(__file__).parent / "reference" / "metafor"
@@ -160,7 +167,7 @@ def test_results_command_prints_the_table_as_csv():
 
 
 def test_results_csv_is_rewritten_only_when_it_changes(tmp_path):
-    from helpers.results import write_results_csv
+    from helpers.review.results import write_results_csv
 
     ev = load_evidence()
     path = tmp_path / "results.csv"

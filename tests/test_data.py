@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import schemas
-from helpers.data import DataValidationError, load_evidence
+from helpers.evidence import dictionary, schemas
+from helpers.evidence.load import DataValidationError, load_evidence
 from helpers.paths import ROOT
 from tests.conftest import edit_file
 
@@ -28,7 +28,7 @@ def test_every_unknown_value_has_a_reason():
     ev = load_evidence()
     for name in ("studies", "arms", "search", "prisma", "review_reported"):
         table = getattr(ev, name)
-        spec = next(s for s in schemas.all_specs() if s.name == name)
+        spec = next(s for s in dictionary.all_specs() if s.name == name)
         missing = table[list(spec.value_columns)].isna().any(axis=1)
         assert table.loc[missing, "na_reason"].notna().all(), name
     nr = ev.outcomes[ev.outcomes["status"] == "not_reported"]
@@ -418,20 +418,20 @@ def test_message_names_file_line_column_value_and_expectation(data_copy):
 
 
 def test_data_dictionary_covers_every_column_with_a_description():
-    dictionary = schemas.data_dictionary()
-    assert (dictionary["Description"] != "").all()
-    assert set(dictionary["Table"]) == {s.filename for s in schemas.all_specs()}
-    events = dictionary[(dictionary["Table"] == "outcomes.csv") & (dictionary["Column"] == "events")].iloc[0]
+    table = dictionary.data_dictionary()
+    assert (table["Description"] != "").all()
+    assert set(table["Table"]) == {s.filename for s in dictionary.all_specs()}
+    events = table[(table["Table"] == "outcomes.csv") & (table["Column"] == "events")].iloc[0]
     assert events["Type"] == "whole number" and "greater than or equal to 0" in events["Checks"]
 
 
 # --- every row rule of every table has a bad-input test --------------------------------------------
-SPECS = {spec.filename: spec for spec in schemas.all_specs()}
+SPECS = {spec.filename: spec for spec in dictionary.all_specs()}
 
 
 def load_all():
     """Every table: the evidence and the risk-of-bias instrument and ratings."""
-    from helpers.rob import load_risk_of_bias
+    from helpers.evidence.rob_tables import load_risk_of_bias
 
     load_risk_of_bias(load_evidence())
 

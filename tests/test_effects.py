@@ -1,4 +1,4 @@
-"""helpers.effects against metafor's escalc() and hand-worked formulas.
+"""helpers.stats.effects against metafor's escalc() and hand-worked formulas.
 
 Reference values: tests/reference/metafor/effect_sizes.csv (metafor 3.8-1),
 one test per study x measure. Tolerance: relative 1e-6 (abs 1e-12 for exact 0).
@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from helpers import effects
-from helpers.effects import escalc, mean_sd_from_median, proportion_ci
+from helpers.stats import effects
+from helpers.stats.effects import escalc, mean_sd_from_median, proportion_ci
 from tests.metafor_reference import ATOL, RTOL, approx, reference
 
 

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from helpers import efficacy, responder
-from helpers.analyses import analysis
-from helpers.data import load_evidence
-from helpers.effects import mean_sd_from_median
+from helpers.evidence.load import load_evidence
+from helpers.review import efficacy, responder
+from helpers.review.analyses import analysis
+from helpers.stats.effects import mean_sd_from_median
 
 
 @pytest.fixture(scope="module")
@@ -125,7 +125,7 @@ def test_heatmap_renders_one_cell_per_index_and_column(ev):
 
 
 def test_refits_appear_in_the_results_table(ev):
-    from helpers.results import results_table
+    from helpers.review.results import results_table
 
     r = results_table(ev).set_index("analysis")
     without_he = r.loc["sri4_week12_rct_without_he2020"]

@@ -1,4 +1,4 @@
-"""Tests for helpers.forest: what is drawn, where, and that text never collides."""
+"""Tests for helpers.report.forest: what is drawn, where, and that text never collides."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Polygon
 from matplotlib.text import Annotation, Text
 
-from helpers.forest import alt_text, forest_plot
-from helpers.style import ROLE_COLOURS
+from helpers.report.forest import alt_text, forest_plot
+from helpers.report.style import ROLE_COLOURS
 
 LEFT = {"il2_text": "IL-2 n/N", "control_text": "Placebo n/N"}
 HET = "Heterogeneity: I\u00b2 = 12%, \u03c4\u00b2 = 0.01, Q p = 0.29"

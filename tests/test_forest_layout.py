@@ -1,4 +1,4 @@
-"""helpers.forest split into a layout step and drawing functions.
+"""helpers.report.forest split into a layout step and drawing functions.
 
 * :func:`forest_layout` places rows, columns, text, x-limits and ticks and the figure
   size without drawing anything; its unit tests are here.
@@ -22,7 +22,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers.forest import ForestLayout, draw_forest, forest_layout, forest_plot
+from helpers.report.forest import ForestLayout, draw_forest, forest_layout, forest_plot
 from tests.test_forest import HET, LEFT, make_pooled, make_studies
 
 # --------------------------------------------------------------------------- #

@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analyses import analysis, planned_analyses, two_arm_counts
 from helpers.chapters import efficacy as chapter
-from helpers.data import load_evidence
+from helpers.evidence.load import load_evidence
+from helpers.evidence.protocol import ProtocolError, check_protocol, load_protocol
 from helpers.paths import BIB_ENV_VAR
-from helpers.results import results_table
+from helpers.review.analyses import analysis, planned_analyses, two_arm_counts
 from helpers.review.claims import REGISTRY, ClaimFailed, failures, verify
-from helpers.review.protocol import ProtocolError, check_protocol, load_protocol
+from helpers.review.results import results_table
 from helpers.review.selection import dose_arm_counts
 from tests import synthetic
 
@@ -169,7 +169,7 @@ def test_a_dose_arm_without_its_dose_is_refused(synthetic_data):
     synthetic.add_dose_ranging_trial(synthetic_data)
     path = synthetic_data / "arms.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("il2_0_5miu,il2,0.5,", "il2_0_5miu,il2,,"), "utf-8")
-    from helpers.data import DataValidationError
+    from helpers.evidence.load import DataValidationError
 
     with pytest.raises(DataValidationError, match="the arm's dose in dose_miu, since the study has several IL-2 arms"):
         load_evidence()

@@ -129,7 +129,7 @@ def typed_numbers(markdown: str, names: list[str]) -> list[str]:
 
 def test_prose_has_no_typed_numbers():
     """Every number in the text is glued from code; only names may contain digits."""
-    from helpers.data import load_evidence
+    from helpers.evidence.load import load_evidence
 
     names = NAMES_WITH_DIGITS + [re.escape(label) for label in load_evidence().studies["label"]]
     sources = {

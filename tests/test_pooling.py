@@ -1,4 +1,4 @@
-"""helpers.pooling against metafor 3.8-1 (tests/reference/metafor).
+"""helpers.stats.pooling against metafor 3.8-1 (tests/reference/metafor).
 
 Every row of pooled.csv, mh_peto.csv and leave1out.csv is a test case.
 Tolerance: relative 1e-6, absolute 1e-12 (for values that are exactly 0).
@@ -24,8 +24,8 @@ import pytest
 from scipy import stats
 from statsmodels.stats.meta_analysis import combine_effects
 
-from helpers import effects
-from helpers.pooling import (
+from helpers.stats import effects
+from helpers.stats.pooling import (
     DEFAULT_CONTROL,
     METAFOR_DEFAULT_CONTROL,
     PI_NOTE_FEW_STUDIES,

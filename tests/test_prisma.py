@@ -1,4 +1,4 @@
-"""Tests of the PRISMA 2020 flow diagram (``helpers.prisma``)."""
+"""Tests of the PRISMA 2020 flow diagram (``helpers.report.prisma``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.text import Text
 
 from helpers.paths import ROOT
-from helpers.prisma import (
+from helpers.report.prisma import (
     PAD_X,
     PAD_Y,
     REQUIRED_ROWS,
@@ -27,7 +27,7 @@ from helpers.prisma import (
     prisma_flow_diagram,
     prisma_layout,
 )
-from helpers.style import OKABE_ITO
+from helpers.report.style import OKABE_ITO
 
 PRISMA_CSV = ROOT / "data" / "prisma.csv"
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 import pandas as pd
 from IPython.core.formatters import format_display_data
 
-from helpers.data import load_evidence
-from helpers.prose import GlueText, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_reported, fmt_share, markdown_table
-from helpers.search import join_words, month_text, search_summary, search_table
-from helpers.tables import characteristics_table, inclusion_table, regimen_text, value_text
+from helpers.evidence.load import load_evidence
+from helpers.report.labels import regimen_text, value_text
+from helpers.report.prose import (
+    GlueText,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    fmt_reported,
+    fmt_share,
+    join_words,
+    markdown_table,
+)
+from helpers.review.search import month_text, search_summary, search_table
+from helpers.review.study_tables import characteristics_table, inclusion_table
 
 
 def test_number_formats_never_turn_unknown_into_zero():

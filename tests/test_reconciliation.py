@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpers.data import load_evidence
-from helpers.reconciliation import book_totals, counted_patients, open_label_arithmetic, reconciliation_table
+from helpers.evidence.load import load_evidence
+from helpers.review.reconciliation import book_totals, counted_patients, open_label_arithmetic, reconciliation_table
 from tests.conftest import edit_file
 
 

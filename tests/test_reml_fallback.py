@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 
-from helpers.pooling import (
+from helpers.stats.pooling import (
     DEFAULT_CONTROL,
     METAFOR_DEFAULT_CONTROL,
     TAU2_ALGORITHMS,

@@ -1,4 +1,4 @@
-"""Risk of bias (helpers.rob): the instrument and ratings load, bad input is named precisely,
+"""Risk of bias (helpers.review.rob): the instrument and ratings load, bad input is named precisely,
 scores and bands match hand-worked examples, and both figures render."""
 
 from __future__ import annotations
@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_hex
 
-from helpers import rob as R
-from helpers.data import DataValidationError, load_evidence
-from helpers.style import as_svg
+from helpers.evidence import rob_tables as E
+from helpers.evidence.load import DataValidationError, load_evidence
+from helpers.report.style import as_svg
+from helpers.review import rob as R
 
 INCLUDED = ["he2016", "vonspeemayer2016", "proimmun", "he2020", "lupil2"]
 
@@ -31,8 +32,8 @@ HAND_BANDS = {"he2016": "poor", "vonspeemayer2016": "poor", "proimmun": "poor", 
 
 
 @pytest.fixture(scope="module")
-def rob() -> R.RiskOfBias:
-    return R.load_risk_of_bias()
+def rob() -> E.RiskOfBias:
+    return E.load_risk_of_bias()
 
 
 # ---------------------------------------------------------------------------
@@ -51,7 +52,7 @@ def test_instrument_has_27_items_in_five_domains_with_maximum_28(rob):
     }
     assert rob.points[5] == {"yes": 2, "partially": 1, "no": 0, "unable_to_determine": 0}
     assert rob.points[27] == {"yes": 1, "no": 0, "unable_to_determine": 0}
-    assert sum(max(p.values()) for p in rob.points.values()) == R.MAX_SCORE == 28
+    assert sum(max(p.values()) for p in rob.points.values()) == E.MAX_SCORE == 28
 
 
 def test_every_included_study_is_rated_on_every_item_once(rob):
@@ -180,12 +181,12 @@ def test_quality_band_only_for_the_adopted_maximum():
 
 
 def test_bands_cover_every_score_once():
-    covered = [s for b in R.BANDS for s in range(b.low, b.high + 1)]
+    covered = [s for b in E.BANDS for s in range(b.low, b.high + 1)]
     assert sorted(covered) == list(range(0, 29))
 
 
 def test_parse_points():
-    assert R.parse_points("yes=2; partially=1; no=0; unable_to_determine=0") == {
+    assert E.parse_points("yes=2; partially=1; no=0; unable_to_determine=0") == {
         "yes": 2,
         "partially": 1,
         "no": 0,
@@ -193,7 +194,7 @@ def test_parse_points():
     }
     for bad in ("yes:1", "maybe=1", "yes=1;; no=0", "yes=1; yes=0", ""):
         with pytest.raises(ValueError):
-            R.parse_points(bad)
+            E.parse_points(bad)
 
 
 # ---------------------------------------------------------------------------
@@ -256,7 +257,7 @@ def _drop(path: Path, where: dict[str, str]) -> None:
 
 def _problems(filename: str):
     with pytest.raises(DataValidationError) as info:
-        R.load_risk_of_bias(load_evidence())
+        E.load_risk_of_bias(load_evidence())
     message = str(info.value)
     assert filename in message
     return info.value.problems, message
@@ -318,31 +319,31 @@ def _assert_rejected(data_copy, filename, where, changes, column, expected, rule
     "where, changes, column, expected, rule", BAD_ITEMS, ids=[f"items:{c[2]}:{c[3][:30]}" for c in BAD_ITEMS]
 )
 def test_bad_instrument_is_rejected(data_copy, where, changes, column, expected, rule):
-    message = _assert_rejected(data_copy, R.ITEMS_FILE, where, changes, column, expected, rule)
+    message = _assert_rejected(data_copy, E.ITEMS_FILE, where, changes, column, expected, rule)
     value = next(iter(changes.values()))
     if value:
         assert repr(value) in message or value in message
 
 
 def test_instrument_missing_an_item(data_copy):
-    _drop(data_copy / R.ITEMS_FILE, {"item": "27"})
-    problems, message = _problems(R.ITEMS_FILE)
+    _drop(data_copy / E.ITEMS_FILE, {"item": "27"})
+    problems, message = _problems(E.ITEMS_FILE)
     assert message.endswith(
         "downs_black_items.csv (item=27): found no row; expected a row for item 27 (the instrument has items 1 to 27)"
     )
 
 
 def test_instrument_duplicate_item(data_copy):
-    path = data_copy / R.ITEMS_FILE
+    path = data_copy / E.ITEMS_FILE
     df = _rows(path)
     pd.concat([df, df[df["item"] == "3"]]).to_csv(path, index=False)
-    problems, message = _problems(R.ITEMS_FILE)
+    problems, message = _problems(E.ITEMS_FILE)
     assert any(p.column == "item" and "unique key" in p.expected for p in problems), message
 
 
 def test_instrument_maximum_must_be_28(data_copy):
-    _set(data_copy / R.ITEMS_FILE, {"item": "27"}, points="yes=5; no=0; unable_to_determine=0")
-    problems, message = _problems(R.ITEMS_FILE)
+    _set(data_copy / E.ITEMS_FILE, {"item": "27"}, points="yes=5; no=0; unable_to_determine=0")
+    problems, message = _problems(E.ITEMS_FILE)
     (problem,) = problems
     assert problem.value == 32 and "adding up to 28" in problem.expected and problem.column == "points"
 
@@ -404,12 +405,12 @@ BAD_RATINGS = [
     "where, changes, column, expected, rule", BAD_RATINGS, ids=[f"ratings:{c[2]}:{c[3][:30]}" for c in BAD_RATINGS]
 )
 def test_bad_rating_is_rejected(data_copy, where, changes, column, expected, rule):
-    _assert_rejected(data_copy, R.RATINGS_FILE, where, changes, column, expected, rule)
+    _assert_rejected(data_copy, E.RATINGS_FILE, where, changes, column, expected, rule)
 
 
 def test_rating_message_is_precise(data_copy):
-    line = _set(data_copy / R.RATINGS_FILE, RATING(item="3"), answer="partially")
-    problems, message = _problems(R.RATINGS_FILE)
+    line = _set(data_copy / E.RATINGS_FILE, RATING(item="3"), answer="partially")
+    problems, message = _problems(E.RATINGS_FILE)
     assert message == (
         "1 problem(s) in the evidence data:\n"
         f"  - risk_of_bias.csv, line {line} (study_id=he2020, item=3), column 'answer': found 'partially'; "
@@ -419,8 +420,8 @@ def test_rating_message_is_precise(data_copy):
 
 
 def test_missing_rating_is_named(data_copy):
-    _drop(data_copy / R.RATINGS_FILE, RATING(study="lupil2", item="27"))
-    problems, message = _problems(R.RATINGS_FILE)
+    _drop(data_copy / E.RATINGS_FILE, RATING(study="lupil2", item="27"))
+    problems, message = _problems(E.RATINGS_FILE)
     (problem,) = problems
     assert str(problem) == (
         "risk_of_bias.csv (study_id=lupil2, item=27): found no row; expected a rating of this "
@@ -429,25 +430,25 @@ def test_missing_rating_is_named(data_copy):
 
 
 def test_unrated_included_study_is_named(data_copy):
-    path = data_copy / R.RATINGS_FILE
+    path = data_copy / E.RATINGS_FILE
     df = _rows(path)
     df[df["study_id"] != "proimmun"].to_csv(path, index=False)
-    problems, _ = _problems(R.RATINGS_FILE)
+    problems, _ = _problems(E.RATINGS_FILE)
     assert len(problems) == 27 and all("study_id=proimmun" in p.key for p in problems)
 
 
 def test_duplicate_rating_is_named(data_copy):
-    path = data_copy / R.RATINGS_FILE
+    path = data_copy / E.RATINGS_FILE
     df = _rows(path)
     pd.concat([df, df[(df["study_id"] == "he2016") & (df["item"] == "9")]]).to_csv(path, index=False)
-    problems, message = _problems(R.RATINGS_FILE)
+    problems, message = _problems(E.RATINGS_FILE)
     assert any("unique key (study_id, item)" in p.expected for p in problems), message
 
 
 def test_missing_file_is_named(data_copy):
-    (data_copy / R.RATINGS_FILE).unlink()
+    (data_copy / E.RATINGS_FILE).unlink()
     with pytest.raises(DataValidationError, match="risk_of_bias.csv: found an empty cell; expected the file to exist"):
-        R.load_risk_of_bias(load_evidence())
+        E.load_risk_of_bias(load_evidence())
 
 
 # ---------------------------------------------------------------------------
@@ -487,13 +488,13 @@ def test_traffic_light_has_one_cell_per_rating(rob):
     cells = {c.get_gid(): c for c in ax.collections}
     counts = rob.ratings["answer"].value_counts().to_dict()
     assert sum(len(c.get_offsets()) for c in cells.values()) == 135
-    for answer in R.ANSWERS:
+    for answer in E.ANSWERS:
         coll = cells[f"rob-cells-{answer}"]
         assert len(coll.get_offsets()) == counts.get(answer, 0)
         if len(coll.get_offsets()):
             assert to_hex(coll.get_facecolor()[0]) == R.ANSWER_COLOURS[answer].lower()
     texts = [t.get_text() for t in ax.texts]
-    symbols = [t for t in texts if t in R.ANSWER_SYMBOLS.values()]
+    symbols = [t for t in texts if t in E.ANSWER_SYMBOLS.values()]
     assert len(symbols) == 135  # the answer reads without colour
     for label in ("He 2016", "LUPIL-2", "PRO-IMMUN", "He 2020"):
         assert label in texts
@@ -504,16 +505,16 @@ def test_traffic_light_has_one_cell_per_rating(rob):
 
 
 def test_traffic_light_circles_are_distinct_colours_and_symbols():
-    assert len(set(R.ANSWER_COLOURS.values())) == len(R.ANSWERS)
-    assert len(set(R.ANSWER_SYMBOLS.values())) == len(R.ANSWERS)
+    assert len(set(R.ANSWER_COLOURS.values())) == len(E.ANSWERS)
+    assert len(set(E.ANSWER_SYMBOLS.values())) == len(E.ANSWERS)
 
 
 def test_summary_has_one_bar_per_domain_and_answer(rob):
     fig = R.summary_figure(rob)
     ax = fig.axes[0]
     bars = [p for p in ax.patches if (p.get_gid() or "").startswith("rob-bar-")]
-    assert len(bars) == len(R.DOMAINS) * len(R.ANSWERS) == 20
-    for domain, *_ in R.DOMAINS:
+    assert len(bars) == len(E.DOMAINS) * len(E.ANSWERS) == 20
+    for domain, *_ in E.DOMAINS:
         widths = [p.get_width() for p in bars if p.get_gid().startswith(f"rob-bar-{domain}-")]
         assert sum(widths) == pytest.approx(100)
     reporting_unable = next(p for p in bars if p.get_gid() == "rob-bar-reporting-unable_to_determine")

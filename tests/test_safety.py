@@ -10,10 +10,10 @@ import pytest
 from matplotlib.figure import Figure
 from scipy import optimize, stats
 
-from helpers import safety
-from helpers.analyses import RESULT_COLUMNS
-from helpers.data import load_evidence
-from helpers.prose import NOT_REPORTED
+from helpers.evidence.load import load_evidence
+from helpers.report.prose import NOT_REPORTED
+from helpers.review import safety
+from helpers.review.analyses import RESULT_COLUMNS
 from tests.conftest import edit_file
 
 Z = stats.norm.ppf(0.975)
@@ -230,7 +230,7 @@ def test_safety_results_rows(ev):
 # Pooled incidence across the IL-2 arms
 # ---------------------------------------------------------------------------
 def reml_by_hand(y: np.ndarray, v: np.ndarray) -> tuple[float, float]:
-    """Maximise the restricted likelihood over tau² numerically (independent of helpers.pooling)."""
+    """Maximise the restricted likelihood over tau² numerically (independent of helpers.stats.pooling)."""
 
     def neg_loglik(t2):
         w = 1 / (v + t2)

@@ -1,4 +1,4 @@
-"""Property-based tests (hypothesis) for helpers.effects and helpers.pooling.
+"""Property-based tests (hypothesis) for helpers.stats.effects and helpers.stats.pooling.
 
 The hypothesis profile (tests/hypothesis_profiles.py) decides randomness, deadline and
 database; the settings here change only the number of examples. Inputs that once failed
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from helpers.effects import escalc
-from helpers.pooling import METHODS, TESTS, back_transform, leave1out, rma, rma_mh, rma_peto
+from helpers.stats.effects import escalc
+from helpers.stats.pooling import METHODS, TESTS, back_transform, leave1out, rma, rma_mh, rma_peto
 
 SETTINGS = settings(max_examples=40)
 

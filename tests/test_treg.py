@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from scipy import special
 
-from helpers import treg
-from helpers.analyses import RESULT_COLUMNS
-from helpers.data import load_evidence
-from helpers.prose import NOT_REPORTED
+from helpers.evidence.load import load_evidence
+from helpers.report.prose import NOT_REPORTED
+from helpers.review import treg
+from helpers.review.analyses import RESULT_COLUMNS
 
 
 @pytest.fixture(scope="module")

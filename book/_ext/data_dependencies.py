@@ -39,8 +39,8 @@ from jupyter_cache.executors.utils import single_nb_execution
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
 
+from helpers.evidence.protocol import protocol_path
 from helpers.paths import ROOT, data_dir
-from helpers.review.protocol import protocol_path
 
 LOGGER = logging.getLogger(__name__)
 _ATTR = "il2_inputs_fingerprint"
@@ -71,9 +71,9 @@ def fingerprint() -> str:
 
 
 def _validate_data(app) -> None:
-    from helpers.data import DataValidationError
-    from helpers.review.protocol import ProtocolError
-    from helpers.validate import validate_all
+    from helpers.evidence.load import DataValidationError
+    from helpers.evidence.protocol import ProtocolError
+    from helpers.evidence.validate import validate_all
 
     try:
         validate_all()

@@ -32,8 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.command == "results":
-        from .data import load_evidence
-        from .results import results_csv
+        from helpers.evidence.load import load_evidence
+        from helpers.review.results import results_csv
 
         sys.stdout.write(results_csv(load_evidence()))
         return 0
@@ -42,9 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         return _print_todo()
 
     if args.command == "validate":
-        from .data import DataValidationError
-        from .review.protocol import ProtocolError
-        from .validate import validate_all
+        from helpers.evidence.load import DataValidationError
+        from helpers.evidence.protocol import ProtocolError
+        from helpers.evidence.validate import validate_all
 
         try:
             counts = validate_all()
@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return _add_study(args)
 
     if args.command == "refresh-notebooks":
-        from .notebooks import refresh
+        from helpers.notebooks import refresh
 
         for path in refresh(args.notebooks or None):
             print(f"executed {path}")
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _add_study_parser(sub) -> None:
-    from .schemas import DESIGNS, INCLUSION
+    from helpers.evidence.schemas import DESIGNS, INCLUSION
 
     add = sub.add_parser(
         "add-study",
@@ -96,8 +96,8 @@ def _add_study_parser(sub) -> None:
 
 
 def _add_study(args) -> int:
-    from .paths import data_dir
-    from .review.add_study import (
+    from helpers.paths import data_dir
+    from helpers.review.add_study import (
         AddStudyError,
         check_new_id,
         describe_written,
@@ -128,7 +128,7 @@ def _add_study(args) -> int:
 
 
 def _arm_role(text: str) -> tuple[str, str]:
-    from .review.add_study import AddStudyError
+    from helpers.review.add_study import AddStudyError
 
     arm, sep, role = text.partition("=")
     if not sep or not arm.strip() or not role.strip():
@@ -138,10 +138,10 @@ def _arm_role(text: str) -> tuple[str, str]:
 
 def _print_todo() -> int:
     """Every problem of every table (the to-do list), or the validation summary when there is none."""
-    from .data import DataValidationError
-    from .review.add_study import format_todo, todo
-    from .review.protocol import ProtocolError
-    from .validate import validate_all
+    from helpers.evidence.load import DataValidationError
+    from helpers.evidence.protocol import ProtocolError
+    from helpers.evidence.validate import validate_all
+    from helpers.review.add_study import format_todo, todo
 
     problems = todo()
     if problems:

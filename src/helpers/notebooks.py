@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from .paths import chapters_dir
+from helpers.paths import chapters_dir
 
 #: Output fields not compared, as in nbval: run-dependent (ids, counts, timing) or raster images
 #: (the book's figures are SVG, which is compared).

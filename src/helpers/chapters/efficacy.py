@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..analyses import Analysis, analysis, two_arm_counts
-from ..data import Evidence
-from ..prose import GlueMarkdown, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_share
-from ..review.protocol import load_protocol
-from ..tables import timepoint_label
+from helpers.evidence.load import Evidence
+from helpers.evidence.protocol import load_protocol
+from helpers.report.labels import timepoint_label
+from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_share
+from helpers.review.analyses import Analysis, analysis, two_arm_counts
 
 #: How the prose names an analysis population.
 POPULATION_PHRASES = {
@@ -65,7 +65,7 @@ def arm_counts_sentence(ev: Evidence, a: Analysis, verb: str = "responded") -> s
 def endpoint_sentence(ev: Evidence, a: Analysis) -> str:
     """Whether the trials met the endpoint, by the between-arm p-value each reports (that it was their primary
     endpoint is checked by the claims registry)."""
-    from ..review.claims import p_below, reported_rows
+    from helpers.review.claims import p_below, reported_rows
 
     labels = ev.studies.set_index("study_id")["label"]
     rows = reported_rows(ev, a)
@@ -92,7 +92,7 @@ def no_data_figure(text: str):
     """A small figure saying that there is nothing to plot (so a chapter keeps its figure numbers for any k)."""
     from matplotlib.figure import Figure
 
-    from ..style import use_book_style
+    from helpers.report.style import use_book_style
 
     use_book_style()
     fig = Figure(figsize=(6.5, 0.8))
@@ -102,8 +102,8 @@ def no_data_figure(text: str):
 
 def forest_figure(ev: Evidence, a: Analysis | None, nothing: str) -> tuple[object, str]:
     """The risk-ratio forest plot of an analysis and its text description, or a 'no trial' figure."""
-    from ..analyses import forest_inputs
-    from ..forest import alt_text, forest_plot
+    from helpers.report.forest import alt_text, forest_plot
+    from helpers.review.analyses import forest_inputs
 
     if a is None:
         return no_data_figure(nothing), nothing
@@ -299,7 +299,7 @@ def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
             f"{fmt_share(c.events_control, c.total_control)} on placebo"
             for c in counts.itertuples()
         )
-        from ..review.claims import reported_rows
+        from helpers.review.claims import reported_rows
 
         p = [f"{r.p_value} ({labels[r.study_id]})" for r in reported_rows(ev, ln).itertuples() if pd.notna(r.p_value)]
         reported = f" The between-arm p-value reported is {join_names(p)}." if p else ""
@@ -318,7 +318,7 @@ def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
 
 def refit_tables(ev: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Leave-one-out and regimen-subgroup refits of the primary analysis (REML, RR); empty below two trials."""
-    from ..efficacy import leave_one_out, regimen_subgroups
+    from helpers.review.efficacy import leave_one_out, regimen_subgroups
 
     primary, _ = primary_analysis(ev)
     if primary is None or primary.k < load_protocol().minimum_k("leave_one_out"):
@@ -421,7 +421,7 @@ def open_label_rate_text(ev: Evidence, responses: pd.DataFrame) -> GlueMarkdown:
 
 def activity_values(ev: Evidence) -> dict[str, object]:
     """Who reports disease activity how: medians per arm (within-arm tests), between-arm statements without values."""
-    from ..efficacy import median_range_trials
+    from helpers.review.efficacy import median_range_trials
 
     labels = ev.studies.set_index("study_id")["label"]
     trials = median_range_trials(ev)

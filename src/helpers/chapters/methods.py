@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..review.claims import registry_table
-from ..review.protocol import Protocol, load_protocol
-from ..tables import timepoint_label
+from helpers.evidence.protocol import Protocol, load_protocol
+from helpers.report.labels import timepoint_label
+from helpers.review.claims import registry_table
 
 POPULATION_NAMES = {
     "itt": "intention to treat",

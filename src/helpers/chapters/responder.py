@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..data import Evidence
-from ..efficacy import median_range_trials
-from ..prose import GlueMarkdown, fmt_pct, fmt_share, is_missing
-from ..responder import SEPARATED, placebo_response
-from .efficacy import POPULATION_PHRASES, citations, join_names
+from helpers.chapters.efficacy import POPULATION_PHRASES, citations, join_names
+from helpers.evidence.load import Evidence
+from helpers.report.prose import GlueMarkdown, fmt_pct, fmt_share, is_missing
+from helpers.review.efficacy import median_range_trials
+from helpers.review.responder import SEPARATED, placebo_response
 
 
 def _lower_first(text: str) -> str:

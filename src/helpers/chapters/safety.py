@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import safety
-from ..data import Evidence
-from ..prose import GlueMarkdown, fmt_num, is_missing
-from .efficacy import count_word, join_names
+from helpers.chapters.efficacy import count_word, join_names
+from helpers.evidence.load import Evidence
+from helpers.report.prose import GlueMarkdown, fmt_num, is_missing
+from helpers.review import safety
 
 
 def _cite(keys) -> str:

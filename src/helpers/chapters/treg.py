@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from .. import treg
-from ..data import Evidence
-from ..prose import GlueMarkdown, is_missing
+from helpers.evidence.load import Evidence
+from helpers.report.prose import GlueMarkdown, is_missing
+from helpers.review import treg
 
 
 def _cite(sources) -> str:

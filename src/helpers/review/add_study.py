@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import schemas
-from ..data import DataValidationError, Problem, bib_keys, load_table, read_csv
-from ..paths import data_dir
-from .protocol import Protocol, load_protocol
+from helpers.evidence import schemas
+from helpers.evidence.load import DataValidationError, Problem, bib_keys, load_table, read_csv
+from helpers.evidence.protocol import Protocol, load_protocol
+from helpers.paths import data_dir
 
 __all__ = [
     "AddStudyError",
@@ -320,14 +320,14 @@ def _collect(problems: list[Problem], load, *args) -> object | None:
 def todo(folder: Path | None = None) -> list[Problem]:
     """Every validation problem of every evidence table, each table checked on its own.
 
-    :func:`helpers.data.load_evidence` (and ``python -m helpers validate``) stop at the first
+    :func:`helpers.evidence.load.load_evidence` (and ``python -m helpers validate``) stop at the first
     table that fails; here the keys a table is checked against (study ids, arms, outcomes) are
     read from the other tables as they stand, so one list names what is missing everywhere.
     Within a table the columns are checked before the rules that relate them (pandera's two
     stages), so filling one round of cells can reveal the next (e.g. an empty value's reason).
     An empty list means the tables validate.
     """
-    from .. import rob
+    from helpers.evidence import rob_tables as rob
 
     folder = Path(folder) if folder else data_dir()
     keys = bib_keys()

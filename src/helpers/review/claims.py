@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..data import Evidence
-from .selection import Analysis, count_rows, planned_analyses
+from helpers.evidence.load import Evidence
+from helpers.review.selection import Analysis, count_rows, planned_analyses
 
 ALPHA = 0.05
 
@@ -242,7 +242,7 @@ def _nothing_counted(ev: Evidence) -> list[str]:
 )
 def _pooled_definitions(ev: Evidence) -> list[str]:
     """The IL-2 arms pooled for the first poolable event do not all share one analysis population."""
-    from .. import safety
+    from helpers.review import safety
 
     poolable = safety.poolable_events(ev)
     if not poolable:
@@ -262,7 +262,7 @@ def _pooled_definitions(ev: Evidence) -> list[str]:
 )
 def _treg_no_values(ev: Evidence) -> list[str]:
     """No Treg row of an included or candidate study has a numeric statistic (mean_sd, median_range, median_iqr)."""
-    from .. import treg
+    from helpers.review import treg
 
     rows = treg.treg_rows(ev)
     numeric = rows[rows["statistic"].isin(["mean_sd", "median_range", "median_iqr"])]
@@ -276,7 +276,7 @@ def _treg_no_values(ev: Evidence) -> list[str]:
 )
 def _treg_increase(ev: Evidence) -> list[str]:
     """Every IL-2 Treg row with a direction has direction 'increase'."""
-    from .. import treg
+    from helpers.review import treg
 
     rows = treg.treg_rows(ev)
     rows = rows[(rows["arm"] == "il2") & rows["direction"].notna()]
@@ -322,7 +322,8 @@ def _treg_reanalysis(ev: Evidence) -> list[str]:
 def _rob_rct_difference(ev: Evidence) -> list[str]:
     """He 2020 scores above LUPIL-2 and LUPIL-2 has more items unable to determine; He 2020 has count rows for
     baseline and safety outcomes, LUPIL-2 none."""
-    from ..rob import load_risk_of_bias, study_scores
+    from helpers.evidence.rob_tables import load_risk_of_bias
+    from helpers.review.rob import study_scores
 
     ss = study_scores(load_risk_of_bias(ev)).set_index("label")
     if not {"He 2020", "LUPIL-2"} <= set(ss.index):
@@ -350,7 +351,8 @@ def _rob_rct_difference(ev: Evidence) -> list[str]:
 )
 def _rob_design(ev: Evidence) -> list[str]:
     """Every included RCT scores above every included uncontrolled study."""
-    from ..rob import load_risk_of_bias, study_scores
+    from helpers.evidence.rob_tables import load_risk_of_bias
+    from helpers.review.rob import study_scores
 
     ss = study_scores(load_risk_of_bias(ev))
     rct, other = ss[ss["design"] == "rct"], ss[ss["design"] != "rct"]
@@ -363,7 +365,7 @@ def _rob_design(ev: Evidence) -> list[str]:
 # PRISMA and reconciliation
 # ---------------------------------------------------------------------------
 def _gaps(ev: Evidence) -> dict[str, int]:
-    from ..reconciliation import book_totals
+    from helpers.review.reconciliation import book_totals
 
     t = book_totals(ev)
     return {

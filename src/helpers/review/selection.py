@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..data import Evidence
-from .protocol import PlannedAnalysis, Protocol, load_protocol
+from helpers.evidence.load import Evidence
+from helpers.evidence.protocol import PlannedAnalysis, Protocol, load_protocol
 
 #: Short population names used in the results table's population column.
 POPULATION_SHORT = {

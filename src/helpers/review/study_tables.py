@@ -1,85 +1,18 @@
-"""Display tables built from the evidence (characteristics, inclusion, outcome values).
-
-Tables here are for reading: cells are formatted text, unknown values read
-"not reported", and derived numbers are marked so the reader can look up the
-derivation in the data appendix.
-"""
+"""Display tables of the studies: characteristics, inclusion decisions, the results table for reading."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from .data import Evidence
-from .prose import NOT_REPORTED, fmt_int, fmt_num, fmt_pct, fmt_reported, is_missing
-from .reconciliation import counted_patients
-
-DESIGN_LABELS = {
-    "rct": "Randomised, placebo-controlled",
-    "open_label": "Open-label",
-    "controlled_nonrandomised": "Controlled, not randomised",
-    "observational": "Observational",
-    "case_report": "Case report",
-    "not_reported": NOT_REPORTED,
-}
-
-ARM_LABELS = {"il2": "IL-2", "placebo": "Placebo", "conventional": "Conventional therapy"}
-TIMEPOINT_LABELS = {
-    "baseline": "Baseline",
-    "end_of_study": "End of study",
-    "trial_period": "Trial period",
-    "during_treatment": "During treatment",
-}
-POPULATION_LABELS = {
-    "analysed_efficacy": "efficacy set",
-    "itt": "ITT",
-    "per_protocol": "per-protocol",
-    "subgroup": "subgroup",
-    "enrolled": "enrolled",
-    "treated": "treated",
-    "randomised": "randomised",
-}
-
-
-def timepoint_label(tp: str) -> str:
-    """'week_12' -> 'Week 12'; named time points by TIMEPOINT_LABELS."""
-    return TIMEPOINT_LABELS.get(tp, tp.replace("week_", "Week "))
-
-
-def text_or_nr(value: object) -> str:
-    return NOT_REPORTED if is_missing(value) else str(value)
-
-
-def regimen_text(study: pd.Series) -> str:
-    """'rhIL-2 1 MIU, every other day, 3 cycles (12 weeks)'; unknown parts read 'not reported'."""
-    dose = (
-        f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU"
-        if not is_missing(study["dose_miu"])
-        else f"dose {NOT_REPORTED}"
-    )
-    parts = [f"{text_or_nr(study['agent'])} {dose}", text_or_nr(study["frequency"])]
-    if not is_missing(study["cycles"]):
-        parts.append(f"{int(study['cycles'])} cycles")
-    text = ", ".join(parts)
-    return f"{text} ({study['duration']})" if not is_missing(study["duration"]) else text
-
-
-def value_text(row: pd.Series, digits: int = 1) -> str:
-    """One outcome row as text: '16/29 (55.2%)', '12 (8–27)', '31.58 ± 9.25', or 'not reported'.
-
-    Medians, ranges, means and SDs keep the decimals they were reported with.
-    """
-    stat = row["statistic"]
-    if stat == "count":
-        if not is_missing(row["events"]) and not is_missing(row["total"]):
-            return f"{int(row['events'])}/{int(row['total'])} ({fmt_pct(100 * row['events'] / row['total'], digits)})"
-        return f"{fmt_pct(row['percent'], digits)} (n {NOT_REPORTED})"
-    if stat in ("median_range", "median_iqr"):
-        return f"{fmt_reported(row['median'])} ({fmt_reported(row['lower'])}–{fmt_reported(row['upper'])})"
-    if stat == "mean_sd":
-        return f"{fmt_reported(row['mean'])} ± {fmt_reported(row['sd'])}"
-    if stat == "qualitative":
-        return str(row["note"])
-    return NOT_REPORTED
+from helpers.evidence.load import Evidence
+from helpers.report.labels import (
+    DESIGN_LABELS,
+    regimen_text,
+    text_or_nr,
+    value_text,
+)
+from helpers.report.prose import NOT_REPORTED, fmt_int, fmt_num, is_missing
+from helpers.review.reconciliation import counted_patients
 
 
 def _n_text(counted: pd.DataFrame, study_id: str, arm: str) -> str:
@@ -141,7 +74,7 @@ def inclusion_table(ev: Evidence, statuses: tuple[str, ...] = ("candidate", "exc
 
 def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     """The results table formatted for reading (the CSV keeps full precision)."""
-    from .analyses import model_label
+    from helpers.review.analyses import model_label
 
     def interval(lo: object, hi: object) -> str:
         return "–" if is_missing(lo) else f"{fmt_num(lo, digits)} to {fmt_num(hi, digits)}"

@@ -21,7 +21,7 @@ Every number is checked against metafor 3.8-1 in ``tests/test_pooling.py``
 1e-6.
 
 statsmodels (``statsmodels.stats.meta_analysis``) supplies Cochran's Q and the
-DerSimonian-Laird estimator (and, in :mod:`helpers.effects`, the binary effect
+DerSimonian-Laird estimator (and, in :mod:`helpers.stats.effects`, the binary effect
 sizes). It has no REML, HS or SJ estimator, no prediction interval and no
 leave-one-out; its DL tau² is not truncated at 0, its I² can be negative, and
 its random-effects weights use the untruncated tau², so the model fit at a
@@ -40,7 +40,7 @@ import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.meta_analysis import combine_effects
 
-from . import effects
+from helpers.stats import effects
 
 __all__ = [
     "METHODS",

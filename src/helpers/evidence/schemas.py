@@ -9,7 +9,7 @@ Each table is validated in two stages with pandera:
 
 Stage 2 runs only on a table that passed stage 1, so every failure is reported
 once, against typed values. A row rule is a :class:`RowRule`: the column it
-blames and what was expected, so :mod:`helpers.data` can name file, line, column,
+blames and what was expected, so :mod:`helpers.evidence.load` can name file, line, column,
 value and expectation in its error message.
 """
 
@@ -722,63 +722,3 @@ def type_text(col: pa.Column) -> str:
     """'whole number', 'number' or 'text' for a declared column."""
     dtype = str(col.dtype)
     return "whole number" if dtype == "Int64" else "number" if dtype == "Float64" else "text"
-
-
-def all_specs(bib_keys: set[str] | None = None) -> list[TableSpec]:
-    """Every table's spec, the risk-of-bias ones included; keys default to empty (enough to describe the columns)."""
-    from . import rob  # rob builds its specs from this module's building blocks
-
-    keys = bib_keys or set()
-    return [
-        studies_spec(keys),
-        arms_spec(keys, set()),
-        outcomes_spec(keys, set(), set(), {}),
-        outcome_definitions_spec(),
-        search_spec(keys),
-        prisma_spec(keys),
-        review_reported_spec(keys),
-        rob.items_spec(keys),
-        rob.ratings_spec(keys, set(), set(), {}),
-    ]
-
-
-def data_dictionary() -> pd.DataFrame:
-    """Table, column, type, whether required, allowed values or checks, and description."""
-    rows = []
-    for spec in all_specs():
-        for name, col in spec.columns.items():
-            checks = []
-            for c in col.checks:
-                stats = c.statistics or {}
-                if c.name == "isin" and stats.get("allowed_values"):
-                    checks.append("one of: " + ", ".join(map(str, stats["allowed_values"])))
-                elif c.name == "str_matches":
-                    checks.append(f"pattern {stats['pattern']}")
-                elif c.name in ("greater_than_or_equal_to", "greater_than", "less_than", "in_range"):
-                    checks.append(c.name.replace("_", " ") + " " + ", ".join(str(v) for v in stats.values()))
-                elif c.error and c.name != "str_length":
-                    checks.append(c.error)
-            rows.append(
-                {
-                    "Table": spec.filename,
-                    "Column": name,
-                    "Type": type_text(col),
-                    "Required": "yes" if not col.nullable else "no",
-                    "Checks": "; ".join(checks),
-                    "Description": COLUMN_DESCRIPTIONS.get(
-                        f"{spec.filename}:{name}", COLUMN_DESCRIPTIONS.get(name, "")
-                    ),
-                }
-            )
-    return pd.DataFrame(rows)
-
-
-def row_rules() -> pd.DataFrame:
-    """Every row rule, for the methods appendix."""
-    return pd.DataFrame(
-        [
-            {"Table": spec.filename, "Rule": r.name, "Column blamed": r.column, "Expected": r.expected}
-            for spec in all_specs()
-            for r in spec.rules
-        ]
-    )

@@ -1,15 +1,15 @@
 """Every pooled estimate of the book in one tidy table (``python -m helpers results``).
 
 Each chapter's analyses module contributes a function ``ev -> DataFrame`` with the
-columns of :data:`helpers.analyses.RESULT_COLUMNS`; add it to :data:`PROVIDERS`.
+columns of :data:`helpers.review.analyses.RESULT_COLUMNS`; add it to :data:`PROVIDERS`.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from . import analyses, efficacy, responder, safety, treg
-from .data import Evidence
+from helpers.evidence.load import Evidence
+from helpers.review import analyses, efficacy, responder, safety, treg
 
 #: Result providers, in the order their rows appear.
 PROVIDERS = (

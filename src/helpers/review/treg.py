@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import effects, pooling
-from .analyses import RESULT_COLUMNS
-from .data import Evidence
-from .prose import NOT_REPORTED, fmt_num, is_missing
-from .tables import value_text
+from helpers.evidence.load import Evidence
+from helpers.report.labels import value_text
+from helpers.report.prose import NOT_REPORTED, fmt_num, is_missing
+from helpers.review.analyses import RESULT_COLUMNS
+from helpers.stats import effects, pooling
 
 MEASURE_NOT_STATED = "not stated in the consulted sources"
 
@@ -83,7 +83,7 @@ def treg_outcomes(ev: Evidence) -> list[str]:
 
 def treg_rows(ev: Evidence) -> pd.DataFrame:
     """Treg rows of the included studies and of candidate studies with a Treg row (IL-2 arms first)."""
-    from .review.selection import rows_by_role
+    from helpers.review.selection import rows_by_role
 
     o = ev.outcomes
     rows = rows_by_role(ev, o[o["outcome"].isin(treg_outcomes(ev))])  # arm is the arm's role
@@ -255,7 +255,7 @@ def regimen_table(ev: Evidence) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 def clinical_rows(ev: Evidence, study_id: str) -> pd.DataFrame:
     """The study's preferred clinical response rows (both arms), or an empty frame."""
-    from .review.selection import rows_by_role
+    from helpers.review.selection import rows_by_role
 
     o = ev.outcomes
     o = rows_by_role(ev, o[(o["study_id"] == study_id) & (o["status"] != "not_reported")])  # dose arms combined

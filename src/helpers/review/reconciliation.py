@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .data import Evidence
-from .prose import NOT_REPORTED
+from helpers.evidence.load import Evidence
+from helpers.report.prose import NOT_REPORTED
 
 #: Which arm size counts as "patients" for a study, in order of preference: the
 #: review's placebo total (80 = 30 + 50) fits randomised, not analysed, numbers.

@@ -21,11 +21,11 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .analyses import RESULT_COLUMNS, Analysis, results_of, study_effects, two_arm_counts
-from .data import Evidence
-from .prose import fmt_num, fmt_pct
-from .style import OKABE_ITO, use_book_style
-from .tables import POPULATION_LABELS, timepoint_label
+from helpers.evidence.load import Evidence
+from helpers.report.labels import POPULATION_LABELS, timepoint_label
+from helpers.report.prose import fmt_num, fmt_pct
+from helpers.report.style import OKABE_ITO, use_book_style
+from helpers.review.analyses import RESULT_COLUMNS, Analysis, results_of, study_effects, two_arm_counts
 
 #: Indices compared, in display order: outcome -> label. "invert" marks a state where fewer is better.
 INDICES = {
@@ -250,8 +250,8 @@ def _week(tp: str) -> int:
 def side_by_side(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
     """(index label, study_id, outcome, timepoint, population) of every binary index that an eligible
     randomised trial counts in an IL-2 and a placebo arm: by index, time point, trial, population."""
-    from .review.protocol import load_protocol
-    from .review.selection import count_rows, eligible_trials
+    from helpers.evidence.protocol import load_protocol
+    from helpers.review.selection import count_rows, eligible_trials
 
     protocol = load_protocol()
     trials = list(eligible_trials(ev, protocol)["study_id"])
@@ -315,8 +315,8 @@ def placebo_response(ev: Evidence) -> pd.DataFrame:
     Columns: study_id, label, population, events, total, percent, na_reason, the IL-2 arm's reported
     between-arm p-value (p_between), and whether the population is the one the primary analysis uses.
     """
-    from .analyses import planned_analyses
-    from .review.selection import count_rows
+    from helpers.review.analyses import planned_analyses
+    from helpers.review.selection import count_rows
 
     primary = next(a for a in planned_analyses(ev) if a.role == "primary")
     o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])

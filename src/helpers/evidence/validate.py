@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .data import load_evidence
+from helpers.evidence.load import load_evidence
 
 #: Tables of the evidence object, in the order the summary lists them.
 EVIDENCE_TABLES = ("studies", "arms", "outcomes", "outcome_definitions", "search", "prisma", "review_reported")
@@ -10,8 +10,8 @@ EVIDENCE_TABLES = ("studies", "arms", "outcomes", "outcome_definitions", "search
 
 def validate_all() -> dict[str, int]:
     """Load and validate every table and the protocol; return row counts by name, or raise the first error."""
-    from .review.protocol import check_against_evidence, load_protocol
-    from .rob import load_risk_of_bias
+    from helpers.evidence.protocol import check_against_evidence, load_protocol
+    from helpers.evidence.rob_tables import load_risk_of_bias
 
     ev = load_evidence()
     rob = load_risk_of_bias(ev)

@@ -3,7 +3,7 @@
 An :class:`Analysis` says which outcome, time point and analysis population of which
 studies it pools. :func:`run_binary` fits every model of :data:`BINARY_MODELS` to it on
 every measure; :func:`efficacy_results` runs the book's efficacy analyses.
-:mod:`helpers.results` collects every chapter's results into one table. Estimates are
+:mod:`helpers.review.results` collects every chapter's results into one table. Estimates are
 on the reporting scale: ratios for RR and OR, differences for RD.
 """
 
@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import effects, pooling
-from .data import Evidence
-from .review.protocol import Protocol
-from .review.selection import Analysis, planned_analyses, two_arm_counts
+from helpers.evidence.load import Evidence
+from helpers.evidence.protocol import Protocol
+from helpers.review.selection import Analysis, planned_analyses, two_arm_counts
+from helpers.stats import effects, pooling
 
 __all__ = ["Analysis", "two_arm_counts", "analysis"]
 
@@ -138,7 +138,7 @@ def run_binary(ev: Evidence, a: Analysis) -> pd.DataFrame:
 
 def analysis(ev: Evidence, analysis_id: str, protocol: Protocol | None = None) -> Analysis | None:
     """A declared analysis with the trials the data give it (None if no trial qualifies)."""
-    from .review.selection import analysis as planned
+    from helpers.review.selection import analysis as planned
 
     return planned(ev, analysis_id, protocol)
 
@@ -162,7 +162,7 @@ def model_label(method: str, test: str) -> str:
 def forest_inputs(
     ev: Evidence, a: Analysis, measure: str, models=(("MH", "z"), ("REML", "z"), ("REML", "knha"))
 ) -> dict:
-    """Data for :func:`helpers.forest.forest_plot`: study rows, pooled rows, heterogeneity and notes."""
+    """Data for :func:`helpers.report.forest.forest_plot`: study rows, pooled rows, heterogeneity and notes."""
     counts = two_arm_counts(ev, a)
     studies = study_effects(counts, measure)
     reml = fit(counts, measure, "REML", "z")

@@ -6,20 +6,14 @@ import calendar
 
 import pandas as pd
 
-from .data import Evidence
-from .prose import NOT_REPORTED, fmt_int, is_missing
+from helpers.evidence.load import Evidence
+from helpers.report.prose import NOT_REPORTED, fmt_int, is_missing, join_words
 
 
 def month_text(year_month: str) -> str:
     """'2010-01' -> 'January 2010'."""
     year, month = year_month.split("-")
     return f"{calendar.month_name[int(month)]} {year}"
-
-
-def join_words(items: list[str]) -> str:
-    """['a', 'b', 'c'] -> 'a, b and c'."""
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def search_summary(ev: Evidence) -> dict[str, str]:

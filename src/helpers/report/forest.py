@@ -50,7 +50,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import MaxNLocator, NullLocator
 
-from .style import OKABE_ITO, ROLE_COLOURS, use_book_style
+from helpers.report.style import OKABE_ITO, ROLE_COLOURS, use_book_style
 
 __all__ = [
     "forest_plot",

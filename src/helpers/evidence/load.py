@@ -1,7 +1,7 @@
 """Load every evidence table from ``data/``, validate it, and fail early and precisely.
 
 Each CSV is read as text and handed to the pandera schemas of
-:mod:`helpers.schemas`, which coerce the types and check values, keys and
+:mod:`helpers.evidence.schemas`, which coerce the types and check values, keys and
 row rules. Any failure raises :class:`DataValidationError`, whose message names
 the file, the CSV line, the row's key, the column, the bad value and what was
 expected. Notebooks call :func:`load_evidence` first, so a bad file stops the
@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from . import schemas
-from .paths import bib_file, data_dir
+from helpers.evidence import schemas
+from helpers.paths import bib_file, data_dir
 
 
 def _import_pandera_checks_without_hypothesis() -> None:

@@ -1,6 +1,6 @@
 """Efficacy: clinical responses as reported, single-arm response rates, and sensitivity analyses.
 
-The between-arm analyses of the randomised trials live in :mod:`helpers.analyses`;
+The between-arm analyses of the randomised trials live in :mod:`helpers.review.analyses`;
 this module adds what the efficacy chapter shows beside them: study-level response
 tables straight from ``data/``, response rates pooled as single-arm proportions
 (uncontrolled evidence), disease-activity medians, a flagged conversion of medians
@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import effects, pooling
-from .analyses import RESULT_COLUMNS, Analysis, study_effects, two_arm_counts
-from .data import Evidence
-from .prose import NOT_REPORTED
-from .tables import ARM_LABELS, POPULATION_LABELS, timepoint_label, value_text
+from helpers.evidence.load import Evidence
+from helpers.report.labels import ARM_LABELS, POPULATION_LABELS, timepoint_label, value_text
+from helpers.report.prose import NOT_REPORTED
+from helpers.review.analyses import RESULT_COLUMNS, Analysis, study_effects, two_arm_counts
+from helpers.stats import effects, pooling
 
 RESPONSE_OUTCOMES = ("sri4", "sri_unspecified", "ln_complete_remission")
 ACTIVITY_OUTCOMES = ("selena_sledai", "bilag", "bilag_a_or_2b", "pga")
@@ -101,8 +101,8 @@ def response_arms(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
     other included study one IL-2 response rate: the SRI-4 if reported, else an SRI of unstated
     threshold, in the first population of RATE_POPULATIONS, at the latest time point.
     """
-    from .analyses import planned_analyses
-    from .review.selection import count_rows
+    from helpers.review.analyses import planned_analyses
+    from helpers.review.selection import count_rows
 
     keys = []
     primary = next((a for a in planned_analyses(ev) if a.role == "primary"), None)
@@ -409,8 +409,8 @@ def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFram
 
 def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
     """Single-arm response rates, the estimated mean differences and the refits of the primary analysis."""
-    from .analyses import planned_analyses
-    from .review.protocol import load_protocol
+    from helpers.evidence.protocol import load_protocol
+    from helpers.review.analyses import planned_analyses
 
     min_k = load_protocol().minimum_k("leave_one_out")
     refits = [refit_results(ev, a) for a in planned_analyses(ev) if "leave_one_out" in a.sensitivity and a.k >= min_k]

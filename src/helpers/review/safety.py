@@ -4,15 +4,15 @@ Everything starts from the safety rows of ``data/outcomes.csv`` (outcomes whose 
 "safety" in ``outcome_definitions.csv``) of the included studies:
 
 * :func:`event_counts` - one row per study, arm and event with a count: incidence and its
-  exact (Clopper-Pearson) 95% CI from :func:`helpers.effects.proportion_ci`;
+  exact (Clopper-Pearson) 95% CI from :func:`helpers.stats.effects.proportion_ci`;
 * :func:`incidence_table` and :func:`wording_table` - the display tables (unknown cells read
   "not reported", never 0; how each source words its events, e.g. He 2020's "SAE" = severe);
 * :func:`rct_comparisons` - IL-2 vs placebo per event in the randomised trials: Mantel-Haenszel
-  RR and RD and, for events with a zero cell, Peto's OR (:mod:`helpers.pooling`), plus each
-  study's RR from :func:`helpers.effects.escalc` (1/2 added to every cell of a table with a zero);
+  RR and RD and, for events with a zero cell, Peto's OR (:mod:`helpers.stats.pooling`), plus each
+  study's RR from :func:`helpers.stats.effects.escalc` (1/2 added to every cell of a table with a zero);
 * :func:`pooled_incidence` - incidence across the IL-2 arms (logit "PLO" and Freeman-Tukey "PFT"
   random-effects models) for events that at least two studies report;
-* :func:`safety_results` - the pooled estimates as rows of :data:`helpers.analyses.RESULT_COLUMNS`;
+* :func:`safety_results` - the pooled estimates as rows of :data:`helpers.review.analyses.RESULT_COLUMNS`;
 * :func:`safety_figure` / :func:`safety_figure_description` - incidence by event, study and arm.
 
 Zero cells are handled as the statistics layer does: the MH estimate uses the raw counts, so an
@@ -30,12 +30,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from . import effects, pooling
-from .analyses import RESULT_COLUMNS, Analysis, fit, result_row, two_arm_counts
-from .data import Evidence
-from .prose import NOT_REPORTED, fmt_num, is_missing
-from .style import ROLE_COLOURS, use_book_style
-from .tables import ARM_LABELS
+from helpers.evidence.load import Evidence
+from helpers.report.labels import ARM_LABELS
+from helpers.report.prose import NOT_REPORTED, fmt_num, is_missing
+from helpers.report.style import ROLE_COLOURS, use_book_style
+from helpers.review.analyses import RESULT_COLUMNS, Analysis, fit, result_row, two_arm_counts
+from helpers.stats import effects, pooling
 
 #: Safety outcomes in display order (ids of outcome_definitions.csv). Components of a
 #: composite (He 2020 lists NPSLE, herpes zoster and pneumonia under its severe events)
@@ -106,7 +106,7 @@ def safety_rows(ev: Evidence) -> pd.DataFrame:
     ``arm`` is the arm's role: a trial's IL-2 dose arms are combined (helpers.review.selection.rows_by_role).
     Adds ``label`` (the study's), ``design`` and ``event`` (the outcome's label).
     """
-    from .review.selection import rows_by_role
+    from helpers.review.selection import rows_by_role
 
     o = ev.outcomes
     included = ev.included_studies().set_index("study_id")
@@ -133,7 +133,7 @@ def event_counts(ev: Evidence) -> pd.DataFrame:
     """One row per study, arm and event with a count: events, total, incidence and exact 95% CI.
 
     ``incidence``, ``ci_low`` and ``ci_high`` are proportions (0 to 1); the CI is
-    Clopper-Pearson (:func:`helpers.effects.proportion_ci`, method "exact").
+    Clopper-Pearson (:func:`helpers.stats.effects.proportion_ci`, method "exact").
     """
     rows = safety_rows(ev)
     rows = rows[rows.apply(_has_count, axis=1)].copy()
@@ -247,7 +247,7 @@ def wording_table(ev: Evidence) -> pd.DataFrame:
 def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]]:
     """The two-arm analysis of one event over the included RCTs that count it in both arms.
 
-    Returns the :class:`helpers.analyses.Analysis` (None if no RCT counts the event) and the
+    Returns the :class:`helpers.review.analyses.Analysis` (None if no RCT counts the event) and the
     labels of the included RCTs that do not report it.
     """
     rows = safety_rows(ev)
@@ -494,7 +494,7 @@ def _incidence_row(ev: Evidence, outcome: str, measure: str, method: str, test: 
 
 
 def incidence_forest_inputs(ev: Evidence, outcome: str) -> dict:
-    """Study rows (exact CIs) and pooled rows (PLO and PFT, REML z) for :func:`helpers.forest.forest_plot`."""
+    """Study rows (exact CIs) and pooled rows (PLO and PFT, REML z) for :func:`helpers.report.forest.forest_plot`."""
     counts = il2_arm_counts(ev, outcome)
     fits = {m: pooled_incidence(ev, outcome, m, "REML", "z") for m in ("PLO", "PFT")}
     weights = fits["PLO"][0].weights

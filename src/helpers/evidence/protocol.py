@@ -1,7 +1,7 @@
 """The review's protocol (``protocol.yml``): loaded, checked against a JSON Schema, typed.
 
 An error names the key (``analyses[1].population_preference[0]``), the value found and what
-was expected, like the data errors of :mod:`helpers.data`, and stops the build before any
+was expected, like the data errors of :mod:`helpers.evidence.load`, and stops the build before any
 notebook runs.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from ..paths import ROOT
-from ..schemas import DESIGNS, POPULATIONS, ROLES, TIMEPOINT_PATTERN, YEAR_MONTH_PATTERN
+from helpers.evidence.schemas import DESIGNS, POPULATIONS, ROLES, TIMEPOINT_PATTERN, YEAR_MONTH_PATTERN
+from helpers.paths import ROOT
 
 PROTOCOL_ENV_VAR = "IL2_PROTOCOL"
 METHODS = ("MH", "Peto", "FE", "REML", "DL", "PM")

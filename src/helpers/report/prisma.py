@@ -48,7 +48,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from helpers.style import OKABE_ITO, ROLE_COLOURS, use_book_style
+from helpers.report.style import OKABE_ITO, ROLE_COLOURS, use_book_style
 
 __all__ = [
     "REQUIRED_ROWS",

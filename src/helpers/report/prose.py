@@ -118,3 +118,9 @@ def glue_table(key: str, df: pd.DataFrame) -> None:
     from myst_nb import glue
 
     glue(key, GlueMarkdown(markdown_table(df)), display=False)
+
+
+def join_words(items: list[str]) -> str:
+    """['a', 'b', 'c'] -> 'a, b and c'."""
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,1 @@
+"""The evidence and the protocol: the tables of data/ loaded and validated, their schemas, protocol.yml."""

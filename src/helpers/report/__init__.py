@@ -1,0 +1,1 @@
+"""The display vocabulary: number formats and glue, labels, plot style, forest and PRISMA figures."""

@@ -1,0 +1,1 @@
+"""Statistics: escalc-style effect sizes and rma-style fits, checked against metafor."""
