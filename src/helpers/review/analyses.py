@@ -14,39 +14,12 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol
+from helpers.review.result_row import RESULT_COLUMNS, ResultRow, results_frame
 from helpers.review.selection import Analysis, planned_analyses, two_arm_counts
 from helpers.stats import effects, pooling
 
-__all__ = ["Analysis", "two_arm_counts", "analysis"]
+__all__ = ["RESULT_COLUMNS", "Analysis", "ResultRow", "analysis", "results_frame", "two_arm_counts"]
 
-#: Columns of the results table, in order.
-RESULT_COLUMNS = [
-    "analysis",
-    "label",
-    "outcome",
-    "timepoint",
-    "population",
-    "measure",
-    "model",
-    "method",
-    "test",
-    "k",
-    "n_il2",
-    "n_control",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "pi_low",
-    "pi_high",
-    "pi_note",
-    "tau2",
-    "i2",
-    "q",
-    "q_p",
-    "p",
-    "studies",
-    "inputs_derived",
-]
 
 METHOD_LABELS = {
     "MH": "Fixed effect (Mantel-Haenszel)",
@@ -98,42 +71,28 @@ def fit(counts: pd.DataFrame, measure: str, method: str, test: str) -> pooling.R
     return pooling.rma(es["yi"], es["vi"], method=method, test=test, measure=measure)
 
 
-def result_row(a: Analysis, counts: pd.DataFrame, measure: str, result: pooling.RmaResult) -> dict:
-    bt = pooling.back_transform(result, measure)
-    return {
-        "analysis": a.id,
-        "label": a.label,
-        "outcome": a.outcome,
-        "timepoint": a.timepoint,
-        "population": a.population_label,
-        "measure": measure,
-        "model": result.model,
-        "method": result.method,
-        "test": result.test,
-        "k": result.k,
-        "n_il2": int(counts["total_il2"].sum()),
-        "n_control": int(counts["total_control"].sum()),
-        "estimate": bt["estimate"],
-        "ci_low": bt["ci_low"],
-        "ci_high": bt["ci_high"],
-        "pi_low": bt["pi_low"],
-        "pi_high": bt["pi_high"],
-        "pi_note": result.pi_note or "",
-        "tau2": result.tau2,
-        "i2": result.i2,
-        "q": result.q,
-        "q_p": result.q_p,
-        "p": result.pval,
-        "studies": "; ".join(counts["label"]),
-        "inputs_derived": bool(counts["derived"].any()),
-    }
+def result_row(a: Analysis, counts: pd.DataFrame, measure: str, result: pooling.RmaResult) -> ResultRow:
+    return ResultRow.from_fit(
+        result,
+        measure=measure,
+        analysis=a.id,
+        label=a.label,
+        outcome=a.outcome,
+        timepoint=a.timepoint,
+        population=a.population_label,
+        n_il2=int(counts["total_il2"].sum()),
+        n_control=int(counts["total_control"].sum()),
+        studies="; ".join(counts["label"]),
+        inputs_derived=bool(counts["derived"].any()),
+    )
 
 
 def run_binary(ev: Evidence, a: Analysis) -> pd.DataFrame:
     """Every model (pooled, or the single trial's own estimate) on every measure of one analysis."""
     counts = two_arm_counts(ev, a)
-    rows = [result_row(a, counts, m, fit(counts, m, method, test)) for m in a.measures for method, test in a.models]
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return results_frame(
+        [result_row(a, counts, m, fit(counts, m, method, test)) for m in a.measures for method, test in a.models]
+    )
 
 
 def analysis(ev: Evidence, analysis_id: str, protocol: Protocol | None = None) -> Analysis | None:
@@ -146,7 +105,7 @@ def analysis(ev: Evidence, analysis_id: str, protocol: Protocol | None = None) -
 def results_of(ev: Evidence, roles: tuple[str, ...], protocol: Protocol | None = None) -> pd.DataFrame:
     """Every declared analysis of these roles, one row per analysis x measure x model."""
     parts = [run_binary(ev, a) for a in planned_analyses(ev, protocol, roles)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=RESULT_COLUMNS)
+    return pd.concat(parts, ignore_index=True) if parts else results_frame([])
 
 
 def efficacy_results(ev: Evidence) -> pd.DataFrame:

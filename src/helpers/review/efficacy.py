@@ -15,7 +15,8 @@ import pandas as pd
 from helpers.evidence.load import Evidence
 from helpers.report.labels import ARM_LABELS, POPULATION_LABELS, timepoint_label, value_text
 from helpers.report.prose import NOT_REPORTED
-from helpers.review.analyses import RESULT_COLUMNS, Analysis, study_effects, two_arm_counts
+from helpers.review.analyses import Analysis, ResultRow, fit, results_frame, study_effects, two_arm_counts
+from helpers.review.selection import populations_text
 from helpers.stats import effects, pooling
 
 RESPONSE_OUTCOMES = ("sri4", "sri_unspecified", "ln_complete_remission")
@@ -176,40 +177,24 @@ def single_arm_results(ev: Evidence) -> pd.DataFrame:
         if r.empty:  # e.g. no randomised trial: no placebo arm to describe
             continue
         for measure in ("PLO", "PFT"):
-            res = pool_proportions(r, measure)
-            bt = pooling.back_transform(res, measure, ni=r["total"].to_numpy())
+            total = int(r["total"].sum())
             rows.append(
-                {
-                    "analysis": f"response_rate_{arm}_arms",
-                    "label": label,
-                    "outcome": "sri4 / sri_unspecified" if arm == "il2" else "sri4",
-                    "timepoint": "; ".join(dict.fromkeys(r["timepoint"])),
-                    "population": "; ".join(
-                        f"{a}: {POPULATION_LABELS[p]}" for a, p in zip(r["label"], r["population"])
-                    ),
-                    "measure": measure,
-                    "model": res.model,
-                    "method": res.method,
-                    "test": res.test,
-                    "k": res.k,
-                    "n_il2": int(r["total"].sum()) if arm == "il2" else pd.NA,
-                    "n_control": int(r["total"].sum()) if arm == "placebo" else pd.NA,
-                    "estimate": bt["estimate"],
-                    "ci_low": bt["ci_low"],
-                    "ci_high": bt["ci_high"],
-                    "pi_low": bt["pi_low"],
-                    "pi_high": bt["pi_high"],
-                    "pi_note": res.pi_note or "",
-                    "tau2": res.tau2,
-                    "i2": res.i2,
-                    "q": res.q,
-                    "q_p": res.q_p,
-                    "p": res.pval,
-                    "studies": "; ".join(r["label"]),
-                    "inputs_derived": bool(r["derived"].any()),
-                }
+                ResultRow.from_fit(
+                    pool_proportions(r, measure),
+                    measure=measure,
+                    ni=r["total"].to_numpy(),
+                    analysis=f"response_rate_{arm}_arms",
+                    label=label,
+                    outcome="sri4 / sri_unspecified" if arm == "il2" else "sri4",
+                    timepoint="; ".join(dict.fromkeys(r["timepoint"])),
+                    population=populations_text(ev, zip(r["study_id"], r["population"])),
+                    n_il2=total if arm == "il2" else None,
+                    n_control=total if arm == "placebo" else None,
+                    studies="; ".join(r["label"]),
+                    inputs_derived=bool(r["derived"].any()),
+                )
             )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return results_frame(rows)
 
 
 # ---------------------------------------------------------------------------
@@ -291,38 +276,23 @@ def estimated_md_results(ev: Evidence) -> pd.DataFrame:
         trials = median_range_trials(ev, timepoint=tp)
         for study_id in trials:
             e = estimated_mean_difference(ev, study_id=study_id, timepoint=tp)
-            res = e["result"]
             rows.append(
-                {
-                    "analysis": f"selena_sledai_{tp}_md_estimated" + (f"_{study_id}" if len(trials) > 1 else ""),
-                    "label": f"SELENA-SLEDAI at {timepoint_label(tp).lower()}, {labels[study_id]}: mean difference "
+                ResultRow.from_fit(
+                    e["result"],
+                    measure="MD",
+                    analysis=f"selena_sledai_{tp}_md_estimated" + (f"_{study_id}" if len(trials) > 1 else ""),
+                    label=f"SELENA-SLEDAI at {timepoint_label(tp).lower()}, {labels[study_id]}: mean difference "
                     "from medians and ranges (estimated; sensitivity only)",
-                    "outcome": "selena_sledai",
-                    "timepoint": tp,
-                    "population": f"{labels[study_id]} efficacy set",
-                    "measure": "MD",
-                    "model": res.model,
-                    "method": res.method,
-                    "test": res.test,
-                    "k": res.k,
-                    "n_il2": e["n_il2"],
-                    "n_control": e["n_placebo"],
-                    "estimate": res.estimate,
-                    "ci_low": res.ci_low,
-                    "ci_high": res.ci_high,
-                    "pi_low": np.nan,
-                    "pi_high": np.nan,
-                    "pi_note": res.pi_note or "",
-                    "tau2": res.tau2,
-                    "i2": res.i2,
-                    "q": res.q,
-                    "q_p": res.q_p,
-                    "p": res.pval,
-                    "studies": labels[study_id],
-                    "inputs_derived": True,
-                }
+                    outcome="selena_sledai",
+                    timepoint=tp,
+                    population=populations_text(ev, [(study_id, "analysed_efficacy")]),
+                    n_il2=e["n_il2"],
+                    n_control=e["n_placebo"],
+                    studies=labels[study_id],
+                    inputs_derived=True,
+                )
             )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return results_frame(rows)
 
 
 # ---------------------------------------------------------------------------
@@ -352,59 +322,39 @@ def regimen_subgroups(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.Data
 
 def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFrame:
     """Leave-one-out and dosing-regimen refits of one analysis as result rows (REML, z)."""
-    counts = two_arm_counts(ev, a).set_index("label")
-    regimen = ev.studies.set_index("study_id")["regimen_group"]
-    refits = [
+    counts = two_arm_counts(ev, a)
+    regimen = counts["study_id"].map(ev.studies.set_index("study_id")["regimen_group"])
+    subsets = [
         (
             f"{a.id}_without_{lab.lower().replace(' ', '').replace('-', '')}",
             f"{a.label}, leaving out {lab}",
-            [x for x in counts.index if x != lab],
-            row,
+            counts["label"] != lab,
         )
-        for lab, row in leave_one_out(ev, a, measure).set_index("left_out").iterrows()
+        for lab in counts["label"]
     ]
-    refits += [
-        (
-            f"{a.id}_regimen_{g}",
-            f"{a.label}, regimen subgroup: {g.replace('_', ' ')}",
-            [x for x in counts.index if regimen[counts.loc[x, "study_id"]] == g],
-            row,
-        )
-        for g, row in regimen_subgroups(ev, a, measure).set_index("group").iterrows()
+    subsets += [
+        (f"{a.id}_regimen_{g}", f"{a.label}, regimen subgroup: {g.replace('_', ' ')}", regimen == g)
+        for g in dict.fromkeys(regimen)
     ]
     rows = []
-    for analysis_id, label, kept, r in refits:
-        c = counts.loc[kept]
+    for analysis_id, label, keep in subsets:
+        c = counts[keep.to_numpy()]
         rows.append(
-            {
-                "analysis": analysis_id,
-                "label": label,
-                "outcome": a.outcome,
-                "timepoint": a.timepoint,
-                "population": a.population_label,
-                "measure": measure,
-                "model": r["model"],
-                "method": r["method"],
-                "test": r["test"],
-                "k": int(r["k"]),
-                "n_il2": int(c["total_il2"].sum()),
-                "n_control": int(c["total_control"].sum()),
-                "estimate": r["estimate"],
-                "ci_low": r["ci_low"],
-                "ci_high": r["ci_high"],
-                "pi_low": np.nan,
-                "pi_high": np.nan,
-                "pi_note": r["pi_note"] or "",
-                "tau2": r["tau2"],
-                "i2": r["i2"],
-                "q": r["q"],
-                "q_p": r["q_p"],
-                "p": r["p"],
-                "studies": "; ".join(kept),
-                "inputs_derived": bool(c["derived"].any()),
-            }
+            ResultRow.from_fit(
+                fit(c, measure, "REML", "z"),
+                measure=measure,
+                analysis=analysis_id,
+                label=label,
+                outcome=a.outcome,
+                timepoint=a.timepoint,
+                population=a.population_label,
+                n_il2=int(c["total_il2"].sum()),
+                n_control=int(c["total_control"].sum()),
+                studies="; ".join(c["label"]),
+                inputs_derived=bool(c["derived"].any()),
+            )
         )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return results_frame(rows)
 
 
 def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """Every pooled estimate of the book in one tidy table (``python -m helpers results``).
 
 Each chapter's analyses module contributes a function ``ev -> DataFrame`` with the
-columns of :data:`helpers.review.analyses.RESULT_COLUMNS`; add it to :data:`PROVIDERS`.
+rows of :class:`helpers.review.result_row.ResultRow` (``results_frame``); add it to :data:`PROVIDERS`.
+The table is checked against :func:`helpers.review.result_row.results_schema`.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.review import analyses, efficacy, responder, safety, treg
+from helpers.review.result_row import RESULT_COLUMNS, results_schema
 
 #: Result providers, in the order their rows appear.
 PROVIDERS = (
@@ -24,11 +26,10 @@ PROVIDERS = (
 def results_table(ev: Evidence) -> pd.DataFrame:
     """Every pooled estimate of the book, one row per analysis x measure x model."""
     parts = [provider(ev) for provider in PROVIDERS]
-    table = pd.concat(parts, ignore_index=True)
-    missing = [c for c in analyses.RESULT_COLUMNS if c not in table.columns]
-    if missing:
-        raise ValueError(f"result providers must return the columns {missing}")
-    return table[analyses.RESULT_COLUMNS]
+    table = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    # a provider's malformed row (a missing column, a CI that does not contain its estimate, a duplicate
+    # analysis) stops here, naming the column and the rows
+    return results_schema().validate(table[RESULT_COLUMNS], lazy=True)
 
 
 def results_csv(ev: Evidence) -> str:

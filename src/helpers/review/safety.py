@@ -34,7 +34,8 @@ from helpers.evidence.load import Evidence
 from helpers.report.labels import ARM_LABELS
 from helpers.report.prose import NOT_REPORTED, fmt_num, is_missing
 from helpers.report.style import ROLE_COLOURS, use_book_style
-from helpers.review.analyses import RESULT_COLUMNS, Analysis, fit, result_row, two_arm_counts
+from helpers.review.analyses import Analysis, ResultRow, fit, result_row, results_frame, two_arm_counts
+from helpers.review.selection import populations_text
 from helpers.stats import effects, pooling
 
 #: Safety outcomes in display order (ids of outcome_definitions.csv). Components of a
@@ -271,7 +272,7 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
     if not populations:
         return None, missing
     label = event_labels(ev)[outcome]
-    pops = "; ".join(f"{rcts.set_index('study_id').loc[s, 'label']} {p}" for s, p in populations)
+    pops = populations_text(ev, populations)
     analysis = Analysis(
         id=f"{outcome}_rct",
         label=f"{label}, randomised trials",
@@ -460,37 +461,23 @@ def pooled_incidence(
     return res, bt, counts
 
 
-def _incidence_row(ev: Evidence, outcome: str, measure: str, method: str, test: str) -> dict:
-    res, bt, counts = pooled_incidence(ev, outcome, measure, method, test)
-    label = event_labels(ev)[outcome]
-    pops = "; ".join(f"{r.label} {r.population}" for r in counts.itertuples(index=False))
-    return {
-        "analysis": f"{outcome}_il2_arms",
-        "label": f"{label}, incidence in the IL-2 arms (single-arm, pooled)",
-        "outcome": outcome,
-        "timepoint": "trial_period",
-        "population": f"IL-2 arms only ({pops})",
-        "measure": measure,
-        "model": res.model,
-        "method": res.method,
-        "test": res.test,
-        "k": res.k,
-        "n_il2": int(counts["total"].sum()),
-        "n_control": 0,
-        "estimate": bt["estimate"],
-        "ci_low": bt["ci_low"],
-        "ci_high": bt["ci_high"],
-        "pi_low": bt["pi_low"],
-        "pi_high": bt["pi_high"],
-        "pi_note": res.pi_note or "",
-        "tau2": res.tau2,
-        "i2": res.i2,
-        "q": res.q,
-        "q_p": res.q_p,
-        "p": res.pval,
-        "studies": "; ".join(counts["label"]),
-        "inputs_derived": bool((counts["status"] == "derived").any()),
-    }
+def _incidence_row(ev: Evidence, outcome: str, measure: str, method: str, test: str) -> ResultRow:
+    res, _, counts = pooled_incidence(ev, outcome, measure, method, test)
+    pops = populations_text(ev, zip(counts["study_id"], counts["population"]))
+    return ResultRow.from_fit(
+        res,
+        measure=measure,
+        ni=counts["total"].to_numpy() if measure == "PFT" else None,
+        analysis=f"{outcome}_il2_arms",
+        label=f"{event_labels(ev)[outcome]}, incidence in the IL-2 arms (single-arm, pooled)",
+        outcome=outcome,
+        timepoint="trial_period",
+        population=f"IL-2 arms only ({pops})",
+        n_il2=int(counts["total"].sum()),
+        n_control=None,
+        studies="; ".join(counts["label"]),
+        inputs_derived=bool((counts["status"] == "derived").any()),
+    )
 
 
 def incidence_forest_inputs(ev: Evidence, outcome: str) -> dict:
@@ -552,7 +539,7 @@ def safety_results(ev: Evidence) -> pd.DataFrame:
     for outcome in poolable_events(ev):
         for measure, method, test in INCIDENCE_MODELS:
             rows.append(_incidence_row(ev, outcome, measure, method, test))
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    return results_frame(rows)
 
 
 # ---------------------------------------------------------------------------

@@ -114,11 +114,16 @@ def choose_population(rows: pd.DataFrame, preference: tuple[str, ...], comparato
     return None
 
 
-def _population_label(ev: Evidence, planned: PlannedAnalysis, populations: tuple[tuple[str, str], ...]) -> str:
+def populations_text(ev: Evidence, populations, short: dict[str, str] | None = None) -> str:
+    """'He 2020 efficacy set; LUPIL-2 ITT': each study with its analysis population, in words."""
     labels = ev.studies.set_index("study_id")["label"]
-    short = {**POPULATION_SHORT, "subgroup": planned.subgroup_label}
+    short = {**POPULATION_SHORT, **(short or {})}
+    return "; ".join(f"{labels[s]} {short.get(p, p.replace('_', ' '))}" for s, p in populations)
+
+
+def _population_label(ev: Evidence, planned: PlannedAnalysis, populations: tuple[tuple[str, str], ...]) -> str:
     role = planned.role
-    inner = "; ".join(f"{labels[s]} {short[p]}" for s, p in populations)
+    inner = populations_text(ev, populations, {"subgroup": planned.subgroup_label})
     return f"{role} ({inner})" if role in ("primary", "sensitivity") and len(populations) > 1 else inner
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from helpers.evidence.load import Evidence
 from helpers.report.labels import value_text
 from helpers.report.prose import NOT_REPORTED, fmt_num, is_missing
-from helpers.review.analyses import RESULT_COLUMNS
+from helpers.review.result_row import ResultRow, results_frame
 from helpers.stats import effects, pooling
 
 MEASURE_NOT_STATED = "not stated in the consulted sources"
@@ -407,38 +407,23 @@ def treg_results(ev: Evidence, ri: float = ASSUMED_PRE_POST_R) -> pd.DataFrame:
     """Pooled SMC rows for the results table (no rows when fewer than two studies give numbers)."""
     status = smc_status(ev)
     if not status["possible"]:
-        return pd.DataFrame(columns=RESULT_COLUMNS)
+        return results_frame([])
     inputs = status["inputs"]
-    rows = []
-    for method, test in (("REML", "z"), ("REML", "knha")):
-        res = pooled_smc(inputs, ri=ri, method=method, test=test)
-        rows.append(
-            {
-                "analysis": "treg_smc_il2_arms",
-                "label": f"Treg, standardized mean change in the IL-2 arms (r = {ri} assumed)",
-                "outcome": "; ".join(dict.fromkeys(inputs["outcome"])),
-                "timepoint": "; ".join(dict.fromkeys(inputs["timepoint"])),
-                "population": "IL-2 arms only",
-                "measure": "SMCR",
-                "model": res.model,
-                "method": res.method,
-                "test": res.test,
-                "k": res.k,
-                "n_il2": int(inputs["n"].sum()),
-                "n_control": 0,
-                "estimate": res.estimate,
-                "ci_low": res.ci_low,
-                "ci_high": res.ci_high,
-                "pi_low": res.pi_low,
-                "pi_high": res.pi_high,
-                "pi_note": res.pi_note or "",
-                "tau2": res.tau2,
-                "i2": res.i2,
-                "q": res.q,
-                "q_p": res.q_p,
-                "p": res.pval,
-                "studies": "; ".join(inputs["label"]),
-                "inputs_derived": bool(inputs["derived"].any()),
-            }
+    rows = [
+        ResultRow.from_fit(
+            pooled_smc(inputs, ri=ri, method=method, test=test),
+            measure="SMCR",
+            back_transform=False,
+            analysis="treg_smc_il2_arms",
+            label=f"Treg, standardized mean change in the IL-2 arms (r = {ri} assumed)",
+            outcome="; ".join(dict.fromkeys(inputs["outcome"])),
+            timepoint="; ".join(dict.fromkeys(inputs["timepoint"])),
+            population="IL-2 arms only",
+            n_il2=int(inputs["n"].sum()),
+            n_control=None,
+            studies="; ".join(inputs["label"]),
+            inputs_derived=bool(inputs["derived"].any()),
         )
-    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+        for method, test in (("REML", "z"), ("REML", "knha"))
+    ]
+    return results_frame(rows)

@@ -1,0 +1,165 @@
+"""One result row type, built in one place, and the schema of the results table.
+
+Every pooled estimate of the book is a :class:`ResultRow`: what was analysed (analysis, label,
+outcome, time point, population), how (measure, model, method, test), on how much (k, patients
+per group) and what came out, on the reporting scale. :meth:`ResultRow.from_fit` builds it from a
+fit, which carries its inputs, so no chapter writes the columns out by hand; :func:`results_frame`
+turns rows into the table and checks it against :func:`results_schema`, so a malformed row stops
+the build where it is made.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
+import pandera.pandas as pa
+
+from helpers.stats import pooling
+
+MODELS = ("fixed", "random")
+METHODS = ("MH", "Peto", "FE", "REML", "DL", "PM", "HS", "SJ", "HE", "ML")
+TESTS = ("z", "knha")
+MEASURES = ("RR", "OR", "RD", "MD", "SMCR", "PLO", "PFT", "PR", "PAS", "PRAW")
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    analysis: str
+    label: str
+    outcome: str
+    timepoint: str
+    #: who was analysed, in words (``population_text``), never a data code alone
+    population: str
+    measure: str
+    model: str
+    method: str
+    test: str
+    k: int
+    #: patients in the IL-2 and the comparator groups; None where the analysis has no such group
+    n_il2: int | None
+    n_control: int | None
+    estimate: float
+    ci_low: float
+    ci_high: float
+    pi_low: float
+    pi_high: float
+    pi_note: str
+    tau2: float
+    i2: float
+    q: float
+    q_p: float
+    p: float
+    studies: str
+    inputs_derived: bool
+
+    @classmethod
+    def from_fit(
+        cls,
+        fit: pooling.RmaResult,
+        *,
+        analysis: str,
+        label: str,
+        outcome: str,
+        timepoint: str,
+        population: str,
+        n_il2: int | None,
+        n_control: int | None,
+        studies: str,
+        inputs_derived: bool,
+        measure: str | None = None,
+        back_transform: bool = True,
+        ni=None,
+    ) -> ResultRow:
+        """The row of one fit; estimates back-transformed to the reporting scale (ratios for RR and OR)."""
+        measure = measure or fit.measure
+        if back_transform:
+            bt = pooling.back_transform(fit, measure, ni=ni)
+        else:
+            bt = {k: getattr(fit, k) for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}
+        return cls(
+            analysis=analysis,
+            label=label,
+            outcome=outcome,
+            timepoint=timepoint,
+            population=population,
+            measure=measure,
+            model=fit.model,
+            method=fit.method,
+            test=fit.test,
+            k=int(fit.k),
+            n_il2=None if n_il2 is None else int(n_il2),
+            n_control=None if n_control is None else int(n_control),
+            estimate=bt["estimate"],
+            ci_low=bt["ci_low"],
+            ci_high=bt["ci_high"],
+            pi_low=bt["pi_low"],
+            pi_high=bt["pi_high"],
+            pi_note=fit.pi_note or "",
+            tau2=fit.tau2,
+            i2=fit.i2,
+            q=fit.q,
+            q_p=fit.q_p,
+            p=fit.pval,
+            studies=studies,
+            inputs_derived=bool(inputs_derived),
+        )
+
+
+#: Columns of the results table, in order.
+RESULT_COLUMNS = [f.name for f in fields(ResultRow)]
+
+
+def _ordered(d: pd.DataFrame) -> pd.Series:
+    """ci_low <= estimate <= ci_high wherever all three are finite."""
+    lo, est, hi = (d[c].astype(float) for c in ("ci_low", "estimate", "ci_high"))
+    finite = lo.map(math.isfinite) & est.map(math.isfinite) & hi.map(math.isfinite)
+    return ~finite | ((lo <= est + 1e-12) & (est <= hi + 1e-12))
+
+
+def results_schema() -> pa.DataFrameSchema:
+    text = pa.Column("string", pa.Check.str_length(min_value=1), coerce=True)
+    number = pa.Column(float, nullable=True, coerce=True)
+    return pa.DataFrameSchema(
+        {
+            "analysis": pa.Column("string", pa.Check.str_matches(r"^[a-z][a-z0-9_]*$"), coerce=True),
+            "label": text,
+            "outcome": text,
+            "timepoint": text,
+            "population": text,
+            "measure": pa.Column("string", pa.Check.isin(MEASURES), coerce=True),
+            "model": pa.Column("string", pa.Check.isin(MODELS), coerce=True),
+            "method": pa.Column("string", pa.Check.isin(METHODS), coerce=True),
+            "test": pa.Column("string", pa.Check.isin(TESTS), coerce=True),
+            "k": pa.Column("Int64", pa.Check.ge(1), coerce=True),
+            "n_il2": pa.Column("Int64", pa.Check.ge(1), nullable=True, coerce=True),
+            "n_control": pa.Column("Int64", pa.Check.ge(1), nullable=True, coerce=True),
+            "estimate": number,
+            "ci_low": number,
+            "ci_high": number,
+            "pi_low": number,
+            "pi_high": number,
+            "pi_note": pa.Column("string", nullable=True, coerce=True),
+            "tau2": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
+            "i2": pa.Column(float, pa.Check.in_range(0, 100), nullable=True, coerce=True),
+            "q": pa.Column(float, pa.Check.ge(0), nullable=True, coerce=True),
+            "q_p": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, coerce=True),
+            "p": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, coerce=True),
+            "studies": text,
+            "inputs_derived": pa.Column(bool, coerce=True),
+        },
+        checks=[pa.Check(_ordered, error="ci_low <= estimate <= ci_high")],
+        unique=["analysis", "measure", "method", "test"],
+        strict=True,
+        ordered=True,
+        name="results",
+    )
+
+
+def results_frame(rows: list[ResultRow]) -> pd.DataFrame:
+    """Rows as the results table (columns in order; missing group sizes empty, never 0)."""
+    frame = pd.DataFrame([asdict(r) for r in rows], columns=RESULT_COLUMNS)
+    for col in ("k", "n_il2", "n_control"):
+        frame[col] = frame[col].astype("Int64")
+    return frame
