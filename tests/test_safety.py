@@ -90,10 +90,10 @@ def test_zero_events_upper_bound_is_the_rule_of_the_exact_interval(counts):
 
 def test_incidence_table_cells_and_not_reported(ev):
     table = safety.incidence_table(ev).set_index("Event")
-    assert table.loc["Injection-site reaction", "He 2020, IL-2"] == "9/29, 31.0% (15.3 to 50.8)"
-    assert table.loc["Injection-site reaction", "He 2020, Placebo"] == "2/30, 6.7% (0.8 to 22.1)"
-    assert table.loc["Injection-site reaction", "He 2016, IL-2"] == "5/40, 12.5% (4.2 to 26.8)"
-    assert table.loc["Fever (adverse event)", "He 2020, Placebo"] == "0/30, 0.0% (0.0 to 11.6)"
+    assert table.loc["Injection-site reaction", "He 2020, IL-2"] == "9/29, 31.0% (15.3 to 50.8%)"
+    assert table.loc["Injection-site reaction", "He 2020, Placebo"] == "2/30, 6.7% (0.8 to 22.1%)"
+    assert table.loc["Injection-site reaction", "He 2016, IL-2"] == "5/40, 12.5% (4.2 to 26.8%)"
+    assert table.loc["Fever (adverse event)", "He 2020, Placebo"] == "0/30, 0.0% (0.0 to 11.6%)"
     # Unknown values are "not reported", never 0.
     assert table.loc["Death", "He 2020, IL-2"] == NOT_REPORTED
     assert table.loc["Serious adverse event", "He 2020, Placebo"] == NOT_REPORTED
@@ -293,7 +293,7 @@ def test_safety_figure_and_description(ev):
     assert len(fig.axes[0].get_yticklabels()) == len(groups) == 8
     text = safety.safety_figure_description(ev)
     assert (
-        "Injection-site reaction, He 2020: IL-2 9/29, 31.0% (15.3 to 50.8); Placebo 2/30, 6.7% (0.8 to 22.1)." in text
+        "Injection-site reaction, He 2020: IL-2 9/29, 31.0% (15.3 to 50.8%); Placebo 2/30, 6.7% (0.8 to 22.1%)." in text
     )
     assert "High-grade adverse event, He 2016: IL-2 0/40" in text
 

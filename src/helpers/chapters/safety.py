@@ -6,7 +6,7 @@ import pandas as pd
 
 from helpers.chapters.efficacy import count_word, join_names
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_num, is_missing
+from helpers.report.prose import GlueMarkdown, fmt_ci, is_missing
 from helpers.review import safety
 
 
@@ -51,11 +51,7 @@ def overview_text(ev: Evidence) -> GlueMarkdown:
 
 
 def _ci(est, lo, hi, scale: float = 1.0, unit: str = "") -> str:
-    digits = 2 if scale == 1 else 1
-    return (
-        f"{fmt_num(scale * est, digits)}{unit} "
-        f"(95% CI {fmt_num(scale * lo, digits)} to {fmt_num(scale * hi, digits)}{unit})"
-    )
+    return fmt_ci(est, lo, hi, 2 if scale == 1 else 1, scale=scale, unit=unit)
 
 
 def comparison_text(ev: Evidence) -> GlueMarkdown:
@@ -77,7 +73,7 @@ def comparison_text(ev: Evidence) -> GlueMarkdown:
             effects.append(f"risk ratio {_ci(r.rr, r.rr_low, r.rr_high)}")
         else:
             effects.append("risk ratio not estimable (a zero arm)")
-        effects.append(f"risk difference {_ci(r.rd, r.rd_low, r.rd_high, 100, ' points')}")
+        effects.append(f"risk difference {_ci(r.rd, r.rd_low, r.rd_high, 100, ' percentage points')}")
         if not is_missing(r.peto_or):
             effects.append(f"Peto odds ratio {_ci(r.peto_or, r.peto_low, r.peto_high)}")
         includes_none = r.rd_low <= 0 <= r.rd_high

@@ -50,6 +50,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import MaxNLocator, NullLocator
 
+from helpers.report.prose import fmt_ci
 from helpers.report.style import OKABE_ITO, ROLE_COLOURS, use_book_style
 
 __all__ = [
@@ -130,11 +131,9 @@ def _fnum(v: object, digits: int) -> str:
 
 
 def _est_ci(est: object, lo: object, hi: object, digits: int) -> str:
-    if not _finite(est):
-        return "Not estimable"
     if not (_finite(lo) or _finite(hi)):
-        return _fnum(est, digits)
-    return f"{_fnum(est, digits)} ({_fnum(lo, digits)} to {_fnum(hi, digits)})"
+        lo = hi = None
+    return fmt_ci(est, lo, hi, digits, label=False, missing="Not estimable", number=lambda v: _fnum(v, digits))
 
 
 def _tick_text(v: float) -> str:

@@ -21,11 +21,12 @@ DESIGN_LABELS = {
 }
 
 ARM_LABELS = {"il2": "IL-2", "placebo": "Placebo", "conventional": "Conventional therapy"}
-TIMEPOINT_LABELS = {
-    "baseline": "Baseline",
-    "end_of_study": "End of study",
-    "trial_period": "Trial period",
-    "during_treatment": "During treatment",
+#: Named time points in words (week_N reads 'week N'); the qualifiers say what the sources leave open.
+TIMEPOINT_WORDS = {
+    "baseline": "baseline",
+    "end_of_study": "end of study (week not stated)",
+    "trial_period": "over the trial",
+    "during_treatment": "during treatment (visit not stated)",
 }
 POPULATION_LABELS = {
     "analysed_efficacy": "efficacy set",
@@ -38,9 +39,24 @@ POPULATION_LABELS = {
 }
 
 
+def timepoint_text(tp: object, short: bool = False) -> str:
+    """'week_12' -> 'week 12'; named time points by TIMEPOINT_WORDS; missing -> 'not reported'.
+
+    ``short`` drops the qualifier ('end of study'), for labels that carry their own parentheses.
+    """
+    if is_missing(tp):
+        return NOT_REPORTED
+    tp = str(tp)
+    if tp.startswith("week_"):
+        return f"week {tp.removeprefix('week_')}"
+    text = TIMEPOINT_WORDS.get(tp, tp.replace("_", " "))
+    return text.split(" (")[0] if short else text
+
+
 def timepoint_label(tp: str) -> str:
-    """'week_12' -> 'Week 12'; named time points by TIMEPOINT_LABELS."""
-    return TIMEPOINT_LABELS.get(tp, tp.replace("week_", "Week "))
+    """The same words with a capital, for table cells: 'Week 12', 'End of study (week not stated)'."""
+    text = timepoint_text(tp)
+    return text[0].upper() + text[1:]
 
 
 def text_or_nr(value: object) -> str:

@@ -84,11 +84,36 @@ def fmt_share(numerator: object, denominator: object, digits: int = 1) -> str:
     return f"{int(numerator)}/{int(denominator)} ({fmt_pct(100 * int(numerator) / int(denominator), digits)})"
 
 
-def fmt_ci(estimate: object, low: object, high: object, digits: int = 2) -> str:
-    """'0.99 (95% CI 0.62 to 1.58)'."""
-    if is_missing(estimate):
-        return NOT_REPORTED
-    return f"{fmt_num(estimate, digits)} (95% CI {fmt_num(low, digits)} to {fmt_num(high, digits)})"
+def fmt_ci(
+    estimate: object,
+    low: object,
+    high: object,
+    digits: int = 2,
+    *,
+    scale: float = 1.0,
+    unit: str = "",
+    label: bool = True,
+    missing: str = NOT_REPORTED,
+    number=None,
+) -> str:
+    """The one way the book writes an estimate with its 95% CI.
+
+    '0.99 (95% CI 0.62 to 1.58)' in prose; ``label=False`` for tables whose header already says
+    95% CI: '0.99 (0.62 to 1.58)'. ``scale`` and ``unit`` write proportions as percentages or risk
+    differences as points ('24.4 percentage points (95% CI 5.3 to 43.4)'; a '%' also ends the
+    interval). An estimate that is missing or not finite reads ``missing`` (e.g. 'not estimable');
+    ``number`` replaces :func:`fmt_num` (the forest plot's compact numbers).
+    """
+    if is_missing(estimate) or not math.isfinite(float(estimate)):
+        return missing
+    num = number or (lambda v: fmt_num(v, digits))
+    end = "%" if unit == "%" else ""
+    if is_missing(low) and is_missing(high):
+        return f"{num(scale * float(estimate))}{unit}"
+    prefix = "95% CI " if label else ""
+    return (
+        f"{num(scale * float(estimate))}{unit} ({prefix}{num(scale * float(low))} to {num(scale * float(high))}{end})"
+    )
 
 
 def glue_text(key: str, text: object) -> None:

@@ -22,8 +22,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from helpers.evidence.load import Evidence
-from helpers.report.labels import POPULATION_LABELS, timepoint_label
-from helpers.report.prose import fmt_num, fmt_pct
+from helpers.report.labels import POPULATION_LABELS, timepoint_label, timepoint_text
+from helpers.report.prose import fmt_ci, fmt_pct
 from helpers.report.style import OKABE_ITO, use_book_style
 from helpers.review.analyses import RESULT_COLUMNS, Analysis, results_of, study_effects, two_arm_counts
 
@@ -75,7 +75,7 @@ class Cell:
 
 
 def _rr_text(rr: pd.Series) -> str:
-    return f"RR {fmt_num(rr['estimate'])} ({fmt_num(rr['ci_low'])}–{fmt_num(rr['ci_high'])})"
+    return "RR " + fmt_ci(rr["estimate"], rr["ci_low"], rr["ci_high"], label=False)
 
 
 def _by_role(ev: Evidence, rows: pd.DataFrame, role: str) -> pd.DataFrame:
@@ -140,7 +140,7 @@ def columns(ev: Evidence) -> list[tuple[str, str, str]]:
 
 def column_label(ev: Evidence, key: tuple[str, str, str]) -> str:
     label = ev.studies.set_index("study_id").loc[key[0], "label"]
-    return f"{label}, {timepoint_label(key[1]).lower()} ({POPULATION_LABELS.get(key[2], key[2])})"
+    return f"{label}, {timepoint_text(key[1], short=True)} ({POPULATION_LABELS.get(key[2], key[2])})"
 
 
 def index_matrix(ev: Evidence) -> pd.DataFrame:

@@ -32,7 +32,7 @@ from matplotlib.lines import Line2D
 
 from helpers.evidence.load import Evidence
 from helpers.report.labels import ARM_LABELS
-from helpers.report.prose import NOT_REPORTED, fmt_num, is_missing
+from helpers.report.prose import NOT_REPORTED, fmt_ci, fmt_num, is_missing
 from helpers.report.style import ROLE_COLOURS, use_book_style
 from helpers.review.analyses import Analysis, ResultRow, fit, result_row, results_frame, two_arm_counts
 from helpers.review.selection import populations_text
@@ -167,10 +167,7 @@ def event_counts(ev: Evidence) -> pd.DataFrame:
 
 def incidence_text(events: int, total: int, low: float, high: float, digits: int = 1) -> str:
     """'9/29, 31.0% (15.3 to 50.8)': count, incidence and exact 95% CI in percent."""
-    return (
-        f"{events}/{total}, {fmt_num(100 * events / total, digits)}% "
-        f"({fmt_num(100 * low, digits)} to {fmt_num(100 * high, digits)})"
-    )
+    return f"{events}/{total}, " + fmt_ci(events / total, low, high, digits, scale=100, unit="%", label=False)
 
 
 def _cell_text(r: pd.Series) -> str:
@@ -393,9 +390,7 @@ def rct_comparisons(ev: Evidence) -> pd.DataFrame:
 
 
 def _ratio_text(est: float, lo: float, hi: float, digits: int = 2) -> str:
-    if is_missing(est) or not math.isfinite(est):
-        return "not estimable"
-    return f"{fmt_num(est, digits)} ({fmt_num(lo, digits)} to {fmt_num(hi, digits)})"
+    return fmt_ci(est, lo, hi, digits, label=False, missing="not estimable")
 
 
 def comparison_table(ev: Evidence) -> pd.DataFrame:
@@ -696,17 +691,12 @@ def comparison_of(ev: Evidence, outcome: str) -> dict[str, str]:
     r = comp.loc[outcome]
 
     def ci(est, lo, hi):
-        return (
-            "not estimable" if is_missing(est) else f"{fmt_num(est, 2)} (95% CI {fmt_num(lo, 2)} to {fmt_num(hi, 2)})"
-        )
+        return fmt_ci(est, lo, hi, missing="not estimable")
 
     return {
         "rr": ci(r["rr"], r["rr_low"], r["rr_high"]),
         "rd": ci(r["rd"], r["rd_low"], r["rd_high"]),
-        "rd_points": (
-            f"{fmt_num(100 * r['rd'], 1)} percentage points (95% CI {fmt_num(100 * r['rd_low'], 1)} "
-            f"to {fmt_num(100 * r['rd_high'], 1)})"
-        ),
+        "rd_points": fmt_ci(r["rd"], r["rd_low"], r["rd_high"], 1, scale=100, unit=" percentage points"),
         "peto": ci(r["peto_or"], r["peto_low"], r["peto_high"]),
         "study_rr": ci(r["study_rr"], r["study_rr_low"], r["study_rr_high"]),
         "rr_note": r["rr_note"] or "estimable",
@@ -718,7 +708,4 @@ def comparison_of(ev: Evidence, outcome: str) -> dict[str, str]:
 def pooled_incidence_text(ev: Evidence, outcome: str, measure: str = "PLO", test: str = "z") -> str:
     """'20.7% (95% CI 7.8 to 44.5%)' for a pooled single-arm incidence."""
     _, bt, _ = pooled_incidence(ev, outcome, measure, "REML", test)
-    return (
-        f"{fmt_num(100 * bt['estimate'], 1)}% (95% CI {fmt_num(100 * bt['ci_low'], 1)} "
-        f"to {fmt_num(100 * bt['ci_high'], 1)}%)"
-    )
+    return fmt_ci(bt["estimate"], bt["ci_low"], bt["ci_high"], 1, scale=100, unit="%")

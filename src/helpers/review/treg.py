@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.evidence.load import Evidence
-from helpers.report.labels import value_text
+from helpers.report.labels import timepoint_text, value_text
 from helpers.report.prose import NOT_REPORTED, fmt_num, is_missing
 from helpers.review.result_row import ResultRow, results_frame
 from helpers.stats import effects, pooling
@@ -45,12 +45,6 @@ DIRECTION_WORDS = {
     "none_observed": "None observed",
     "between_arm_difference": "Difference between arms",
 }
-TIMEPOINT_LABELS = {
-    "baseline": "baseline",
-    "end_of_study": "end of study (week not stated)",
-    "trial_period": "over the trial",
-    "during_treatment": "during treatment (visit not stated)",
-}
 
 #: Clinical outcomes paired with Treg findings, in order of preference: (outcome, timepoints or None for any).
 CLINICAL_PREFERENCE = (
@@ -65,15 +59,6 @@ CLINICAL_POPULATIONS = ("analysed_efficacy", "itt", "enrolled", "treated", "rand
 MIN_STUDIES_SMC = 2
 #: Pre-post correlation used for SMCR if it is ever computed: no source reports one.
 ASSUMED_PRE_POST_R = 0.5
-
-
-def timepoint_text(tp: object) -> str:
-    if is_missing(tp):
-        return NOT_REPORTED
-    tp = str(tp)
-    if tp.startswith("week_"):
-        return f"week {tp.removeprefix('week_')}"
-    return TIMEPOINT_LABELS.get(tp, tp.replace("_", " "))
 
 
 def treg_outcomes(ev: Evidence) -> list[str]:
@@ -149,23 +134,6 @@ def _timepoints(rows: pd.DataFrame) -> str:
 
 def _source(rows: pd.DataFrame) -> str:
     return "; ".join(dict.fromkeys(f"{r['evidence_ref']}: {r['locator']}" for _, r in rows.iterrows())) or "–"
-
-
-def regimen_short(study: pd.Series) -> str:
-    """'rhIL-2 1 MIU every other day, 3 cycles (12 weeks)'; unknown parts read 'not reported'."""
-    agent = study["agent"] if not is_missing(study["agent"]) else "IL-2"
-    dose = (
-        f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU"
-        if not is_missing(study["dose_miu"])
-        else f"dose {NOT_REPORTED}"
-    )
-    freq = study["frequency"] if not is_missing(study["frequency"]) else f"schedule {NOT_REPORTED}"
-    text = f"{agent} {dose}, {freq}"
-    if not is_missing(study["cycles"]) and int(study["cycles"]) > 1:
-        text += f", {int(study['cycles'])} cycles"
-    if not is_missing(study["duration"]):
-        text += f" ({study['duration']})"
-    return text
 
 
 def measure_text(rows: pd.DataFrame) -> str:
