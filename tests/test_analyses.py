@@ -174,3 +174,18 @@ def test_results_csv_is_rewritten_only_when_it_changes(tmp_path):
     assert write_results_csv(ev, path) is True
     assert write_results_csv(ev, path) is False  # unchanged: the file (and its mtime) are left alone
     assert path.read_text(encoding="utf-8") == results_csv(ev)
+
+
+def test_forest_study_rows_come_from_the_fit():
+    """The fit carries yi, vi and labels, so the forest plot's study rows equal escalc's, with the fit's weights."""
+    from helpers.report.forest import study_rows
+    from helpers.review.analyses import fit, study_effects
+
+    counts = two_arm_counts(load_evidence(), analysis(load_evidence(), "sri4_week12_rct"))
+    reml = fit(counts, "RR", "REML", "z")
+    rows = study_rows(reml)
+    direct = study_effects(counts, "RR")
+    assert list(rows["label"]) == ["He 2020", "LUPIL-2"]
+    for col in ("yi", "vi", "estimate", "ci_low", "ci_high"):
+        np.testing.assert_allclose(rows[col], direct[col], rtol=1e-12)
+    assert rows["weight"].sum() == pytest.approx(100)

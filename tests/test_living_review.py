@@ -197,3 +197,35 @@ def test_both_synthetic_trials_together(synthetic_data):
     assert analysis(ev, "sri4_week12_rct").k == 4
     loo = results_table(ev)
     assert loo["analysis"].str.startswith("sri4_week12_rct_without_").sum() == 4
+
+
+def test_dose_subgroups_count_each_placebo_patient_once(synthetic_data):
+    """With the three-dose trial and a third 1 MIU trial, the 1 MIU subgroup has three trials; across the dose
+    subgroups the comparator patients add up to the trials' placebo arms, never more."""
+    synthetic.add_two_arm_trial(synthetic_data)
+    synthetic.add_dose_ranging_trial(synthetic_data)
+    ev = load_evidence()
+    primary = analysis(ev, "sri4_week12_rct")
+    doses = dose_arm_counts(ev, primary)
+    assert doses["total_control"].sum() == pytest.approx(30 + 50 + 40 + synthetic.DOSE_ARM_SIZE)
+    from helpers.review.efficacy import dose_subgroup_results
+
+    rows = dose_subgroup_results(ev, primary).set_index("analysis")
+    assert list(rows.index) == [
+        "sri4_week12_rct_dose_0_2miu",
+        "sri4_week12_rct_dose_0_5miu",
+        "sri4_week12_rct_dose_1miu",
+        "sri4_week12_rct_dose_1_5miu",
+    ]
+    assert rows.loc["sri4_week12_rct_dose_1miu", "k"] == 3
+    results = results_table(ev)
+    assert results["analysis"].str.contains("_dose_").sum() == 4
+    text = chapter.refit_values(ev, *chapter.refit_tables(ev))["sri4_refit_text"]
+    assert "no placebo patient is counted twice" in text and "1 MIU: " in text
+
+
+def test_no_dose_subgroups_with_one_trial_per_dose():
+    ev = load_evidence()
+    from helpers.review.efficacy import dose_subgroup_results
+
+    assert dose_subgroup_results(ev, analysis(ev, "sri4_week12_rct")).empty

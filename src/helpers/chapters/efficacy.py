@@ -393,8 +393,28 @@ def refit_values(ev: Evidence, loo: pd.DataFrame, subgroups: pd.DataFrame) -> di
     )
     return {
         "sri4_refit_text": f"{loo_text} The trials also differ in regimen ({regimens}); split by regimen, {test}. "
-        f"{confounding}"
+        f"{confounding} {dose_text(ev, primary)}".rstrip()
     }
+
+
+def dose_text(ev: Evidence, primary: Analysis) -> str:
+    """The dose subgroups, where some dose has enough trials (empty otherwise)."""
+    from helpers.review.efficacy import dose_subgroup_results
+
+    rows = dose_subgroup_results(ev, primary)
+    if rows.empty:
+        return ""
+    parts = [
+        f"{r.label.split('IL-2 dose ')[1].split(' (')[0]}: {fmt_ci(r.estimate, r.ci_low, r.ci_high)} "
+        f"({r.k} trial{'s' if r.k != 1 else ''})"
+        for r in rows.itertuples()
+    ]
+    return (
+        "Split by IL-2 dose, with a trial's shared placebo arm divided evenly among its dose arms (Cochrane "
+        "Handbook 23.3.4) so that no placebo patient is counted twice, the REML risk ratios are: "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def open_label_rate_text(ev: Evidence, responses: pd.DataFrame) -> GlueMarkdown:

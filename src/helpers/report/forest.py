@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import matplotlib as mpl
+import numpy as np
 import pandas as pd
 from matplotlib import transforms as mtransforms
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -49,9 +50,11 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Polygon
 from matplotlib.ticker import MaxNLocator, NullLocator
+from scipy import stats
 
 from helpers.report.prose import fmt_ci
 from helpers.report.style import OKABE_ITO, ROLE_COLOURS, use_book_style
+from helpers.stats import pooling
 
 __all__ = [
     "forest_plot",
@@ -128,6 +131,31 @@ def _fnum(v: object, digits: int) -> str:
     if float(s) == 0:
         s = s.lstrip("-")
     return s.replace("-", MINUS)
+
+
+def study_rows(fit: pooling.RmaResult, level: float = 0.95) -> pd.DataFrame:
+    """The study rows of a forest plot from a fit, which carries its inputs (as metafor's ``forest(fit)``).
+
+    label, yi, vi, the study estimate and its Wald CI on the reporting scale (exp for RR and OR), and the
+    study's weight in the fit (percent).
+    """
+    if fit.yi is None or fit.vi is None:
+        raise ValueError("the fit does not carry its inputs (yi, vi)")
+    crit = stats.norm.ppf(0.5 + level / 2)
+    y, v = np.asarray(fit.yi, dtype=float), np.asarray(fit.vi, dtype=float)
+    back = np.exp if (fit.measure or "").upper() in ("RR", "OR") else (lambda x: x)
+    labels = list(fit.labels) if fit.labels is not None else [str(i + 1) for i in range(y.size)]
+    return pd.DataFrame(
+        {
+            "label": labels,
+            "yi": y,
+            "vi": v,
+            "estimate": back(y),
+            "ci_low": back(y - crit * np.sqrt(v)),
+            "ci_high": back(y + crit * np.sqrt(v)),
+            "weight": np.asarray(fit.weights, dtype=float),
+        }
+    )
 
 
 def _est_ci(est: object, lo: object, hi: object, digits: int) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol
+from helpers.report import forest
 from helpers.review.result_row import RESULT_COLUMNS, ResultRow, results_frame
 from helpers.review.selection import Analysis, planned_analyses, two_arm_counts
 from helpers.stats import effects, pooling
@@ -61,14 +62,16 @@ def study_effects(counts: pd.DataFrame, measure: str) -> pd.DataFrame:
 
 
 def fit(counts: pd.DataFrame, measure: str, method: str, test: str) -> pooling.RmaResult:
+    """The fit of one model to a trial-level counts table; it carries its inputs and the trials' labels."""
     a, n1 = counts["events_il2"].to_numpy(), counts["total_il2"].to_numpy()
     c, n2 = counts["events_control"].to_numpy(), counts["total_control"].to_numpy()
+    labels = tuple(counts["label"])
     if method == "MH":
-        return pooling.rma_mh(a, n1 - a, c, n2 - c, measure=measure)
+        return pooling.rma_mh(a, n1 - a, c, n2 - c, measure=measure, labels=labels)
     if method == "Peto":
-        return pooling.rma_peto(a, n1 - a, c, n2 - c)
+        return pooling.rma_peto(a, n1 - a, c, n2 - c, labels=labels)
     es = effects.escalc(measure, ai=a, n1i=n1, ci=c, n2i=n2)
-    return pooling.rma(es["yi"], es["vi"], method=method, test=test, measure=measure)
+    return pooling.rma(es["yi"], es["vi"], method=method, test=test, measure=measure, labels=labels)
 
 
 def result_row(a: Analysis, counts: pd.DataFrame, measure: str, result: pooling.RmaResult) -> ResultRow:
@@ -123,9 +126,8 @@ def forest_inputs(
 ) -> dict:
     """Data for :func:`helpers.report.forest.forest_plot`: study rows, pooled rows, heterogeneity and notes."""
     counts = two_arm_counts(ev, a)
-    studies = study_effects(counts, measure)
     reml = fit(counts, measure, "REML", "z")
-    studies["weight"] = reml.weights
+    studies = forest.study_rows(reml)  # the fit carries the study effects, labels and weights
     studies["il2_text"] = [f"{e}/{n}" for e, n in zip(counts["events_il2"], counts["total_il2"])]
     studies["control_text"] = [f"{e}/{n}" for e, n in zip(counts["events_control"], counts["total_control"])]
     pooled_rows, notes = [], []

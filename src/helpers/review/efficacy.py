@@ -363,8 +363,10 @@ def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
     from helpers.review.analyses import planned_analyses
 
     min_k = load_protocol().minimum_k("leave_one_out")
-    refits = [refit_results(ev, a) for a in planned_analyses(ev) if "leave_one_out" in a.sensitivity and a.k >= min_k]
-    return pd.concat([single_arm_results(ev), estimated_md_results(ev), *refits], ignore_index=True)
+    planned = planned_analyses(ev)
+    refits = [refit_results(ev, a) for a in planned if "leave_one_out" in a.sensitivity and a.k >= min_k]
+    doses = [dose_subgroup_results(ev, a) for a in planned if "dose" in a.sensitivity]
+    return pd.concat([single_arm_results(ev), estimated_md_results(ev), *refits, *doses], ignore_index=True)
 
 
 def response_rate_forest_inputs(ev: Evidence) -> dict:
@@ -395,3 +397,43 @@ def response_rate_forest_inputs(ev: Evidence) -> dict:
         bt = pooling.back_transform(res, "PLO")
         pooled.append({"label": "Random effects (REML, logit)", "model": "random", "group": group_names[arm], **bt})
     return {"studies": pd.concat(studies, ignore_index=True), "pooled": pd.DataFrame(pooled), "responses": responses}
+
+
+def dose_subgroup_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFrame:
+    """Random-effects (REML) estimate per IL-2 dose, from every trial arm at that dose.
+
+    A trial with several dose arms contributes each arm to its dose, against an equal share of its
+    comparator arm (events and patients divided by the number of dose arms; Cochrane Handbook
+    23.3.4), so across the dose subgroups every comparator patient is counted once. Run only where
+    some dose has at least the protocol's minimum number of trials for a subgroup (so never with a
+    single trial per dose, which would repeat leave-one-out).
+    """
+    from helpers.evidence.protocol import load_protocol
+    from helpers.review.selection import dose_arm_counts
+
+    counts = dose_arm_counts(ev, a)
+    if counts.empty or counts["dose_miu"].isna().any():
+        return results_frame([])
+    per_dose = counts.groupby("dose_miu")["study_id"].nunique()
+    if per_dose.max() < load_protocol().minimum_k("subgroups") or len(per_dose) < 2:
+        return results_frame([])
+    rows = []
+    for dose, c in counts.groupby("dose_miu", sort=True):
+        shared = (c["control_shared_by"] > 1).any()
+        rows.append(
+            ResultRow.from_fit(
+                fit(c, measure, "REML", "z"),
+                measure=measure,
+                analysis=f"{a.id}_dose_{dose:g}".replace(".", "_") + "miu",
+                label=f"{a.label}, IL-2 dose {dose:g} MIU"
+                + (" (a shared placebo arm split evenly among its trial's dose arms)" if shared else ""),
+                outcome=a.outcome,
+                timepoint=a.timepoint,
+                population=a.population_label,
+                n_il2=int(c["total_il2"].sum()),
+                n_control=int(round(c["total_control"].sum())),
+                studies="; ".join(c["label"]),
+                inputs_derived=bool(c["derived"].any() or shared),
+            )
+        )
+    return results_frame(rows)
