@@ -6,7 +6,7 @@ import pandas as pd
 
 from helpers.chapters.efficacy import POPULATION_PHRASES, citations, join_names
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_pct, fmt_share, is_missing
+from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, fmt_pct, fmt_share, is_missing
 from helpers.review.efficacy import median_range_trials
 from helpers.review.responder import SEPARATED, placebo_response
 
@@ -70,3 +70,30 @@ def pattern_text(ev: Evidence, matrix: pd.DataFrame) -> str:
             else f"{phrases[outcome]} did not separate them"
         )
     return "In short: " + "; ".join(parts) + "." if parts else ""
+
+
+def index_values(ev: Evidence, matrix: pd.DataFrame) -> dict[str, object]:
+    """How many index-by-time-point cells have data, and where an index separated IL-2 from placebo."""
+    from helpers.review.responder import ALPHA, NOT_REPORTED
+
+    separated = matrix[matrix["category"] == SEPARATED]
+    return {
+        "alpha": str(ALPHA),
+        "index_pattern": pattern_text(ev, matrix),
+        "n_cells": fmt_int(len(matrix)),
+        "n_cells_reported": fmt_int((matrix["category"] != NOT_REPORTED).sum()),
+        "n_columns": fmt_int(matrix["column"].nunique()),
+        "n_separated": fmt_int(len(separated)),
+        "separated_list": "; ".join(f"{i} ({c})" for i, c in zip(separated["index"], separated["column"])) or "none",
+    }
+
+
+def largest_values(effects_rr: pd.DataFrame) -> dict[str, str]:
+    """The binary index with the largest risk ratio of responding."""
+    if effects_rr.empty:
+        return {"largest_index": "no index", "largest_rr": "not applicable"}
+    largest = effects_rr.loc[effects_rr["estimate"].idxmax()]
+    return {
+        "largest_index": largest["label"],
+        "largest_rr": fmt_ci(largest["estimate"], largest["ci_low"], largest["ci_high"]),
+    }

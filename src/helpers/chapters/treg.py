@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, is_missing
+from helpers.report.labels import timepoint_text
+from helpers.report.prose import GlueMarkdown, fmt_int, is_missing, join_words
 from helpers.review import treg
 
 
@@ -60,3 +61,57 @@ def pairs_text(pairs) -> str:
         else:
             parts.append(f"{p.label} reports Treg ({p.treg_direction}) and a clinical response, {p.clinical_text}.")
     return " ".join(parts)
+
+
+def scope_values(ev: Evidence, pairs) -> dict[str, object]:
+    """Which studies the chapter covers and what they report about Treg."""
+    scope = treg.scope_studies(ev)
+    included = scope[scope["inclusion_status"] == "included"]
+    increase = pairs[pairs["treg_direction"] == "increase"]
+    no_finding = pairs[pairs["treg_direction"] == "not reported"]
+    smc = treg.smc_status(ev)
+    return {
+        "treg_n_scope": fmt_int(len(scope)),
+        "treg_n_included": fmt_int(len(included)),
+        "treg_n_candidates": fmt_int(len(scope) - len(included)),
+        "treg_candidates": join_words(list(scope.loc[scope["inclusion_status"] != "included", "label"])) or "none",
+        "treg_n_increase": fmt_int(len(increase)),
+        "treg_increase": join_words(list(increase["label"])) if len(increase) else "none",
+        "treg_n_increase_included": fmt_int((increase["inclusion_status"] == "included").sum()),
+        "treg_n_no_finding": fmt_int(len(no_finding)),
+        "treg_no_finding": join_words(list(no_finding["label"])) if len(no_finding) else "none",
+        "treg_n_values": fmt_int(smc["k"]),
+        "treg_values_words": "none of them" if smc["k"] == 0 else f"{fmt_int(smc['k'])} of them",
+        "treg_smc_min": fmt_int(treg.MIN_STUDIES_SMC),
+        "treg_smc_reason": smc["reason"] or "enough studies give numbers",
+        "treg_findings_text": findings_text(ev, pairs),
+        "treg_no_finding_text": no_finding_text(ev, pairs),
+    }
+
+
+def regimen_text(regimens) -> str:
+    """Per regimen group: how many of its studies report a Treg increase."""
+    parts = []
+    for group, g in regimens.groupby("Regimen group", sort=False):
+        n_inc = int((g["Treg response"] == "Increase reported").sum())
+        parts.append(
+            f"of the studies in the group '{group}' ({join_words(list(g['Study']))}), {fmt_int(n_inc)} of "
+            f"{fmt_int(len(g))} report a Treg increase"
+        )
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "." if text else "No study gives its regimen."
+
+
+def pairs_values(pairs) -> dict[str, object]:
+    """Treg finding beside clinical response: in how many studies both are reported, and when."""
+    both = pairs[pairs["both_reported"]]
+    same = both[both["same_time"]]
+    return {
+        "treg_n_both": fmt_int(len(both)),
+        "treg_both": join_words(list(both["label"])) if len(both) else "none",
+        "treg_n_both_included": fmt_int((both["inclusion_status"] == "included").sum()),
+        "treg_n_same_time": fmt_int(len(same)),
+        "treg_same_time": join_words(list(same["label"])) if len(same) else "none",
+        "treg_pairs_text": pairs_text(pairs),
+        "treg_pair_time": timepoint_text(treg.CLINICAL_PREFERENCE[0][1][0]),
+    }
