@@ -489,3 +489,28 @@ def rate_values(rates: pd.DataFrame) -> dict[str, str]:
         "rate_il2_k": fmt_int(rates.loc[il2, "k"]) if il2 in rates.index else "0",
         "rate_il2_i2": fmt_pct(rates.loc[il2, "i2"], 0) if il2 in rates.index else "not applicable",
     }
+
+
+def estimated_md_text(ev: Evidence) -> str:
+    """The median-to-mean sensitivity analysis in one sentence, for whichever trials report medians and ranges."""
+    from helpers.review.efficacy import estimated_md_results, median_range_trials
+
+    rows = estimated_md_results(ev)
+    if rows.empty:
+        return "No randomised trial reports SELENA-SLEDAI as medians and ranges, so no mean difference is estimated."
+    trials = median_range_trials(ev)
+    method = estimated_mean_difference_method(ev, trials[0])
+    parts = [
+        f"{fmt_ci(r.estimate, r.ci_low, r.ci_high, 1)} points at {when(r.timepoint)} ({r.studies})"
+        for r in rows.itertuples()
+    ]
+    return (
+        f"Converting the medians and ranges of SELENA-SLEDAI to estimated means and standard deviations ({method}) "
+        f"gives an estimated mean difference (IL-2 minus placebo) of {'; '.join(parts)}."
+    )
+
+
+def estimated_mean_difference_method(ev: Evidence, study_id: str) -> str:
+    from helpers.review.efficacy import estimated_mean_difference
+
+    return estimated_mean_difference(ev, study_id=study_id)["method"]

@@ -6,7 +6,7 @@ import pandas as pd
 
 from helpers.chapters.efficacy import count_word, join_names
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_ci, is_missing
+from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, is_missing
 from helpers.review import safety
 
 
@@ -140,3 +140,63 @@ def pooled_outcome(ev: Evidence) -> str | None:
 
 def outcome_label(ev: Evidence, outcome: str) -> str:
     return pd.Series(dict(zip(ev.outcome_definitions["outcome"], ev.outcome_definitions["label"])))[outcome]
+
+
+def overview_values(ev: Evidence) -> dict[str, object]:
+    """How many included studies count adverse events, and which give none."""
+    included = ev.included_studies()
+    counts = safety.event_counts(ev)
+    no_data = safety.studies_without_safety_data(ev)
+    return {
+        "safety_n_included": fmt_int(len(included)),
+        "safety_n_with_counts": fmt_int(counts["study_id"].nunique()),
+        "safety_with_counts": join_names(list(dict.fromkeys(counts["label"]))) if len(counts) else "none",
+        "safety_n_no_data": fmt_int(len(no_data)),
+        "safety_no_data": join_names(no_data) if no_data else "none",
+        "safety_overview": overview_text(ev),
+    }
+
+
+def pooled_incidence_figure(ev: Evidence):
+    """The forest plot of the first event counted in enough IL-2 arms, and every glue value its paragraph needs."""
+    from helpers.report.forest import alt_text, forest_plot
+
+    outcome = pooled_outcome(ev)
+    values = pooled_incidence_values(ev)
+    if outcome is None:
+        from helpers.chapters.efficacy import no_data_figure
+
+        nothing = "No adverse event is counted in more than one IL-2 arm."
+        return no_data_figure(nothing), values | dict.fromkeys(
+            (
+                "safety_isr_pooled_k",
+                "safety_isr_pooled_studies",
+                "safety_isr_pooled_logit",
+                "safety_isr_pooled_logit_hk",
+                "safety_isr_pooled_ft",
+                "safety_isr_pooled_i2",
+                "safety_pooled_definitions",
+                "safety_pooled_event",
+            ),
+            "not applicable",
+        ) | {"safety_isr_forest_alt": nothing}
+    inputs = safety.incidence_forest_inputs(ev, outcome)
+    logit_fit = inputs["fits"]["PLO"][0]
+    figure = forest_plot(
+        inputs["studies"],
+        inputs["pooled"],
+        measure="PLO",
+        heterogeneity=inputs["heterogeneity"],
+        notes=inputs["notes"],
+        left_labels={"il2_text": "IL-2 n/N"},
+        xlabel=f"Patients with {outcome_label(ev, outcome).lower()} (proportion)",
+    )
+    return figure, values | {
+        "safety_isr_pooled_k": fmt_int(logit_fit.k),
+        "safety_isr_pooled_studies": join_names(list(inputs["counts"]["label"])),
+        "safety_isr_pooled_logit": safety.pooled_incidence_text(ev, outcome, "PLO", "z"),
+        "safety_isr_pooled_logit_hk": safety.pooled_incidence_text(ev, outcome, "PLO", "knha"),
+        "safety_isr_pooled_ft": safety.pooled_incidence_text(ev, outcome, "PFT", "z"),
+        "safety_isr_pooled_i2": f"{logit_fit.i2:.0f}%",
+        "safety_isr_forest_alt": alt_text(inputs["studies"], inputs["pooled"], "PLO"),
+    }
