@@ -393,8 +393,27 @@ def refit_values(ev: Evidence, loo: pd.DataFrame, subgroups: pd.DataFrame) -> di
     )
     return {
         "sri4_refit_text": f"{loo_text} The trials also differ in regimen ({regimens}); split by regimen, {test}. "
-        f"{confounding} {dose_text(ev, primary)}".rstrip()
+        f"{confounding} {dose_text(ev, primary)} {small_study_text(ev, primary)}".replace("  ", " ").rstrip()
     }
+
+
+def small_study_text(ev: Evidence, primary: Analysis) -> str:
+    """Egger's test where the protocol allows it (enough trials), else why it is not run."""
+    from helpers.review.analyses import fit
+    from helpers.stats.small_study import small_study_test
+
+    minimum = load_protocol().minimum_k("small_study_tests")
+    test = small_study_test(fit(two_arm_counts(ev, primary), "RR", "REML", "z"), minimum)
+    if test is None:
+        return (
+            f"Small-study tests (Egger's regression test) need at least {count_word(minimum)} trials under the "
+            f"protocol; with {count_word(primary.k)} trial{'s' if primary.k != 1 else ''} none is run, so "
+            "funnel-plot asymmetry is not judged."
+        )
+    return (
+        f"Egger's regression test for small-study effects gives t = {fmt_num(test.statistic)} on {test.df} df, "
+        f"p = {fmt_num(test.pval, 3)}."
+    )
 
 
 def dose_text(ev: Evidence, primary: Analysis) -> str:
