@@ -9,8 +9,6 @@ commit give byte-identical figures.
 
 from __future__ import annotations
 
-import matplotlib as mpl
-
 #: Okabe & Ito (2008) colour-blind-safe palette.
 OKABE_ITO = {
     "black": "#000000",
@@ -53,6 +51,8 @@ BOOK_RC = {
 
 def use_book_style() -> None:
     """Apply the book's rcParams (idempotent)."""
+    import matplotlib as mpl  # imported on first drawing, not by every helper that needs a colour
+
     mpl.rcParams.update(BOOK_RC)
 
 

@@ -14,7 +14,6 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol
-from helpers.report import forest
 from helpers.review.result_row import RESULT_COLUMNS, ResultRow, results_frame
 from helpers.review.selection import Analysis, planned_analyses, two_arm_counts
 from helpers.stats import effects, pooling
@@ -126,6 +125,8 @@ def forest_inputs(
 ) -> dict:
     """Data for :func:`helpers.report.forest.forest_plot`: study rows, pooled rows, heterogeneity and notes."""
     counts = two_arm_counts(ev, a)
+    from helpers.report import forest  # matplotlib: only the pages that draw need it
+
     reml = fit(counts, measure, "REML", "z")
     studies = forest.study_rows(reml)  # the fit carries the study effects, labels and weights
     studies["il2_text"] = [f"{e}/{n}" for e, n in zip(counts["events_il2"], counts["total_il2"])]

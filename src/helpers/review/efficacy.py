@@ -109,9 +109,14 @@ def response_arms(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
     primary = next((a for a in planned_analyses(ev) if a.role == "primary"), None)
     if primary is not None:
         rows = count_rows(ev, primary.outcome, primary.timepoint)
+        arms_of: dict[tuple[str, str], list[str]] = {}
+        for study_id, population, arm in zip(rows["study_id"], rows["population"], rows["arm"]):
+            arms_of.setdefault((study_id, population), []).append(arm)
         for study_id, population in primary.populations:
-            sel = rows[(rows["study_id"] == study_id) & (rows["population"] == population)]
-            keys += [(study_id, r.arm, primary.outcome, primary.timepoint, population) for r in sel.itertuples()]
+            keys += [
+                (study_id, arm, primary.outcome, primary.timepoint, population)
+                for arm in arms_of[(study_id, population)]
+            ]
     others = ev.included_studies()
     others = others[~others["study_id"].isin(primary.study_ids if primary else ())]
     o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])
@@ -124,20 +129,27 @@ def response_arms(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
     ).sort_values(["study_id", "arm", "_outcome", "_population", "_week"])
     for r in o.drop_duplicates(["study_id", "arm"]).itertuples():
         keys.append((r.study_id, r.arm, r.outcome, r.timepoint, r.population))
-    roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
-    return sorted(keys, key=lambda k: (roles[(k[0], k[1])] != "il2", ev.studies["study_id"].tolist().index(k[0])))
+    roles = dict(zip(zip(ev.arms["study_id"], ev.arms["arm"]), ev.arms["role"]))
+    order = {s: i for i, s in enumerate(ev.studies["study_id"])}
+    return sorted(keys, key=lambda k: (roles[(k[0], k[1])] != "il2", order[k[0]]))
 
 
 def arm_responses(ev: Evidence, arms=None) -> pd.DataFrame:
     """Responders per arm with exact (Clopper-Pearson) and Wilson 95% CIs (arms: :func:`response_arms`)."""
     arms = response_arms(ev) if arms is None else arms
-    roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
-    o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
+    roles = dict(zip(zip(ev.arms["study_id"], ev.arms["arm"]), ev.arms["role"]))
+    wanted = set(arms)
+    key_cols = ["study_id", "arm", "outcome", "timepoint", "population"]
+    o = {
+        tuple(r[c] for c in key_cols): r
+        for r in ev.outcomes.to_dict("records")
+        if tuple(r[c] for c in key_cols) in wanted
+    }
     labels = ev.studies.set_index("study_id")["label"]
     designs = ev.studies.set_index("study_id")["design"]
     rows = []
     for key in arms:
-        r = o.loc[key]
+        r = o[key]
         rows.append(
             {
                 "study_id": key[0],

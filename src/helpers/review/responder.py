@@ -14,18 +14,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
 
 from helpers.evidence.load import Evidence
 from helpers.report.labels import POPULATION_LABELS, timepoint_label, timepoint_text
 from helpers.report.prose import fmt_ci, fmt_pct
 from helpers.report.style import OKABE_ITO, use_book_style
 from helpers.review.analyses import RESULT_COLUMNS, Analysis, results_of, study_effects, two_arm_counts
+
+if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn, so computing results does not load it
+    from matplotlib.figure import Figure
 
 #: Indices compared, in display order: outcome -> label. "invert" marks a state where fewer is better.
 INDICES = {
@@ -179,6 +180,10 @@ def index_table(matrix: pd.DataFrame) -> pd.DataFrame:
 
 def index_heatmap(matrix: pd.DataFrame) -> Figure:
     """Index by study/time point, coloured and marked by category (symbols readable without colour)."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
     use_book_style()
     idx = list(dict.fromkeys(matrix["index"]))
     cols = list(dict.fromkeys(matrix["column"]))

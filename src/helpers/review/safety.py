@@ -24,19 +24,21 @@ such; the MH RD and Peto's OR are estimable; studies with no events in either ar
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from helpers.evidence.load import Evidence
 from helpers.report.labels import ARM_LABELS
 from helpers.report.prose import NOT_REPORTED, fmt_ci, fmt_num, is_missing
 from helpers.report.style import ROLE_COLOURS, use_book_style
 from helpers.review.analyses import Analysis, ResultRow, fit, result_row, results_frame, two_arm_counts
-from helpers.review.selection import populations_text
+from helpers.review.selection import memo, populations_text
 from helpers.stats import effects, pooling
+
+if TYPE_CHECKING:  # matplotlib is imported where the figure is drawn
+    from matplotlib.figure import Figure
 
 #: Safety outcomes in display order (ids of outcome_definitions.csv). Components of a
 #: composite (He 2020 lists NPSLE, herpes zoster and pneumonia under its severe events)
@@ -102,6 +104,11 @@ def event_labels(ev: Evidence) -> dict[str, str]:
 
 
 def safety_rows(ev: Evidence) -> pd.DataFrame:
+    """Safety rows of the included studies (see :func:`_safety_rows`), computed once per evidence object."""
+    return memo(ev, "safety_rows", lambda: _safety_rows(ev)).copy()
+
+
+def _safety_rows(ev: Evidence) -> pd.DataFrame:
     """Safety rows of the included studies, one per study, arm role and event (best population first).
 
     ``arm`` is the arm's role: a trial's IL-2 dose arms are combined (helpers.review.selection.rows_by_role).
@@ -131,6 +138,11 @@ def _has_count(r: pd.Series) -> bool:
 # Per-arm incidence with exact confidence intervals
 # ---------------------------------------------------------------------------
 def event_counts(ev: Evidence) -> pd.DataFrame:
+    """Per study, arm and event with a count: see :func:`_event_counts` (computed once per evidence object)."""
+    return memo(ev, "event_counts", lambda: _event_counts(ev)).copy()
+
+
+def _event_counts(ev: Evidence) -> pd.DataFrame:
     """One row per study, arm and event with a count: events, total, incidence and exact 95% CI.
 
     ``incidence``, ``ci_low`` and ``ci_high`` are proportions (0 to 1); the CI is
@@ -252,9 +264,11 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
     rcts = ev.included_studies()
     rcts = rcts[rcts["design"] == "rct"]
     populations, missing = [], []
+    by_study: dict[str, dict[str, pd.Series]] = {}
+    for _, r in rows[rows["outcome"] == outcome].iterrows():
+        by_study.setdefault(r["study_id"], {})[r["arm"]] = r
     for s in rcts.itertuples(index=False):
-        sel = rows[(rows["study_id"] == s.study_id) & (rows["outcome"] == outcome)]
-        arms = {r["arm"]: r for _, r in sel.iterrows()}
+        arms = by_study.get(s.study_id, {})
         il2, ctl = arms.get("il2"), arms.get("placebo")
         if (
             il2 is not None
@@ -560,6 +574,9 @@ def safety_figure(ev: Evidence) -> Figure:
     One row per event and study; a right-hand column gives the counts, so no value depends
     on colour or on reading the axis.
     """
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
     use_book_style()
     data = figure_rows(ev)
     groups = list(dict.fromkeys(zip(data["outcome"], data["study_id"])))

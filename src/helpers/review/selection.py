@@ -72,9 +72,33 @@ class Analysis:
 
 
 # ---------------------------------------------------------------------------
+# Per-evidence memo: the same selections are asked for by every analysis of a build
+# ---------------------------------------------------------------------------
+_MEMO: dict[tuple[int, object], tuple[Evidence, object]] = {}
+
+
+def memo(ev: Evidence, key: object, compute):
+    """``compute()`` once per evidence object and key (the evidence is immutable, so its derived
+    tables are too); holding the object keeps its id from being reused while it is memoised."""
+    hit = _MEMO.get((id(ev), key))
+    if hit is not None and hit[0] is ev:
+        return hit[1]
+    if len(_MEMO) > 512:
+        _MEMO.clear()
+    value = compute()
+    _MEMO[(id(ev), key)] = (ev, value)
+    return value
+
+
+# ---------------------------------------------------------------------------
 # Arms and their regimens
 # ---------------------------------------------------------------------------
 def arm_regimens(ev: Evidence) -> pd.DataFrame:
+    """One row per (study_id, arm): role, agent, dose (the arm's own, else the study's), frequency, regimen group."""
+    return memo(ev, "arm_regimens", lambda: _arm_regimens(ev)).copy()
+
+
+def _arm_regimens(ev: Evidence) -> pd.DataFrame:
     """One row per (study_id, arm): role, agent, dose (the arm's own, else the study's), frequency, regimen group."""
     arms = ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role", "dose_miu"]]
     studies = ev.studies.set_index("study_id")
@@ -93,6 +117,20 @@ def eligible_trials(ev: Evidence, protocol: Protocol) -> pd.DataFrame:
 
 def count_rows(ev: Evidence, outcome: str, timepoint: str) -> pd.DataFrame:
     """Count rows (events and total known) of one outcome and time point, with each arm's role."""
+    return memo(ev, ("count_rows", outcome, timepoint), lambda: _count_rows(ev, outcome, timepoint)).copy()
+
+
+def _cells(ev: Evidence, outcome: str, timepoint: str) -> dict[tuple[str, str], pd.DataFrame]:
+    """The count rows of one outcome and time point, by (study_id, population)."""
+
+    def group():
+        rows = _count_rows(ev, outcome, timepoint)
+        return {key: g for key, g in rows.groupby(["study_id", "population"], sort=False)}
+
+    return memo(ev, ("cells", outcome, timepoint), group)
+
+
+def _count_rows(ev: Evidence, outcome: str, timepoint: str) -> pd.DataFrame:
     o = ev.outcomes
     o = o[
         (o["outcome"] == outcome)
@@ -129,11 +167,19 @@ def _population_label(ev: Evidence, planned: PlannedAnalysis, populations: tuple
 
 def plan(ev: Evidence, planned: PlannedAnalysis, protocol: Protocol) -> Analysis | None:
     """The analysis the protocol declares, with the trials the data give it (None if no trial qualifies)."""
-    rows = count_rows(ev, planned.outcome, planned.timepoint)
+    roles: dict[str, dict[str, set[str]]] = {}
+    for (study_id, population), g in _cells(ev, planned.outcome, planned.timepoint).items():
+        roles.setdefault(study_id, {})[population] = set(g["role"])
     populations = []
     for study_id in eligible_trials(ev, protocol)["study_id"]:
-        population = choose_population(
-            rows[rows["study_id"] == study_id], planned.population_preference, protocol.comparators
+        have = roles.get(study_id, {})
+        population = next(
+            (
+                p
+                for p in planned.population_preference
+                if "il2" in have.get(p, ()) and have[p] & set(protocol.comparators)
+            ),
+            None,
         )
         if population is not None:
             populations.append((study_id, population))
@@ -165,6 +211,10 @@ def planned_analyses(ev: Evidence, protocol: Protocol | None = None, roles: tupl
     is dropped: it would repeat that analysis.
     """
     protocol = protocol or load_protocol()
+    return memo(ev, ("planned", id(protocol.raw), roles), lambda: _planned(ev, protocol, roles))
+
+
+def _planned(ev: Evidence, protocol: Protocol, roles: tuple[str, ...] | None) -> tuple[Analysis, ...]:
     planned = {p.id: plan(ev, p, protocol) for p in protocol.analyses if roles is None or p.role in roles}
     out = []
     for p in protocol.analyses:
@@ -188,8 +238,9 @@ def analysis(ev: Evidence, analysis_id: str, protocol: Protocol | None = None) -
 # Counts per trial: IL-2 arms combined, or per dose with the comparator split
 # ---------------------------------------------------------------------------
 def _arm_rows(ev: Evidence, a: Analysis, study_id: str, population: str, comparators: tuple[str, ...]):
-    rows = count_rows(ev, a.outcome, a.timepoint)
-    rows = rows[(rows["study_id"] == study_id) & (rows["population"] == population)]
+    rows = _cells(ev, a.outcome, a.timepoint).get((study_id, population))
+    if rows is None:
+        rows = count_rows(ev, a.outcome, a.timepoint).iloc[:0]
     il2 = rows[rows["role"] == "il2"]
     control = rows[rows["role"].isin(comparators)]
     if il2.empty or control.empty:
@@ -205,6 +256,18 @@ def _events(rows: pd.DataFrame, invert: bool) -> int:
     return int(((rows["total"].astype(int) - e) if invert else e).sum())
 
 
+def _records(ev: Evidence, outcome: str, timepoint: str) -> dict[tuple[str, str], list[dict]]:
+    """The count rows of one outcome and time point as plain records, by (study_id, population)."""
+
+    def group() -> dict[tuple[str, str], list[dict]]:
+        out: dict[tuple[str, str], list[dict]] = {}
+        for r in _count_rows(ev, outcome, timepoint).to_dict("records"):
+            out.setdefault((r["study_id"], r["population"]), []).append(r)
+        return out
+
+    return memo(ev, ("records", outcome, timepoint), group)
+
+
 def two_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None) -> pd.DataFrame:
     """One row per trial: events and totals of its IL-2 arms (summed) and its comparator arm(s).
 
@@ -213,20 +276,29 @@ def two_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None) 
     """
     protocol = protocol or load_protocol()
     labels = ev.studies.set_index("study_id")["label"]
+    cells = _records(ev, a.outcome, a.timepoint)
+
+    def events(arms: list[dict]) -> int:
+        return sum(int(r["total"]) - int(r["events"]) if a.invert else int(r["events"]) for r in arms)
+
     rows = []
     for study_id, population in a.populations:
-        il2, ctl = _arm_rows(ev, a, study_id, population, protocol.comparators)
+        cell = cells.get((study_id, population), [])
+        il2 = [r for r in cell if r["role"] == "il2"]
+        ctl = [r for r in cell if r["role"] in protocol.comparators]
+        if not il2 or not ctl:
+            _arm_rows(ev, a, study_id, population, protocol.comparators)  # raises, naming the study and arm
         rows.append(
             {
                 "study_id": study_id,
                 "label": labels[study_id],
                 "population": population,
-                "events_il2": _events(il2, a.invert),
-                "total_il2": int(il2["total"].sum()),
-                "events_control": _events(ctl, a.invert),
-                "total_control": int(ctl["total"].sum()),
+                "events_il2": events(il2),
+                "total_il2": sum(int(r["total"]) for r in il2),
+                "events_control": events(ctl),
+                "total_control": sum(int(r["total"]) for r in ctl),
                 "il2_arms": len(il2),
-                "derived": bool((il2["status"] == "derived").any() or (ctl["status"] == "derived").any() or a.invert),
+                "derived": any(r["status"] == "derived" for r in il2 + ctl) or a.invert,
             }
         )
     return pd.DataFrame(rows)
@@ -240,11 +312,21 @@ def dose_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None)
     """
     protocol = protocol or load_protocol()
     labels = ev.studies.set_index("study_id")["label"]
+    cells = _records(ev, a.outcome, a.timepoint)
+
+    def events(r: dict) -> int:
+        return int(r["total"]) - int(r["events"]) if a.invert else int(r["events"])
+
     rows = []
     for study_id, population in a.populations:
-        il2, ctl = _arm_rows(ev, a, study_id, population, protocol.comparators)
+        cell = cells.get((study_id, population), [])
+        il2 = [r for r in cell if r["role"] == "il2"]
+        ctl = [r for r in cell if r["role"] in protocol.comparators]
+        if not il2 or not ctl:
+            _arm_rows(ev, a, study_id, population, protocol.comparators)  # raises, naming the study and arm
         m = len(il2)
-        for _, arm in il2.iterrows():
+        ctl_derived = any(r["status"] == "derived" for r in ctl)
+        for arm in il2:
             rows.append(
                 {
                     "study_id": study_id,
@@ -252,12 +334,12 @@ def dose_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None)
                     "arm": arm["arm"],
                     "dose_miu": arm["dose_miu"],
                     "population": population,
-                    "events_il2": _events(arm.to_frame().T, a.invert),
+                    "events_il2": events(arm),
                     "total_il2": int(arm["total"]),
-                    "events_control": _events(ctl, a.invert) / m,
-                    "total_control": int(ctl["total"].sum()) / m,
+                    "events_control": sum(events(r) for r in ctl) / m,
+                    "total_control": sum(int(r["total"]) for r in ctl) / m,
                     "control_shared_by": m,
-                    "derived": bool(arm["status"] == "derived" or (ctl["status"] == "derived").any() or a.invert),
+                    "derived": bool(arm["status"] == "derived" or ctl_derived or a.invert),
                 }
             )
     return pd.DataFrame(rows)
