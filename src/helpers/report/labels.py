@@ -36,6 +36,8 @@ POPULATION_LABELS = {
     "enrolled": "enrolled",
     "treated": "treated",
     "randomised": "randomised",
+    "analysed_safety": "safety set",
+    "registered_target": "registered target",
 }
 
 

@@ -12,7 +12,6 @@ of responding, > 1 favours IL-2).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,7 +22,9 @@ from helpers.evidence.load import Evidence
 from helpers.report.labels import POPULATION_LABELS, timepoint_label, timepoint_text
 from helpers.report.prose import fmt_ci, fmt_pct
 from helpers.report.style import OKABE_ITO, use_book_style
-from helpers.review.analyses import RESULT_COLUMNS, Analysis, results_of, study_effects, two_arm_counts
+from helpers.review.analyses import RESULT_COLUMNS, results_of, study_effects, two_arm_counts
+from helpers.review.claims import p_below
+from helpers.review.selection import single_trial
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn, so computing results does not load it
     from matplotlib.figure import Figure
@@ -56,17 +57,6 @@ CATEGORY_STYLE = {
     WITHIN_ONLY: (OKABE_ITO["sky_blue"], "◆"),
     NOT_REPORTED: ("#FFFFFF", "–"),
 }
-
-
-def p_below(p_text: object, alpha: float = ALPHA) -> bool | None:
-    """'<0.001' -> True, '0.052' -> False, missing -> None."""
-    if not isinstance(p_text, str) or not p_text:
-        return None
-    m = re.fullmatch(r"([<>]?)([0-9.]+)", p_text)
-    if m is None:
-        raise ValueError(f"not a p-value: {p_text!r}")
-    sign, value = m.group(1), float(m.group(2))
-    return value <= alpha if sign == "<" else (False if sign == ">" else value < alpha)
 
 
 @dataclass(frozen=True)
@@ -103,15 +93,7 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
             category, "significant vs placebo; values not reported" if category == SEPARATED else str(r["note"])
         )
     if r["statistic"] == "count" and not placebo.empty and pd.notna(placebo.iloc[0]["events"]):
-        a = Analysis(
-            id="cell",
-            label="",
-            outcome=outcome,
-            timepoint=timepoint,
-            populations=((study_id, population),),
-            population_label="",
-            invert=outcome in INVERTED,
-        )
+        a = single_trial(outcome, timepoint, study_id, population, invert=outcome in INVERTED)
         rr = study_effects(two_arm_counts(ev, a), "RR").iloc[0]
         # The trial's own between-arm test decides where it is reported; else the computed 95% CI.
         reported = p_below(r["p_value"]) if r["p_comparison"] == "between_arms" else None
@@ -285,15 +267,7 @@ def between_arm_effects(ev: Evidence) -> pd.DataFrame:
     labels = ev.studies.set_index("study_id")["label"]
     rows = []
     for index_label, study_id, outcome, timepoint, population in side_by_side(ev):
-        a = Analysis(
-            id="side",
-            label="",
-            outcome=outcome,
-            timepoint=timepoint,
-            populations=((study_id, population),),
-            population_label="",
-            invert=outcome in INVERTED,
-        )
+        a = single_trial(outcome, timepoint, study_id, population, invert=outcome in INVERTED)
         counts = two_arm_counts(ev, a)
         rr = study_effects(counts, "RR").iloc[0]
         c = counts.iloc[0]

@@ -17,19 +17,7 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import PlannedAnalysis, Protocol, load_protocol
-
-#: Short population names used in the results table's population column.
-POPULATION_SHORT = {
-    "analysed_efficacy": "efficacy set",
-    "analysed_safety": "safety set",
-    "itt": "ITT",
-    "per_protocol": "per-protocol",
-    "subgroup": "subgroup",
-    "enrolled": "enrolled",
-    "treated": "treated",
-    "randomised": "randomised",
-    "registered_target": "registered target",
-}
+from helpers.report.labels import POPULATION_LABELS
 
 
 @dataclass(frozen=True)
@@ -155,7 +143,7 @@ def choose_population(rows: pd.DataFrame, preference: tuple[str, ...], comparato
 def populations_text(ev: Evidence, populations, short: dict[str, str] | None = None) -> str:
     """'He 2020 efficacy set; LUPIL-2 ITT': each study with its analysis population, in words."""
     labels = ev.studies.set_index("study_id")["label"]
-    short = {**POPULATION_SHORT, **(short or {})}
+    short = {**POPULATION_LABELS, **(short or {})}
     return "; ".join(f"{labels[s]} {short.get(p, p.replace('_', ' '))}" for s, p in populations)
 
 
@@ -268,6 +256,29 @@ def _records(ev: Evidence, outcome: str, timepoint: str) -> dict[tuple[str, str]
     return memo(ev, ("records", outcome, timepoint), group)
 
 
+def _trial_arms(ev: Evidence, a: Analysis, study_id: str, population: str, comparators) -> tuple[list, list]:
+    """A trial's IL-2 and comparator count records in one population; a ValueError naming them if either is missing."""
+    cell = _records(ev, a.outcome, a.timepoint).get((study_id, population), [])
+    il2 = [r for r in cell if r["role"] == "il2"]
+    ctl = [r for r in cell if r["role"] in comparators]
+    if not il2 or not ctl:
+        _arm_rows(ev, a, study_id, population, comparators)  # raises, naming the study and the arm
+    return il2, ctl
+
+
+def single_trial(outcome: str, timepoint: str, study_id: str, population: str, invert: bool = False) -> Analysis:
+    """An unpooled look at one trial's counts (the responder-index views), outside the protocol's analyses."""
+    return Analysis(
+        id="single_trial",
+        label="",
+        outcome=outcome,
+        timepoint=timepoint,
+        populations=((study_id, population),),
+        population_label="",
+        invert=invert,
+    )
+
+
 def two_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None) -> pd.DataFrame:
     """One row per trial: events and totals of its IL-2 arms (summed) and its comparator arm(s).
 
@@ -276,18 +287,13 @@ def two_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None) 
     """
     protocol = protocol or load_protocol()
     labels = ev.studies.set_index("study_id")["label"]
-    cells = _records(ev, a.outcome, a.timepoint)
 
     def events(arms: list[dict]) -> int:
         return sum(int(r["total"]) - int(r["events"]) if a.invert else int(r["events"]) for r in arms)
 
     rows = []
     for study_id, population in a.populations:
-        cell = cells.get((study_id, population), [])
-        il2 = [r for r in cell if r["role"] == "il2"]
-        ctl = [r for r in cell if r["role"] in protocol.comparators]
-        if not il2 or not ctl:
-            _arm_rows(ev, a, study_id, population, protocol.comparators)  # raises, naming the study and arm
+        il2, ctl = _trial_arms(ev, a, study_id, population, protocol.comparators)
         rows.append(
             {
                 "study_id": study_id,
@@ -312,18 +318,13 @@ def dose_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None)
     """
     protocol = protocol or load_protocol()
     labels = ev.studies.set_index("study_id")["label"]
-    cells = _records(ev, a.outcome, a.timepoint)
 
     def events(r: dict) -> int:
         return int(r["total"]) - int(r["events"]) if a.invert else int(r["events"])
 
     rows = []
     for study_id, population in a.populations:
-        cell = cells.get((study_id, population), [])
-        il2 = [r for r in cell if r["role"] == "il2"]
-        ctl = [r for r in cell if r["role"] in protocol.comparators]
-        if not il2 or not ctl:
-            _arm_rows(ev, a, study_id, population, protocol.comparators)  # raises, naming the study and arm
+        il2, ctl = _trial_arms(ev, a, study_id, population, protocol.comparators)
         m = len(il2)
         ctl_derived = any(r["status"] == "derived" for r in ctl)
         for arm in il2:
