@@ -11,6 +11,7 @@ patient is counted twice.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -131,11 +132,16 @@ def _count_rows(ev: Evidence, outcome: str, timepoint: str) -> pd.DataFrame:
     return o.merge(roles, on=["study_id", "arm"], how="left")
 
 
-def choose_population(rows: pd.DataFrame, preference: tuple[str, ...], comparators: tuple[str, ...]) -> str | None:
-    """The first population in the preference order in which one study counts an IL-2 and a comparator arm."""
+def choose_population(
+    roles: dict[str, set[str]], preference: tuple[str, ...], comparators: tuple[str, ...]
+) -> str | None:
+    """The first population in the preference order in which a trial counts an IL-2 and a comparator arm.
+
+    ``roles`` maps each population the trial reports to the roles of the arms it counts there.
+    """
     for population in preference:
-        roles = set(rows.loc[rows["population"] == population, "role"])
-        if "il2" in roles and roles & set(comparators):
+        have = roles.get(population, set())
+        if "il2" in have and have & set(comparators):
             return population
     return None
 
@@ -160,15 +166,7 @@ def plan(ev: Evidence, planned: PlannedAnalysis, protocol: Protocol) -> Analysis
         roles.setdefault(study_id, {})[population] = set(g["role"])
     populations = []
     for study_id in eligible_trials(ev, protocol)["study_id"]:
-        have = roles.get(study_id, {})
-        population = next(
-            (
-                p
-                for p in planned.population_preference
-                if "il2" in have.get(p, ()) and have[p] & set(protocol.comparators)
-            ),
-            None,
-        )
+        population = choose_population(roles.get(study_id, {}), planned.population_preference, protocol.comparators)
         if population is not None:
             populations.append((study_id, population))
     if not populations:
@@ -199,7 +197,8 @@ def planned_analyses(ev: Evidence, protocol: Protocol | None = None, roles: tupl
     is dropped: it would repeat that analysis.
     """
     protocol = protocol or load_protocol()
-    return memo(ev, ("planned", id(protocol.raw), roles), lambda: _planned(ev, protocol, roles))
+    content = json.dumps(protocol.raw, sort_keys=True, default=str)  # a protocol is its content, not its object
+    return memo(ev, ("planned", content, roles), lambda: _planned(ev, protocol, roles))
 
 
 def _planned(ev: Evidence, protocol: Protocol, roles: tuple[str, ...] | None) -> tuple[Analysis, ...]:
