@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.evidence.protocol import Protocol, load_protocol
-from helpers.report.labels import timepoint_label
+from helpers.report.labels import ARM_LABELS, DESIGN_LABELS, timepoint_label
 from helpers.review.claims import registry_table
 
 POPULATION_NAMES = {
@@ -35,10 +35,10 @@ def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
             p.version + "; " + "; ".join(f"{a['version']} ({a['date']}): {a['change']}" for a in p.raw["amendments"]),
         ),
         ("Question", p.raw["question"]),
-        ("Designs pooled", ", ".join(e["designs_pooled"])),
-        ("Designs described, not pooled", ", ".join(e["designs_described"])),
+        ("Designs pooled", "; ".join(DESIGN_LABELS.get(d, d) for d in e["designs_pooled"])),
+        ("Designs described, not pooled", "; ".join(DESIGN_LABELS.get(d, d) for d in e["designs_described"])),
         ("Intervention", e["intervention"]),
-        ("Comparators", ", ".join(e["comparators"])),
+        ("Comparators", ", ".join(ARM_LABELS.get(c, c).lower() for c in e["comparators"])),
         ("Search window of the review", _window(e["windows"]["review"])),
         ("Update window (living review)", _window(e["windows"]["update"])),
         ("Exclusions", "; ".join(f"{s}: {r}" for s, r in p.exclusions.items()) or "none"),
