@@ -327,9 +327,3 @@ def load_evidence(folder: Path | None = None) -> Evidence:
         review_reported=review_reported,
         folder=folder,
     )
-
-
-def data_files(folder: Path | None = None) -> list[Path]:
-    """Every file the book's numbers depend on in the data folder (for the build's dependency tracking)."""
-    folder = Path(folder) if folder else data_dir()
-    return sorted(folder.glob("*.csv"))

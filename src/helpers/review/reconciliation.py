@@ -149,10 +149,3 @@ def open_label_arithmetic(ev: Evidence) -> pd.DataFrame:
     out = pd.DataFrame(rows)
     out["Patients"] = out["Patients"].astype("Int64")
     return out
-
-
-def alternative_counts(ev: Evidence) -> pd.DataFrame:
-    """Every reported arm size of the included studies, to show which choice the totals rest on."""
-    a = ev.arms.merge(ev.studies[["study_id", "label", "inclusion_status"]], on="study_id")
-    a = a[a["inclusion_status"] == "included"]
-    return a[["label", "arm", "population", "n", "status", "locator", "derivation"]].reset_index(drop=True)

@@ -681,14 +681,6 @@ def _arm_count(ev: Evidence, study_id: str, arm: str, outcome: str) -> pd.Series
     return None if r.empty else r.iloc[0]
 
 
-def incidence_of(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
-    """'9/29, 31.0% (15.3 to 50.8)' for one arm, or 'not reported'."""
-    r = _arm_count(ev, study_id, arm, outcome)
-    if r is None:
-        return NOT_REPORTED
-    return incidence_text(int(r["events"]), int(r["total"]), float(r["ci_low"]), float(r["ci_high"]))
-
-
 def incidence_prose(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
     """'9 of 29 patients (31.0%; 95% CI 15.3 to 50.8%)', or 'not reported'."""
     r = _arm_count(ev, study_id, arm, outcome)
@@ -698,28 +690,6 @@ def incidence_prose(ev: Evidence, study_id: str, arm: str, outcome: str) -> str:
         f"{int(r['events'])} of {int(r['total'])} patients ({fmt_num(100 * r['incidence'], 1)}%; "
         f"95% CI {fmt_num(100 * r['ci_low'], 1)} to {fmt_num(100 * r['ci_high'], 1)}%)"
     )
-
-
-def comparison_of(ev: Evidence, outcome: str) -> dict[str, str]:
-    """One event's randomised comparison as formatted text: rr, rd, peto, study_rr, rr_note, trials."""
-    comp = rct_comparisons(ev).set_index("outcome")
-    if outcome not in comp.index:
-        return dict.fromkeys(("rr", "rd", "peto", "study_rr", "rr_note", "trials", "not_reported_in"), NOT_REPORTED)
-    r = comp.loc[outcome]
-
-    def ci(est, lo, hi):
-        return fmt_ci(est, lo, hi, missing="not estimable")
-
-    return {
-        "rr": ci(r["rr"], r["rr_low"], r["rr_high"]),
-        "rd": ci(r["rd"], r["rd_low"], r["rd_high"]),
-        "rd_points": fmt_ci(r["rd"], r["rd_low"], r["rd_high"], 1, scale=100, unit=" percentage points"),
-        "peto": ci(r["peto_or"], r["peto_low"], r["peto_high"]),
-        "study_rr": ci(r["study_rr"], r["study_rr_low"], r["study_rr_high"]),
-        "rr_note": r["rr_note"] or "estimable",
-        "trials": r["studies"],
-        "not_reported_in": r["not_reported_in"] or "none",
-    }
 
 
 def pooled_incidence_text(ev: Evidence, outcome: str, measure: str = "PLO", test: str = "z") -> str:

@@ -238,11 +238,6 @@ def _arm_rows(ev: Evidence, a: Analysis, study_id: str, population: str, compara
     return il2, control
 
 
-def _events(rows: pd.DataFrame, invert: bool) -> int:
-    e = rows["events"].astype(int)
-    return int(((rows["total"].astype(int) - e) if invert else e).sum())
-
-
 def _records(ev: Evidence, outcome: str, timepoint: str) -> dict[tuple[str, str], list[dict]]:
     """The count rows of one outcome and time point as plain records, by (study_id, population)."""
 
