@@ -42,18 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         return _print_todo()
 
     if args.command == "validate":
-        from helpers.evidence.load import DataValidationError
-        from helpers.evidence.protocol import ProtocolError
-        from helpers.evidence.validate import validate_all
-
-        try:
-            counts = validate_all()
-        except (DataValidationError, ProtocolError) as err:
-            print(err, file=sys.stderr)
-            return 1
-        for name, rows in counts.items():
-            print(f"{name}: {rows} rows, valid")
-        return 0
+        return _print_validation()
 
     if args.command == "add-study":
         return _add_study(args)
@@ -138,9 +127,6 @@ def _arm_role(text: str) -> tuple[str, str]:
 
 def _print_todo() -> int:
     """Every problem of every table (the to-do list), or the validation summary when there is none."""
-    from helpers.evidence.load import DataValidationError
-    from helpers.evidence.protocol import ProtocolError
-    from helpers.evidence.validate import validate_all
     from helpers.review.add_study import format_todo, todo
 
     problems = todo()
@@ -149,6 +135,15 @@ def _print_todo() -> int:
         print(format_todo(problems))
         print("Fill the cells, then run this again until nothing is left (python -m helpers validate --all).")
         return 1
+    return _print_validation()
+
+
+def _print_validation() -> int:
+    """Validate every table and the protocol (what the build runs): a summary, or the first problems."""
+    from helpers.evidence.load import DataValidationError
+    from helpers.evidence.protocol import ProtocolError
+    from helpers.evidence.validate import validate_all
+
     try:
         counts = validate_all()
     except (DataValidationError, ProtocolError) as err:

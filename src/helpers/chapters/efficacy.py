@@ -13,18 +13,9 @@ from scipy import stats
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import load_protocol
-from helpers.report.labels import timepoint_label
-from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_share
+from helpers.report.labels import POPULATION_PHRASES, timepoint_label
+from helpers.report.prose import GlueMarkdown, cite, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_share, join_words
 from helpers.review.analyses import Analysis, analysis, two_arm_counts
-
-#: How the prose names an analysis population.
-POPULATION_PHRASES = {
-    "itt": "intention to treat",
-    "analysed_efficacy": "efficacy set",
-    "per_protocol": "per-protocol",
-    "subgroup": "subgroup",
-    "analysed_safety": "safety set",
-}
 
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
 
@@ -33,15 +24,9 @@ def count_word(n: int) -> str:
     return NUMBER_WORDS.get(n, fmt_int(n))
 
 
-def join_names(names: list[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def citations(ev: Evidence, study_ids) -> str:
     """A MyST citation of the trials' main reports, e.g. {cite:p}`he2020,humrich2022`."""
-    keys = ev.studies.set_index("study_id").loc[list(study_ids), "citation_key"]
-    return "{cite:p}`" + ",".join(dict.fromkeys(keys)) + "`"
+    return cite(ev.studies.set_index("study_id").loc[list(study_ids), "citation_key"])
 
 
 def when(timepoint: str) -> str:
@@ -80,7 +65,7 @@ def endpoint_sentence(ev: Evidence, a: Analysis) -> str:
         )
     if len(met) == k:
         return chose + (" and met it." if k == 1 else " and each met it.")
-    return f"{chose}; by the between-arm p-value each reports, {join_names(met)} met it and the others did not."
+    return f"{chose}; by the between-arm p-value each reports, {join_words(met)} met it and the others did not."
 
 
 def _ci(results: pd.DataFrame, analysis_id: str, measure: str, method: str, test: str, digits: int = 2) -> str:
@@ -259,10 +244,10 @@ def sensitivity_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]
     )
     return {
         "sri4_pp_text": GlueMarkdown(
-            f"{join_names(list(counts['label']))} also report{'s' if len(changed) == 1 else ''} a per-protocol "
+            f"{join_words(list(counts['label']))} also report{'s' if len(changed) == 1 else ''} a per-protocol "
             f"population ({'; '.join(parts)}) {citations(ev, changed)}."
         ),
-        "sri4_pp_result_text": f"Replacing the primary-analysis counts of {join_names(list(counts['label']))} "
+        "sri4_pp_result_text": f"Replacing the primary-analysis counts of {join_words(list(counts['label']))} "
         f"with these, {estimates}.",
         "sri4_pp_caption": _caption_estimates(results, pp),
     }
@@ -286,7 +271,7 @@ def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
     if w24 is None:
         parts.append(text)
     else:
-        names = join_names([labels[s] for s in w24.study_ids])
+        names = join_words([labels[s] for s in w24.study_ids])
         who = f"Only {names} reports" if w24.k == 1 else f"{names} report"
         parts.append(f"{who} the SRI-4 at {when(w24.timepoint)}, after the treatment-free follow-up: {text}.")
     ln, text = _later_sentence(ev, results, "ln_complete_remission_rct")
@@ -302,7 +287,7 @@ def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
         from helpers.review.claims import reported_rows
 
         p = [f"{r.p_value} ({labels[r.study_id]})" for r in reported_rows(ev, ln).itertuples() if pd.notna(r.p_value)]
-        reported = f" The between-arm p-value reported is {join_names(p)}." if p else ""
+        reported = f" The between-arm p-value reported is {join_words(p)}." if p else ""
         parts.append(
             f"Among the patients with lupus nephritis, complete remission was reached by {arms} ({text})."
             f"{reported} The Wald interval computed here from such small counts is wide, a reminder that the "
@@ -311,7 +296,7 @@ def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
         primary, _ = primary_analysis(ev)
         silent = [s for s in (primary.study_ids if primary else ()) if s not in ln.study_ids]
         if silent:
-            names = join_names([labels[s] for s in silent])
+            names = join_words([labels[s] for s in silent])
             parts.append(f"{names} report{'s' if len(silent) == 1 else ''} no nephritis outcome.")
     return {"later_text": GlueMarkdown(" ".join(parts))}
 
@@ -453,9 +438,7 @@ def open_label_rate_text(ev: Evidence, responses: pd.DataFrame) -> GlueMarkdown:
     tail = ", with the SRI threshold not stated" if unstated else ""
     o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
     keys = [(r.study_id, r.arm_id, r.outcome, r.timepoint, r.population) for r in open_label.itertuples()]
-    sources = [k.strip() for key in keys for k in str(o.loc[key, "source"]).split(";")]
-    cite = "{cite:p}`" + ",".join(dict.fromkeys(sources)) + "`"
-    return GlueMarkdown(lead + "; ".join(parts) + tail + " " + cite + ".")
+    return GlueMarkdown(lead + "; ".join(parts) + tail + " " + cite(o.loc[key, "source"] for key in keys) + ".")
 
 
 def activity_values(ev: Evidence) -> dict[str, object]:
@@ -465,7 +448,7 @@ def activity_values(ev: Evidence) -> dict[str, object]:
     labels = ev.studies.set_index("study_id")["label"]
     trials = median_range_trials(ev)
     medians = (
-        f"{join_names([labels[s] for s in trials])} report{'s' if len(trials) == 1 else ''} SELENA-SLEDAI, BILAG and "
+        f"{join_words([labels[s] for s in trials])} report{'s' if len(trials) == 1 else ''} SELENA-SLEDAI, BILAG and "
         "the physician's global assessment as medians with ranges at each visit, with p-values that compare each arm "
         f"with its own baseline, not IL-2 with placebo {citations(ev, trials)}."
         if trials
@@ -487,7 +470,7 @@ def activity_values(ev: Evidence) -> dict[str, object]:
     return {
         "activity_text": GlueMarkdown(medians),
         "activity_between_text": GlueMarkdown(" ".join(statements) if statements else ""),
-        "activity_trials": join_names([labels[s] for s in trials]) if trials else "no trial",
+        "activity_trials": join_words([labels[s] for s in trials]) if trials else "no trial",
     }
 
 

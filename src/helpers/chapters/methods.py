@@ -5,20 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.evidence.protocol import Protocol, load_protocol
-from helpers.report.labels import ARM_LABELS, DESIGN_LABELS, timepoint_label
+from helpers.report.labels import ARM_LABELS, DESIGN_LABELS, POPULATION_PHRASES, timepoint_label
 from helpers.review.claims import registry_table
-
-POPULATION_NAMES = {
-    "itt": "intention to treat",
-    "analysed_efficacy": "efficacy set",
-    "per_protocol": "per-protocol",
-    "subgroup": "subgroup",
-    "analysed_safety": "safety set",
-    "treated": "treated",
-    "enrolled": "enrolled",
-    "randomised": "randomised",
-    "registered_target": "registered target",
-}
 
 
 def _window(w: dict) -> str:
@@ -58,7 +46,7 @@ def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
         (
             "Safety",
             f"every adverse event counted in both arms, at {timepoint_label(p.safety['timepoint']).lower()}; "
-            "populations in order: " + ", ".join(POPULATION_NAMES[x] for x in p.safety["population_preference"]),
+            "populations in order: " + ", ".join(POPULATION_PHRASES[x] for x in p.safety["population_preference"]),
         ),
     ]
     return pd.DataFrame(rows, columns=["Item", "Pre-specified"])
@@ -74,7 +62,7 @@ def planned_analyses_table(protocol: Protocol | None = None) -> pd.DataFrame:
                 a.label,
                 timepoint_label(a.timepoint),
                 a.role.replace("_", " ") + (f" of {a.sensitivity_of}" if a.sensitivity_of else ""),
-                " > ".join(POPULATION_NAMES[x] for x in a.population_preference),
+                " > ".join(POPULATION_PHRASES[x] for x in a.population_preference),
                 ", ".join(s.replace("_", " ") for s in a.sensitivity) or "none",
             )
             for a in p.analyses

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.chapters.efficacy import POPULATION_PHRASES, citations, join_names
+from helpers.chapters.efficacy import citations
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, fmt_pct, fmt_share, is_missing
+from helpers.report.labels import POPULATION_PHRASES
+from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, fmt_pct, fmt_share, is_missing, join_words, lower_first
 from helpers.review.efficacy import median_range_trials
 from helpers.review.responder import SEPARATED, placebo_response
-
-
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:] if text else text
 
 
 def placebo_text(ev: Evidence) -> GlueMarkdown:
@@ -21,14 +18,14 @@ def placebo_text(ev: Evidence) -> GlueMarkdown:
     primary = pr[pr["primary"]]
     outcome = ev.outcome_definitions.set_index("outcome").loc["sri4", "label"].removesuffix(" response")
     shares = [f"{fmt_share(r.events, r.total)} in {r.label}" for r in primary.itertuples()]
-    text = [f"On placebo, the {outcome} response was " + join_names(shares) + f" {citations(ev, primary['study_id'])}."]
+    text = [f"On placebo, the {outcome} response was " + join_words(shares) + f" {citations(ev, primary['study_id'])}."]
     notes = ev.outcomes.set_index(["study_id", "arm", "outcome", "population", "timepoint"])["note"]
     for study_id, g in pr[~pr["primary"]].groupby("study_id", sort=False):
         label = g["label"].iloc[0]
         parts = []
         for r in g.itertuples():
             note = notes.get((study_id, "placebo", "sri4", r.population, "week_12"), pd.NA)
-            about = f" ({_lower_first(note)})" if not is_missing(note) else ""
+            about = f" ({lower_first(note)})" if not is_missing(note) else ""
             if is_missing(r.events):
                 parts.append(
                     f"{fmt_pct(r.percent, 0)} of placebo patients responded in a {POPULATION_PHRASES.get(r.population)}"
@@ -51,7 +48,7 @@ def pattern_text(ev: Evidence, matrix: pd.DataFrame) -> str:
     parts = []
     if trials:
         parts.append(
-            f"disease-activity scores fell in both arms of {join_names([labels[s] for s in trials])}, so within-arm "
+            f"disease-activity scores fell in both arms of {join_words([labels[s] for s in trials])}, so within-arm "
             "change says little about IL-2"
         )
     rcts = set(ev.included_studies().query("design == 'rct'")["study_id"])
@@ -63,7 +60,7 @@ def pattern_text(ev: Evidence, matrix: pd.DataFrame) -> str:
             continue
         separated = list(cells.loc[cells["category"] == SEPARATED, "column"])
         parts.append(
-            f"{phrases[outcome]} separated the arms only in {join_names(separated)}"
+            f"{phrases[outcome]} separated the arms only in {join_words(separated)}"
             if separated and len(separated) < len(cells)
             else f"{phrases[outcome]} separated the arms in every trial and time point reported"
             if separated

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.chapters.efficacy import count_word, join_names
+from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, is_missing
+from helpers.report.prose import GlueMarkdown, cite, fmt_ci, fmt_int, is_missing, join_words, lower_first
 from helpers.review import safety
-
-
-def _cite(keys) -> str:
-    keys = [k.strip() for key in keys for k in str(key).split(";") if k.strip()]
-    return "{cite:p}`" + ",".join(dict.fromkeys(keys)) + "`" if keys else ""
-
-
-def _lower_first(text: str) -> str:
-    return text[0].lower() + text[1:] if text else text
 
 
 def overview_text(ev: Evidence) -> GlueMarkdown:
@@ -29,24 +20,24 @@ def overview_text(ev: Evidence) -> GlueMarkdown:
     both = [s for s, g in rct.groupby("study_id", sort=False) if {"il2", "placebo"} <= set(g["arm"])]
     labels = ev.studies.set_index("study_id")["label"]
     if both:
-        names = join_names([labels[s] for s in both])
+        names = join_words([labels[s] for s in both])
         lead = f"{names} is the only trial" if len(both) == 1 else f"{names} are the {count_word(len(both))} trials"
         cites = ev.studies.set_index("study_id").loc[both, "citation_key"]
-        parts.append(f"{lead} with adverse-event counts in both arms {_cite(cites)}.")
+        parts.append(f"{lead} with adverse-event counts in both arms {cite(cites)}.")
     for study_id, g in counts[counts["design"] != "rct"].groupby("study_id", sort=False):
         events = [
-            f"{_lower_first(r.event)} in {safety.incidence_prose(ev, study_id, r.arm, r.outcome)}"
-            + (f" ({_lower_first(str(r.note)).strip(chr(39))})" if not is_missing(r.note) else "")
+            f"{lower_first(r.event)} in {safety.incidence_prose(ev, study_id, r.arm, r.outcome)}"
+            + (f" ({lower_first(str(r.note)).strip(chr(39))})" if not is_missing(r.note) else "")
             for r in g.itertuples()
         ]
-        cite = _cite(sources.loc[[(study_id, o) for o in g["outcome"]]])
-        parts.append(f"{labels[study_id]} reports {'; '.join(events)} {cite}.")
+        citation = cite(sources.loc[[(study_id, o) for o in g["outcome"]]])
+        parts.append(f"{labels[study_id]} reports {'; '.join(events)} {citation}.")
     counted = set(counts["study_id"])
     for study_id, g in rows[~rows["study_id"].isin(counted)].groupby("study_id", sort=False):
         said = [str(r.note) for r in g.itertuples() if r.statistic == "qualitative" and not is_missing(r.note)]
         if said:
-            cite = _cite(sources.loc[[(study_id, o) for o in g["outcome"]]])
-            parts.append(f"{labels[study_id]} gives no count; it reports: {_lower_first('; '.join(said))} {cite}.")
+            citation = cite(sources.loc[[(study_id, o) for o in g["outcome"]]])
+            parts.append(f"{labels[study_id]} gives no count; it reports: {lower_first('; '.join(said))} {citation}.")
     return GlueMarkdown(" ".join(parts))
 
 
@@ -112,7 +103,7 @@ def pooled_incidence_values(ev: Evidence) -> dict[str, object]:
         "safety_poolable_text": (
             f"The only event counted in more than one IL-2 arm is {names[0]}"
             if len(names) == 1
-            else f"The events counted in more than one IL-2 arm are {join_names(names)}; the first, "
+            else f"The events counted in more than one IL-2 arm are {join_words(names)}; the first, "
             f"{names[0]}, is shown"
             if names
             else "No event is counted in more than one IL-2 arm"
@@ -124,7 +115,7 @@ def pooled_incidence_values(ev: Evidence) -> dict[str, object]:
     values["safety_pooled_event"] = labels[outcome]
     counts = safety.il2_arm_counts(ev, outcome)
     described = [
-        f"{r.label} counts {'' if is_missing(r.note) else _lower_first(str(r.note)).lower() + ' '}"
+        f"{r.label} counts {'' if is_missing(r.note) else lower_first(str(r.note)).lower() + ' '}"
         f"events among its {r.population.replace('analysed_safety', 'safety set').replace('_', ' ')} patients "
         f"({r.locator})"
         for r in counts.itertuples()
@@ -150,9 +141,9 @@ def overview_values(ev: Evidence) -> dict[str, object]:
     return {
         "safety_n_included": fmt_int(len(included)),
         "safety_n_with_counts": fmt_int(counts["study_id"].nunique()),
-        "safety_with_counts": join_names(list(dict.fromkeys(counts["label"]))) if len(counts) else "none",
+        "safety_with_counts": join_words(list(dict.fromkeys(counts["label"]))) if len(counts) else "none",
         "safety_n_no_data": fmt_int(len(no_data)),
-        "safety_no_data": join_names(no_data) if no_data else "none",
+        "safety_no_data": join_words(no_data) if no_data else "none",
         "safety_overview": overview_text(ev),
     }
 
@@ -193,7 +184,7 @@ def pooled_incidence_figure(ev: Evidence):
     )
     return figure, values | {
         "safety_isr_pooled_k": fmt_int(logit_fit.k),
-        "safety_isr_pooled_studies": join_names(list(inputs["counts"]["label"])),
+        "safety_isr_pooled_studies": join_words(list(inputs["counts"]["label"])),
         "safety_isr_pooled_logit": safety.pooled_incidence_text(ev, outcome, "PLO", "z"),
         "safety_isr_pooled_logit_hk": safety.pooled_incidence_text(ev, outcome, "PLO", "knha"),
         "safety_isr_pooled_ft": safety.pooled_incidence_text(ev, outcome, "PFT", "z"),

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from helpers.evidence.load import Evidence
 from helpers.report.labels import timepoint_text
-from helpers.report.prose import GlueMarkdown, fmt_int, is_missing, join_words
+from helpers.report.prose import GlueMarkdown, cite, fmt_int, is_missing, join_words
 from helpers.review import treg
-
-
-def _cite(sources) -> str:
-    keys = [k.strip() for s in sources for k in str(s).split(";") if k.strip()]
-    return "{cite:p}`" + ",".join(dict.fromkeys(keys)) + "`" if keys else ""
 
 
 def _sentence(text: str) -> str:
@@ -30,7 +25,7 @@ def findings_text(ev: Evidence, pairs) -> GlueMarkdown:
         r = _il2_rows(ev, p.study_id)
         r = r[r["statistic"] == "qualitative"]
         notes = "; ".join(dict.fromkeys(str(n) for n in r["note"] if not is_missing(n)))
-        parts.append(f"{p.label}: {_sentence(notes)} {_cite(r['source'])}.")
+        parts.append(f"{p.label}: {_sentence(notes)} {cite(r['source'])}.")
     return GlueMarkdown(" ".join(parts))
 
 
@@ -42,7 +37,7 @@ def no_finding_text(ev: Evidence, pairs) -> GlueMarkdown:
         reasons = "; ".join(dict.fromkeys(str(x) for x in list(r["na_reason"]) + list(r["note"]) if not is_missing(x)))
         locator = "; ".join(dict.fromkeys(str(x) for x in r["locator"] if not is_missing(x)))
         reason = _sentence(reasons) if reasons else "No Treg row in the consulted sources"
-        parts.append(f"{p.label}: {reason} ({locator}) {_cite(r['source'])}.")
+        parts.append(f"{p.label}: {reason} ({locator}) {cite(r['source'])}.")
     return GlueMarkdown(" ".join(parts))
 
 

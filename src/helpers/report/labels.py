@@ -28,6 +28,18 @@ TIMEPOINT_WORDS = {
     "trial_period": "over the trial",
     "during_treatment": "during treatment (visit not stated)",
 }
+#: How running prose names an analysis population ('in LUPIL-2 (intention to treat)').
+POPULATION_PHRASES = {
+    "itt": "intention to treat",
+    "analysed_efficacy": "efficacy set",
+    "per_protocol": "per-protocol",
+    "subgroup": "subgroup",
+    "analysed_safety": "safety set",
+    "treated": "treated",
+    "enrolled": "enrolled",
+    "randomised": "randomised",
+    "registered_target": "registered target",
+}
 POPULATION_LABELS = {
     "analysed_efficacy": "efficacy set",
     "itt": "ITT",

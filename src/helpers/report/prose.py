@@ -149,3 +149,18 @@ def join_words(items: list[str]) -> str:
     """['a', 'b', 'c'] -> 'a, b and c'."""
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def cite(keys) -> str:
+    """A MyST citation of bibliography keys, each once, in order: {cite:p}`he2020,humrich2022`.
+
+    An entry may hold several keys separated by '; ' (the ``source`` column of the data); no key
+    gives an empty string.
+    """
+    found = [k.strip() for key in keys for k in str(key).split(";") if k.strip()]
+    return "{cite:p}`" + ",".join(dict.fromkeys(found)) + "`" if found else ""
+
+
+def lower_first(text: str) -> str:
+    """A phrase to continue a sentence: its first letter in lower case."""
+    return text[0].lower() + text[1:] if text else text
