@@ -130,7 +130,7 @@ def _safety_rows(ev: Evidence) -> pd.DataFrame:
     return rows.drop(columns=["_rank"]).reset_index(drop=True)
 
 
-def _has_count(r: pd.Series) -> bool:
+def _has_count(r) -> bool:
     return r["statistic"] == "count" and not is_missing(r["events"]) and not is_missing(r["total"])
 
 
@@ -260,12 +260,13 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
     Returns the :class:`helpers.review.analyses.Analysis` (None if no RCT counts the event) and the
     labels of the included RCTs that do not report it.
     """
-    rows = safety_rows(ev)
+    rows = memo(ev, "safety_rows", lambda: _safety_rows(ev))  # read only: not copied
     rcts = ev.included_studies()
     rcts = rcts[rcts["design"] == "rct"]
     populations, missing = [], []
-    by_study: dict[str, dict[str, pd.Series]] = {}
-    for _, r in rows[rows["outcome"] == outcome].iterrows():
+    by_study: dict[str, dict[str, dict]] = {}
+    columns = ["study_id", "arm", "population", "statistic", "events", "total"]
+    for r in rows.loc[rows["outcome"] == outcome, columns].to_dict("records"):
         by_study.setdefault(r["study_id"], {})[r["arm"]] = r
     for s in rcts.itertuples(index=False):
         arms = by_study.get(s.study_id, {})

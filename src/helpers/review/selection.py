@@ -104,16 +104,27 @@ def eligible_trials(ev: Evidence, protocol: Protocol) -> pd.DataFrame:
     return s.reset_index(drop=True)
 
 
+def _eligible_ids(ev: Evidence, protocol: Protocol) -> tuple[str, ...]:
+    """:func:`eligible_trials`' study ids, once per evidence and protocol content."""
+    key = ("eligible", tuple(protocol.designs_pooled), tuple(protocol.exclusions))
+    return memo(ev, key, lambda: tuple(eligible_trials(ev, protocol)["study_id"]))
+
+
 def count_rows(ev: Evidence, outcome: str, timepoint: str) -> pd.DataFrame:
     """Count rows (events and total known) of one outcome and time point, with each arm's role."""
-    return memo(ev, ("count_rows", outcome, timepoint), lambda: _count_rows(ev, outcome, timepoint)).copy()
+    return _shared_count_rows(ev, outcome, timepoint).copy()
+
+
+def _shared_count_rows(ev: Evidence, outcome: str, timepoint: str) -> pd.DataFrame:
+    """:func:`count_rows`, computed once per evidence; callers must not modify it."""
+    return memo(ev, ("count_rows", outcome, timepoint), lambda: _count_rows(ev, outcome, timepoint))
 
 
 def _cells(ev: Evidence, outcome: str, timepoint: str) -> dict[tuple[str, str], pd.DataFrame]:
     """The count rows of one outcome and time point, by (study_id, population)."""
 
     def group():
-        rows = _count_rows(ev, outcome, timepoint)
+        rows = _shared_count_rows(ev, outcome, timepoint)
         return {key: g for key, g in rows.groupby(["study_id", "population"], sort=False)}
 
     return memo(ev, ("cells", outcome, timepoint), group)
@@ -162,10 +173,10 @@ def _population_label(ev: Evidence, planned: PlannedAnalysis, populations: tuple
 def plan(ev: Evidence, planned: PlannedAnalysis, protocol: Protocol) -> Analysis | None:
     """The analysis the protocol declares, with the trials the data give it (None if no trial qualifies)."""
     roles: dict[str, dict[str, set[str]]] = {}
-    for (study_id, population), g in _cells(ev, planned.outcome, planned.timepoint).items():
-        roles.setdefault(study_id, {})[population] = set(g["role"])
+    for (study_id, population), records in _records(ev, planned.outcome, planned.timepoint).items():
+        roles.setdefault(study_id, {})[population] = {r["role"] for r in records}
     populations = []
-    for study_id in eligible_trials(ev, protocol)["study_id"]:
+    for study_id in _eligible_ids(ev, protocol):
         population = choose_population(roles.get(study_id, {}), planned.population_preference, protocol.comparators)
         if population is not None:
             populations.append((study_id, population))
@@ -238,12 +249,18 @@ def _arm_rows(ev: Evidence, a: Analysis, study_id: str, population: str, compara
     return il2, control
 
 
+#: What the per-trial count records need (converting every text column of the outcomes table
+#: into Python objects was a tenth of the results command's time with 50 trials).
+_RECORD_COLUMNS = ["study_id", "arm", "population", "role", "dose_miu", "events", "total", "status"]
+
+
 def _records(ev: Evidence, outcome: str, timepoint: str) -> dict[tuple[str, str], list[dict]]:
     """The count rows of one outcome and time point as plain records, by (study_id, population)."""
 
     def group() -> dict[tuple[str, str], list[dict]]:
         out: dict[tuple[str, str], list[dict]] = {}
-        for r in _count_rows(ev, outcome, timepoint).to_dict("records"):
+        rows = _shared_count_rows(ev, outcome, timepoint)[_RECORD_COLUMNS]
+        for r in rows.to_dict("records"):
             out.setdefault((r["study_id"], r["population"]), []).append(r)
         return out
 

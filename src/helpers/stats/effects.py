@@ -31,9 +31,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
-from statsmodels.stats.meta_analysis import effectsize_2proportions
-from statsmodels.stats.proportion import proportion_confint
+from scipy import special
+
+from helpers.stats import distributions
 
 __all__ = [
     "BINARY_MEASURES",
@@ -57,8 +57,22 @@ MEASURES = BINARY_MEASURES + PROPORTION_MEASURES + CONTINUOUS_MEASURES
 
 _TO_OPTIONS = ("only0", "all", "if0all", "none")
 
-# statsmodels' names for the two-proportion statistics.
-_SM_STATISTIC = {"RR": "risk-ratio", "OR": "odds-ratio", "RD": "diff"}
+
+def _two_proportions(measure: str, a, n1, c, n2) -> tuple[np.ndarray, np.ndarray]:
+    """yi and vi of two proportions a/n1 and c/n2 (cells already corrected).
+
+    The formulas of statsmodels' ``effectsize_2proportions``, written out because importing
+    statsmodels costs 0.5 s of the results command's budget (see
+    :mod:`helpers.stats.distributions`); ``tests/test_effects.py`` checks them against
+    statsmodels and metafor.
+    """
+    p1, p2 = a / n1, c / n2
+    if measure == "RR":
+        return np.log(p1 / p2), 1 / a - 1 / n1 + 1 / c - 1 / n2
+    if measure == "OR":
+        return np.log(p1 / (1 - p1)) - np.log(p2 / (1 - p2)), 1 / a + 1 / (n1 - a) + 1 / c + 1 / (n2 - c)
+    return p1 - p2, p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+
 
 ArrayLike = Sequence[float] | np.ndarray | pd.Series
 
@@ -166,12 +180,8 @@ def _escalc_binary(measure, ai, bi, ci, di, n1i, n2i, add, to, drop00) -> pd.Dat
     cc = np.where(adjust, add, 0.0)
     a, b, c, d = a + cc, b + cc, c + cc, d + cc
 
-    # statsmodels computes the same yi/vi from counts and totals. We add the
-    # correction ourselves: its zero_correction=0.5 equals "only0" but cannot
-    # express "all"/"if0all"/drop00 or report which studies were adjusted
-    # (checked against metafor in test_effects.py::test_escalc_matches_metafor).
     with np.errstate(divide="ignore", invalid="ignore"):
-        yi, vi = effectsize_2proportions(a, a + b, c, c + d, statistic=_SM_STATISTIC[measure])
+        yi, vi = _two_proportions(measure, a, a + b, c, c + d)
     yi = np.where(dropped, np.nan, yi)
     vi = np.where(dropped, np.nan, vi)
     return _result(yi, vi, adjust, dropped)
@@ -297,12 +307,12 @@ def proportion_ci(
     ``method="exact"`` is Clopper-Pearson (statsmodels' "beta"),
     ``method="wilson"`` the Wilson score interval.
     """
-    sm_method = {"exact": "beta", "wilson": "wilson"}.get(method)
-    if sm_method is None:
+    interval = {"exact": distributions.clopper_pearson, "wilson": distributions.wilson}.get(method)
+    if interval is None:
         raise ValueError("method must be 'exact' or 'wilson'")
     x = np.atleast_1d(np.asarray(events, dtype=float))
     n = np.atleast_1d(np.asarray(total, dtype=float))
-    low, high = proportion_confint(x, n, alpha=1 - level, method=sm_method)
+    low, high = interval(x, n, level)
     return np.asarray(low, dtype=float), np.asarray(high, dtype=float)
 
 
@@ -313,12 +323,12 @@ def proportion_ci(
 
 def _xi(n: np.ndarray) -> np.ndarray:
     """Wan et al. (2014) ξ(n) = 2 Φ⁻¹((n - 0.375)/(n + 0.25)), for the range."""
-    return 2 * stats.norm.ppf((n - 0.375) / (n + 0.25))
+    return 2 * distributions.norm_ppf((n - 0.375) / (n + 0.25))
 
 
 def _eta(n: np.ndarray) -> np.ndarray:
     """Wan et al. (2014) η(n) = 2 Φ⁻¹((0.75 n - 0.125)/(n + 0.25)), for the IQR."""
-    return 2 * stats.norm.ppf((0.75 * n - 0.125) / (n + 0.25))
+    return 2 * distributions.norm_ppf((0.75 * n - 0.125) / (n + 0.25))
 
 
 _METHOD_LABELS = {

@@ -20,12 +20,13 @@ Every number is checked against metafor 3.8-1 in ``tests/test_pooling.py``
 (reference values in ``tests/reference/metafor``), to a relative tolerance of
 1e-6.
 
-statsmodels (``statsmodels.stats.meta_analysis``) supplies Cochran's Q and the
-DerSimonian-Laird estimator (and, in :mod:`helpers.stats.effects`, the binary effect
-sizes). It has no REML, HS or SJ estimator, no prediction interval and no
-leave-one-out; its DL tau² is not truncated at 0, its I² can be negative, and
-its random-effects weights use the untruncated tau², so the model fit at a
-given tau² is done here.
+Cochran's Q and the DerSimonian-Laird estimator follow statsmodels
+(``statsmodels.stats.meta_analysis.combine_effects``; written out, with the binary effect
+sizes of :mod:`helpers.stats.effects`, because importing statsmodels costs a quarter of the
+results command's time budget; the tests check both against statsmodels). statsmodels
+has no REML, HS or SJ estimator, no prediction interval and no leave-one-out; its DL tau²
+is not truncated at 0, its I² can be negative, and its random-effects weights use the
+untruncated tau², so the model fit at a given tau² is done here.
 """
 
 from __future__ import annotations
@@ -37,10 +38,8 @@ from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from statsmodels.stats.meta_analysis import combine_effects
 
-from helpers.stats import effects
+from helpers.stats import distributions, effects
 
 __all__ = [
     "METHODS",
@@ -249,13 +248,13 @@ def _inputs(y: np.ndarray, v: np.ndarray, labels, ni) -> dict:
 def _crit(level: float, df: float) -> float:
     """Two-sided critical value: normal for df = inf, else t on df."""
     upper = 1 - (1 - level) / 2
-    return float(stats.norm.ppf(upper) if math.isinf(df) else stats.t.ppf(upper, df))
+    return float(distributions.t_ppf(upper, df))
 
 
 def _pvalue(stat: float, df: float) -> float:
     if math.isnan(stat):
         return math.nan
-    return float(2 * (stats.norm.sf(abs(stat)) if math.isinf(df) else stats.t.sf(abs(stat), df)))
+    return float(2 * distributions.t_sf(abs(stat), df))
 
 
 def _wmean(y: np.ndarray, w: np.ndarray) -> float:
@@ -284,15 +283,17 @@ def _control(control: Mapping | None) -> dict:
 
 
 def _fe_q_dl(y: np.ndarray, v: np.ndarray) -> tuple[float, float]:
-    """Cochran's Q and the DL tau² from statsmodels, truncated at 0.
+    """Cochran's Q and the DerSimonian-Laird tau², truncated at 0.
 
-    statsmodels returns the untruncated (q - df)/c, which can be negative
-    (test_pooling.py::test_statsmodels_dl_is_not_truncated).
+    The formulas of statsmodels' ``combine_effects(method_re="dl")``, which returns the
+    untruncated (q - df)/c (test_pooling.py::test_statsmodels_dl_is_not_truncated); written out
+    because importing statsmodels costs 0.5 s of the results command's budget (see
+    :mod:`helpers.stats.distributions`). test_pooling.py checks both against statsmodels.
     """
-    # combine_effects divides by q for its (unused) I²; q = 0 for identical yi.
-    with np.errstate(all="ignore"):
-        res = combine_effects(y, v, method_re="dl")
-    return max(0.0, float(res.q)), max(0.0, float(res.tau2))
+    w = 1.0 / v
+    q = _q_gen(0.0, y, v)
+    c = float(np.sum(w) - np.sum(w**2) / np.sum(w))
+    return max(0.0, q), max(0.0, (q - (y.size - 1)) / c)
 
 
 def _tau2_hs(y: np.ndarray, v: np.ndarray, q: float) -> float:
@@ -320,6 +321,8 @@ def _tau2_pm(y: np.ndarray, v: np.ndarray, tol: float) -> tuple[float, str]:
     # Always a bracket, no search needed: Q_gen decreases in tau² and
     # Q_gen(t) <= Σ(y - ȳ)²/(min v + t) < k/10 <= k - 1 for t >= 10 var(y) = 10 Σ(y - ȳ)²/k.
     upper = max(1.0, 10 * float(np.var(y)))
+    from scipy import optimize  # only here and in the REML fallback: its import is slow
+
     root = optimize.brentq(lambda t2: _q_gen(t2, y, v) - target, 0.0, upper, xtol=tol, rtol=4 * np.finfo(float).eps)
     return root, TAU2_ALGORITHMS["pm_root"]
 
@@ -393,19 +396,27 @@ def _reml_upper(y: np.ndarray, v: np.ndarray) -> float:
     return upper
 
 
-def _reml_bounded(y: np.ndarray, v: np.ndarray) -> float:
+def _reml_bounded(y: np.ndarray, v: np.ndarray, known: float | None = None) -> float:
     """The REML estimate as the global maximiser of the restricted likelihood on [0, upper].
 
     The maximum is at tau² = 0 or where the score turns from + to -. A grid over
     [0, upper] (geometric, so small tau² are resolved too) brackets each such
     turn; brentq solves the score there to machine precision (maximising the
     flat likelihood itself, as minimize_scalar does, is only good to ~1e-8
-    relative); the candidate with the highest likelihood wins.
+    relative); the candidate with the highest likelihood wins. A root already
+    known (Fisher scoring's, inside its bracket) is taken as it is, so scipy.optimize
+    (a slow import) is loaded only when the likelihood has another local maximum or
+    Fisher scoring failed.
     """
     grid = np.concatenate(([0.0], np.geomspace(v.min() * 1e-6, _reml_upper(y, v), 1000)))
     score = _reml_score(grid, y, v)
     candidates = [0.0]
     for i in np.flatnonzero((score[:-1] > 0) & (score[1:] <= 0)):
+        if known is not None and grid[i] <= known <= grid[i + 1]:
+            candidates.append(known)
+            continue
+        from scipy import optimize
+
         candidates.append(
             optimize.brentq(
                 lambda t: float(_reml_score(t, y, v)),
@@ -428,7 +439,7 @@ def _tau2_reml(y: np.ndarray, v: np.ndarray, con: dict) -> tuple[float, str]:
     metafor's numbers are reproduced wherever its answer is the maximum.
     """
     tau2 = _reml_fisher(y, v, con)
-    best = _reml_bounded(y, v)
+    best = _reml_bounded(y, v, known=tau2)
     if tau2 is None:
         return best, TAU2_ALGORITHMS["fallback"]
     if _reml_loglik(best, y, v) - _reml_loglik(tau2, y, v) > con["tol"]:
@@ -550,7 +561,7 @@ def rma(
         h2=h2,
         q=q,
         q_df=k - 1,
-        q_p=float(stats.chi2.sf(q, k - 1)) if k > 1 else 1.0,
+        q_p=float(distributions.chi2_sf(q, k - 1)) if k > 1 else 1.0,
         vt=float(vt),
         kh_s2w=s2w,
         weights=_percent(w),
@@ -639,7 +650,7 @@ def _common_effect_result(
         stat = float(np.float64(estimate) / np.float64(se))
     enough = (k_q if k_pos is None else k_pos) > 1
     if enough:
-        q_p = float(stats.chi2.sf(q, k_q - 1))
+        q_p = float(distributions.chi2_sf(q, k_q - 1))
         i2 = 0.0 if q <= 0 else max(0.0, 100 * (q - (k_q - 1)) / q)
         i2 = math.nan if math.isnan(q) else i2
         h2 = q / (k_q - 1)
@@ -936,7 +947,7 @@ def _subgroup(yi, vi, groups, args: dict) -> pd.DataFrame:
         w = 1.0 / se**2
         q_between = float(np.sum(w * (est - _wmean(est, w)) ** 2))
         q_df = len(out) - 1
-        q_p = float(stats.chi2.sf(q_between, q_df))
+        q_p = float(distributions.chi2_sf(q_between, q_df))
     else:
         q_between, q_df, q_p = math.nan, max(len(out) - 1, 0), math.nan
     out["q_between"] = q_between
