@@ -348,12 +348,23 @@ def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFram
         (f"{a.id}_regimen_{g}", f"{a.label}, regimen subgroup: {g.replace('_', ' ')}", regimen == g)
         for g in dict.fromkeys(regimen)
     ]
+    # Effect sizes once (escalc is per trial), each refit on its subset: as fit() would, without
+    # recomputing them for every one of k refits.
+    es = effects.escalc(
+        measure,
+        ai=counts["events_il2"],
+        n1i=counts["total_il2"],
+        ci=counts["events_control"],
+        n2i=counts["total_control"],
+    )
+    yi, vi = es["yi"].to_numpy(), es["vi"].to_numpy()
     rows = []
     for analysis_id, label, keep in subsets:
-        c = counts[keep.to_numpy()]
+        k = keep.to_numpy()
+        c = counts[k]
         rows.append(
             ResultRow.from_fit(
-                fit(c, measure, "REML", "z"),
+                pooling.rma(yi[k], vi[k], method="REML", test="z", measure=measure, labels=tuple(c["label"])),
                 measure=measure,
                 analysis=analysis_id,
                 label=label,
