@@ -113,6 +113,7 @@ NAMES_WITH_DIGITS = [
     r"SLEDAI-2K",
     r"ILT-101",
     r"95% (CI|confidence)",
+    r"N − 1",  # the 'N − 1' chi-square, a test's name
 ]
 
 

@@ -73,10 +73,10 @@ def fingerprint() -> str:
 def _validate_data(app) -> None:
     from helpers.evidence.load import DataValidationError
     from helpers.evidence.protocol import ProtocolError
-    from helpers.evidence.validate import validate_all
+    from helpers.review.derived_audit import validate_with_audit
 
     try:
-        validate_all()
+        validate_with_audit()
     except (DataValidationError, ProtocolError) as err:
         raise ExtensionError(f"the evidence data or the protocol is invalid, nothing was built:\n{err}") from None
 

@@ -2,7 +2,8 @@
 
 Commands:
   results             print every pooled estimate of the book as CSV (computed from data/)
-  validate            load and validate every evidence table; print a summary or the problems
+  validate            load and validate every evidence table, and audit every derived count against the
+                      figures it was derived from; print a summary or the problems
                       (--all: every problem of every table, each table checked on its own)
   add-study ID        append the rows a new study needs (studies, arms, primary outcome, risk of bias),
                       values left empty for the sources to fill; print them and the to-do list
@@ -142,10 +143,10 @@ def _print_validation() -> int:
     """Validate every table and the protocol (what the build runs): a summary, or the first problems."""
     from helpers.evidence.load import DataValidationError
     from helpers.evidence.protocol import ProtocolError
-    from helpers.evidence.validate import validate_all
+    from helpers.review.derived_audit import validate_with_audit
 
     try:
-        counts = validate_all()
+        counts = validate_with_audit()
     except (DataValidationError, ProtocolError) as err:
         print(err, file=sys.stderr)
         return 1

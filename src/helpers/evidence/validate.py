@@ -1,4 +1,8 @@
-"""Validate every evidence table and the protocol at once (the ``validate`` command and the book build share it)."""
+"""Validate every evidence table and the protocol at once.
+
+The ``validate`` command and the book build run this and then the audit of derived counts
+(:func:`helpers.review.derived_audit.validate_with_audit`), which needs the statistics layer.
+"""
 
 from __future__ import annotations
 

@@ -52,6 +52,14 @@ POPULATION_LABELS = {
     "registered_target": "registered target",
 }
 
+#: Tests of a 2x2 table (helpers.stats.two_by_two.TESTS), as tables name them.
+TEST_LABELS = {
+    "pearson": "Pearson χ²",
+    "yates": "Yates χ²",
+    "n_minus_1": "N − 1 χ²",
+    "fisher": "Fisher exact",
+}
+
 
 def timepoint_text(tp: object, short: bool = False) -> str:
     """'week_12' -> 'week 12'; named time points by TIMEPOINT_WORDS; missing -> 'not reported'.

@@ -325,7 +325,8 @@ def todo(folder: Path | None = None) -> list[Problem]:
     read from the other tables as they stand, so one list names what is missing everywhere.
     Within a table the columns are checked before the rules that relate them (pandera's two
     stages), so filling one round of cells can reveal the next (e.g. an empty value's reason).
-    An empty list means the tables validate.
+    Once the tables load, derived counts that reproduce none of their reported figures are
+    listed too. An empty list means the tables validate.
     """
     from helpers.evidence import rob_tables as rob
 
@@ -357,7 +358,20 @@ def todo(folder: Path | None = None) -> list[Problem]:
         if {"study_id", "inclusion_status"} <= set(studies.columns):
             known = studies.dropna(subset=["study_id"]).fillna({"inclusion_status": ""})
             _collect(problems, rob.validate_ratings, ratings_raw, items, known, keys)
+    problems += _derived_count_problems(folder)
     return _in_order(problems, folder)
+
+
+def _derived_count_problems(folder: Path) -> list[Problem]:
+    """The audit of derived counts (:mod:`helpers.review.derived_audit`), once the tables it reads validate."""
+    from helpers.evidence.load import load_evidence
+    from helpers.review.derived_audit import derived_count_problems
+
+    try:
+        ev = load_evidence(folder)
+    except DataValidationError:
+        return []  # the tables' own problems are listed; the audit follows when they are fixed
+    return derived_count_problems(ev)
 
 
 def _in_order(problems: list[Problem], folder: Path) -> list[Problem]:
