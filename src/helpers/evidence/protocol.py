@@ -42,6 +42,32 @@ def _object(properties: dict, required: list[str] | None = None) -> dict:
     }
 
 
+_PROBABILITY = {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}
+_LEVEL = {"enum": ["high", "moderate", "low", "very low"]}
+_GRADE_OUTCOME = {
+    "oneOf": [
+        _object(
+            {"analysis": _ID, "importance": {"enum": ["critical", "important"]}, "label": _TEXT},
+            ["analysis", "importance"],
+        ),
+        _object(
+            {"safety_outcome": _ID, "importance": {"enum": ["critical", "important"]}, "label": _TEXT},
+            ["safety_outcome", "importance"],
+        ),
+        _object({"narrative": {"const": "treg"}, "importance": {"enum": ["critical", "important"]}, "label": _TEXT}),
+    ]
+}
+_GRADE = _object(
+    {
+        "outcomes": {"type": "array", "items": _GRADE_OUTCOME, "minItems": 1},
+        "starting_certainty": _object({"randomised": _LEVEL, "non_randomised": _LEVEL}),
+        "risk_of_bias": _object({"very_serious_if_all_high": {"type": "boolean"}}),
+        "inconsistency": _object({"i2_serious": {"type": "number", "minimum": 0, "maximum": 100}}),
+        "indirectness": _object({"surrogate_outcomes": {"type": "object", "additionalProperties": _TEXT}}),
+        "imprecision": _object({"relative_change": _PROBABILITY, "alpha": _PROBABILITY, "power": _PROBABILITY}),
+    }
+)
+
 SCHEMA = _object(
     {
         "version": _TEXT,
@@ -72,11 +98,13 @@ SCHEMA = _object(
                 "pooled": {"type": "array", "items": _MODEL, "minItems": 1},
                 "single_study": {"type": "array", "items": _MODEL, "minItems": 1},
                 "measures": {"type": "array", "items": {"enum": list(MEASURES)}, "minItems": 1, "uniqueItems": True},
+                "primary": _object({"measure": {"enum": list(MEASURES)}, "pooled": _MODEL, "single_study": _MODEL}),
             }
         ),
         "minimum_k": _object(
             {"prediction_interval": _MIN_K, "leave_one_out": _MIN_K, "subgroups": _MIN_K, "small_study_tests": _MIN_K}
         ),
+        "grade": _GRADE,
         "analyses": {
             "type": "array",
             "minItems": 1,
