@@ -15,7 +15,7 @@ from tests.conftest import edit_file
 
 def test_real_evidence_is_valid_and_typed():
     ev = load_evidence()
-    assert len(ev.studies) == 17
+    assert len(ev.studies) == 18  # 17 + the 2015 case-report letter (N3), excluded
     assert list(ev.included_studies()["study_id"]) == ["he2016", "vonspeemayer2016", "proimmun", "he2020", "lupil2"]
     assert str(ev.outcomes["events"].dtype) == "Int64"
     assert str(ev.outcomes["percent"].dtype) == "Float64"
@@ -247,13 +247,46 @@ BAD_INPUTS = [
     ),
     (
         "studies.csv",
-        "rhIL-2,1.0,every other day,3,12 weeks of treatment",
-        "rhIL-2,10,every other day,3,12 weeks of treatment",
+        "rhIL-2,1.0,,,every other day,3,12 weeks of treatment",
+        "rhIL-2,10,,,every other day,3,12 weeks of treatment",
         "dose_miu",
         "a value < 6",
         None,
     ),
     ("studies.csv", ",included,", ",maybe,", "inclusion_status", "one of", None),
+    # A dose range (PRO-IMMUN: single doses of 0.75, 1.5 or 3.0 MIU, N2) has both ends, in order, and no one dose.
+    (
+        "studies.csv",
+        "aldesleukin,,0.75,3.0,daily in 5-day cycles",
+        "aldesleukin,,0.75,,daily in 5-day cycles",
+        "dose_miu_high",
+        "both given (a dose range) or both empty",
+        "dose_range_has_both_ends",
+    ),
+    (
+        "studies.csv",
+        "aldesleukin,,0.75,3.0,daily in 5-day cycles",
+        "aldesleukin,,3.0,0.75,daily in 5-day cycles",
+        "dose_miu_high",
+        "dose_miu_high above dose_miu_low",
+        "dose_range_ordered",
+    ),
+    (
+        "studies.csv",
+        "aldesleukin,,0.75,3.0,daily in 5-day cycles",
+        "aldesleukin,1.5,0.75,3.0,daily in 5-day cycles",
+        "dose_miu",
+        "an empty dose_miu where dose_miu_low and dose_miu_high give a range",
+        "one_dose_or_a_range",
+    ),
+    (
+        "studies.csv",
+        "aldesleukin,,0.75,3.0,daily in 5-day cycles",
+        "aldesleukin,,0.75,6.0,daily in 5-day cycles",
+        "dose_miu_high",
+        "a value < 6",
+        None,
+    ),
     (
         "search.csv",
         "Scopus,2010-01,2022-09",

@@ -31,6 +31,31 @@ def test_clinical_response_table_shows_reported_and_missing_values(ev):
     assert "0" not in set(t["IL-2"])
 
 
+def test_responses_that_are_not_sri_are_shown_flagged_and_never_pooled(ev):
+    """PRO-IMMUN (N2): a fall in SLEDAI of any size (10/12) and a clinical response it does not define (8/12). Both
+    are listed as reported, with a note saying they are not pooled, and neither enters the single-arm rates."""
+    t = efficacy.clinical_response_table(ev).set_index(["Study", "Outcome"])
+    for outcome, value in (
+        ("SLEDAI reduction (any)", "10/12 (83.3%)"),
+        ("Clinical response (definition not stated)", "8/12 (66.7%)"),
+    ):
+        row = t.loc[("PRO-IMMUN", outcome)]
+        assert (row["IL-2"], row["Placebo"], row["Counts"]) == (value, "–", "reported")
+        assert "not pooled with SRI-4" in row["Note"]
+    unpooled = efficacy.unpooled_responses(ev)
+    assert list(zip(unpooled["outcome"], unpooled["events"], unpooled["total"])) == [
+        ("sledai_reduction_any", 10, 12),
+        ("clinical_response_unspecified", 8, 12),
+    ]
+    responses = efficacy.arm_responses(ev)
+    assert set(responses["outcome"]) <= set(efficacy.RATE_OUTCOMES)
+    assert "proimmun" not in set(responses["study_id"])
+    rates = efficacy.single_arm_results(ev).set_index(["analysis", "measure"])
+    il2 = rates.loc[("response_rate_il2_arms", "PLO")]
+    assert (il2["k"], il2["n_il2"], il2["studies"]) == (3, 119, "He 2016; He 2020; LUPIL-2")
+    assert not set(efficacy.UNPOOLED_OUTCOMES) & set(efficacy.RATE_OUTCOMES)
+
+
 def test_disease_activity_keeps_reported_precision(ev):
     t = efficacy.disease_activity_table(ev).set_index(["Measure", "Arm"])
     assert t.loc[("BILAG score", "Placebo"), "Baseline"] == "10.5 (8–13.75)"
@@ -94,7 +119,13 @@ def test_index_matrix_categories(ev):
     assert cat("selena_sledai", "he2020", "week_12", "analysed_efficacy") == responder.WITHIN_ONLY
     assert cat("bilag_a_or_2b", "he2020", "week_12", "analysed_efficacy") == responder.NO_DIFFERENCE
     assert cat("sri_unspecified", "he2016", "week_6", "enrolled") == responder.WITHIN_ONLY
-    assert cat("sri4", "proimmun", "end_of_study", "treated") == responder.NOT_REPORTED
+    assert cat("sri4", "proimmun", "trial_period", "analysed_efficacy") == responder.NOT_REPORTED
+    # PRO-IMMUN's counts (N2): within the IL-2 arm only, the reported p against baseline shown where given
+    assert cat("sledai_reduction_any", "proimmun", "trial_period", "analysed_efficacy") == responder.WITHIN_ONLY
+    key = ("sledai_reduction_any", "proimmun", "trial_period", "analysed_efficacy")
+    assert m.loc[key, "text"] == "10/12 (83%) responders; p <0.05 vs baseline"
+    key = ("clinical_response_unspecified", "proimmun", "trial_period", "analysed_efficacy")
+    assert m.loc[key, "text"] == "8/12 (67%) responders"
     assert "reported p 0.036" in m.loc[("ln_complete_remission", "he2020", "end_of_study", "subgroup"), "text"]
 
 

@@ -6,7 +6,7 @@ import pandas as pd
 from IPython.core.formatters import format_display_data
 
 from helpers.evidence.load import load_evidence
-from helpers.report.labels import regimen_text, value_text
+from helpers.report.labels import dose_text, regimen_text, value_text
 from helpers.report.prose import (
     GlueText,
     fmt_ci,
@@ -65,6 +65,13 @@ def test_value_text_by_statistic():
     assert value_text(row("he2016", "il2", "sri4", "week_12", "enrolled")) == "not reported"
 
 
+def test_dose_text_keeps_reported_decimals_and_shows_a_range():
+    assert dose_text(1.0) == "1 MIU" and dose_text(1.5) == "1.5 MIU" and dose_text(0.75) == "0.75 MIU"
+    assert dose_text(pd.NA, 0.75, 3.0) == "0.75–3 MIU"  # patients received different doses
+    assert dose_text(1.0, 0.75, 3.0) == "1 MIU"
+    assert dose_text(pd.NA) == dose_text(pd.NA, 0.75, pd.NA) == "not reported"
+
+
 def test_characteristics_and_inclusion_tables():
     ev = load_evidence()
     chars = characteristics_table(ev).set_index("Study")
@@ -73,11 +80,11 @@ def test_characteristics_and_inclusion_tables():
     assert chars.loc["PRO-IMMUN", "n IL-2"] == "12 treated"
     assert chars.loc["He 2016", "n placebo"] == "–"
     assert chars.loc["He 2020", "Female, IL-2 arm"] == "27/30 (90.0%)"
-    assert "dose not reported" in chars.loc["PRO-IMMUN", "Regimen"]  # a range (0.75-3.0 MIU) is not one dose
+    assert "aldesleukin 0.75–3 MIU" in chars.loc["PRO-IMMUN", "Regimen"]  # the range of doses (N2), not one dose
     studies = ev.studies.set_index("study_id")
     assert (
         regimen_text(studies.loc["he2020"])
         == "rhIL-2 1 MIU, every other day, 3 cycles (12 weeks of treatment + 12 weeks of follow-up)"
     )
     excluded = inclusion_table(ev)
-    assert set(excluded["Status"]) == {"candidate", "excluded"} and len(excluded) == 12
+    assert set(excluded["Status"]) == {"candidate", "excluded"} and len(excluded) == 13  # + the 2015 letter (N3)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from helpers.evidence.load import load_evidence
+from helpers.review.claims import failures
 from helpers.review.reconciliation import book_totals, counted_patients, open_label_arithmetic, reconciliation_table
 from tests.conftest import edit_file
 
@@ -14,7 +15,7 @@ def test_counted_patients_prefer_randomised_then_treated_then_enrolled():
     assert counted.loc[("he2016", "il2"), "n"] == 40  # enrolled, not the 38 analysed
     assert counted.loc[("vonspeemayer2016", "il2"), "population"] == "treated"
     assert counted.loc[("lupil2", "placebo"), "status"] == "derived"
-    assert counted.loc[("proimmun", "il2"), "n"] == 12  # treated (congress abstract N1), not the registered target
+    assert counted.loc[("proimmun", "il2"), "n"] == 12  # treated (N1; N2: 10 enrolled + 2 off-label), not the target
     assert counted.loc[("proimmun", "il2"), "population"] == "treated"
 
 
@@ -50,17 +51,37 @@ def test_open_label_arithmetic():
 def test_unknown_size_is_shown_not_counted_as_zero(data_copy):
     edit_file(
         data_copy / "arms.csv",
-        "proimmun,il2,il2,,treated,12,reported,humrich2020congress,congress abstract O36 (methods: 12 patients treated),N1,,",
-        "proimmun,il2,il2,,treated,,not_reported,humrich2020congress,congress abstract O36,N1,,size withheld for the test",
+        "vonspeemayer2016,il2,il2,,treated,5,reported,vonspeemayer2016,abstract,S12,,",
+        "vonspeemayer2016,il2,il2,,treated,,not_reported,vonspeemayer2016,abstract,S12,,size withheld for the test",
     )
     ev = load_evidence()
-    assert book_totals(ev)["il2_unknown_studies"] == ["PRO-IMMUN"]
+    assert book_totals(ev)["il2_unknown_studies"] == ["von Spee-Mayer 2016"]
     steps = open_label_arithmetic(ev)
     assert steps["Patients"].isna().sum() == 1
     assert (
-        "PRO-IMMUN (size not reported)"
+        "von Spee-Mayer 2016 (size not reported)"
         in reconciliation_table(ev).set_index("Quantity").loc["Patients on low-dose IL-2", "Note"]
     )
+
+
+def test_proimmun_counts_its_treated_patients_else_those_enrolled(data_copy):
+    """PRO-IMMUN treated 12: 10 enrolled in the trial and 2 off-label (N2). The book counts the 12; without the
+    treated size it would fall back to the 10 enrolled, and the prisma chapter's sentence saying it counts all the
+    treated patients would then fail by name."""
+    counted = counted_patients(load_evidence()).set_index(["study_id", "arm"])
+    assert (counted.loc[("proimmun", "il2"), "n"], counted.loc[("proimmun", "il2"), "population"]) == (12, "treated")
+    edit_file(
+        data_copy / "arms.csv",
+        "proimmun,il2,il2,,treated,12,reported,humrich2020congress; humrich2016acr,",
+        "proimmun,il2,il2,,treated,,not_reported,humrich2020congress; humrich2016acr,",
+    )
+    edit_file(
+        data_copy / "arms.csv", 'same regimen)",N1; N2,,\n', 'same regimen)",N1; N2,,size withheld for the test\n'
+    )
+    ev = load_evidence()
+    counted = counted_patients(ev).set_index(["study_id", "arm"])
+    assert (counted.loc[("proimmun", "il2"), "n"], counted.loc[("proimmun", "il2"), "population"]) == (10, "enrolled")
+    assert "proimmun_attribution" in failures(ev, "prisma")
 
 
 def test_totals_follow_the_data(data_copy):

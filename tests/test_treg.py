@@ -34,11 +34,11 @@ def test_no_treg_value_is_invented(ev):
     assert he2020["Finding (IL-2 arm)"].startswith("Increase.")
     assert he2020["Treg measure (as the source names it)"] == treg.MEASURE_NOT_STATED
     proimmun = table.set_index("Study").loc["PRO-IMMUN"]
-    assert (
-        "CD25++" in proimmun["Treg measure (as the source names it)"]
-        and "[S13]" in proimmun["Treg measure (as the source names it)"]
-    )
-    assert proimmun["Finding (IL-2 arm)"].startswith("Not reported:")
+    assert proimmun["Treg measure (as the source names it)"].startswith(
+        "Share of CD25-high cells among CD3+CD4+Foxp3+CD127lo Treg"
+    ) and proimmun["Treg measure (as the source names it)"].endswith("[N2; S13]")
+    # a count of patients with a rise (N2), not a value: the values column still reads 'not reported'
+    assert proimmun["Finding (IL-2 arm)"].startswith("Increase in 12/12 (100.0%) patients; p <0.001 against baseline.")
 
 
 def test_regimen_view_groups_studies_by_schedule(ev):
@@ -49,6 +49,7 @@ def test_regimen_view_groups_studies_by_schedule(ev):
     lupil = view.set_index("Study").loc["LUPIL-2"]
     assert (lupil["Dose per injection"], lupil["Treg response"]) == ("1.5 MIU", "Not reported")
     assert view.set_index("Study").loc["He 2016", "Treg response"] == "Increase reported"
+    assert view.set_index("Study").loc["PRO-IMMUN", "Dose per injection"] == "0.75–3 MIU"  # a range, not one dose
 
 
 def test_treg_clinical_pairs(ev):
@@ -56,7 +57,7 @@ def test_treg_clinical_pairs(ev):
     assert pairs["both_reported"].to_dict() == {
         "he2016": True,
         "vonspeemayer2016": False,
-        "proimmun": False,
+        "proimmun": True,
         "he2020": True,
         "lupil2": False,
         "transreg": False,
@@ -68,6 +69,8 @@ def test_treg_clinical_pairs(ev):
     assert pairs.loc["he2016", "clinical_outcome"] == "sri_unspecified"  # its SRI-4 at week 12 is not reported
     assert pairs.loc["jicr2019", "clinical_text"].endswith("55.6% (n not reported) with IL-2")
     assert pairs.loc["lupil2", "treg_direction"] == NOT_REPORTED
+    # PRO-IMMUN has no SRI: its preferred clinical response is the fall in SLEDAI (N2), not the undefined response
+    assert pairs.loc["proimmun", "clinical_text"] == "SLEDAI reduction (any) over the trial: 10/12 (83.3%) with IL-2"
 
 
 def test_no_pooled_smc_without_two_studies_with_numbers(ev):
@@ -118,3 +121,20 @@ def test_smc_inputs_read_mean_sd_rows(data_copy, edit):
     values = treg.treg_table(ev).set_index("Study").loc["He 2016", "Values (baseline; follow-up; fold change)"]
     assert values.startswith("baseline: 5") and "; week 12: 8" in values
     assert "fold change 1.60 (derived" in values
+
+
+def test_treg_definitions_claim_fails_when_a_journal_article_states_a_measure(data_copy, edit):
+    """The chapter says each stated Treg measure comes from a registry record or a congress abstract; a measure
+    read in a journal article's abstract makes that sentence fail by name."""
+    from helpers.review.claims import failures
+
+    assert "treg_definitions_differ" not in failures(load_evidence(), "treg")
+    edit(
+        data_copy / "outcomes.csv",
+        "Abstract mentions expansion of regulatory T cells; values are in figures that were not read,\n",
+        "Abstract mentions expansion of regulatory T cells; values are in figures that were not read,"
+        "CD4+CD25+Foxp3+ (a measure named for the test)\n",
+    )
+    found = failures(load_evidence(), "treg")
+    assert list(found) == ["treg_definitions_differ"]
+    assert found["treg_definitions_differ"] == ["he2020: measure stated in 'abstract'"]

@@ -14,7 +14,17 @@ from scipy import stats
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import load_protocol
 from helpers.report.labels import POPULATION_PHRASES, timepoint_label
-from helpers.report.prose import GlueMarkdown, cite, fmt_ci, fmt_int, fmt_num, fmt_pct, fmt_share, join_words
+from helpers.report.prose import (
+    GlueMarkdown,
+    cite,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    fmt_share,
+    join_words,
+    lower_first,
+)
 from helpers.review.analyses import Analysis, analysis, two_arm_counts
 
 NUMBER_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine"}
@@ -439,6 +449,30 @@ def open_label_rate_text(ev: Evidence, responses: pd.DataFrame) -> GlueMarkdown:
     o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
     keys = [(r.study_id, r.arm_id, r.outcome, r.timepoint, r.population) for r in open_label.itertuples()]
     return GlueMarkdown(lead + "; ".join(parts) + tail + " " + cite(o.loc[key, "source"] for key in keys) + ".")
+
+
+def unpooled_rate_text(ev: Evidence) -> GlueMarkdown:
+    """The uncontrolled responses that are not SRI responses, each flagged as not pooled ('' when there are none)."""
+    from helpers.review.efficacy import unpooled_responses
+
+    rows = unpooled_responses(ev)
+    if rows.empty:
+        return GlueMarkdown("")
+
+    def phrase(label: str) -> str:  # 'SLEDAI reduction (any)' keeps its acronym; 'Clinical response' is lowered
+        return label if label[:2].isupper() else lower_first(label)
+
+    parts = []
+    for _, g in rows.groupby("study_id", sort=False):
+        counts = [f"{phrase(r.outcome_label)} in {fmt_share(r.events, r.total)}" for r in g.itertuples()]
+        parts.append(f"{g['label'].iloc[0]} reports {join_words(counts)} {cite(g['source'])}")
+    return GlueMarkdown(
+        "Not pooled: "
+        + "; ".join(parts)
+        + ". These are not SRI responses (a fall in SLEDAI of any size counts patients an SRI would not, and a "
+        "response without a stated definition cannot be matched to any index), so they are shown in "
+        "the table of clinical responses at the start of this chapter and left out of the pooled rates."
+    )
 
 
 def activity_values(ev: Evidence) -> dict[str, object]:

@@ -23,8 +23,8 @@ def findings_text(ev: Evidence, pairs) -> GlueMarkdown:
     parts = []
     for p in pairs[pairs["treg_direction"] == "increase"].itertuples():
         r = _il2_rows(ev, p.study_id)
-        r = r[r["statistic"] == "qualitative"]
-        notes = "; ".join(dict.fromkeys(str(n) for n in r["note"] if not is_missing(n)))
+        r = r[(r["statistic"].isin(["qualitative", "count"])) & (r["status"] != "not_reported")]
+        notes = "; ".join(dict.fromkeys(t for t in (treg.finding_text(row) for _, row in r.iterrows()) if t))
         parts.append(f"{p.label}: {_sentence(notes)} {cite(r['source'])}.")
     return GlueMarkdown(" ".join(parts))
 

@@ -288,6 +288,10 @@ def studies_spec(bib_keys: set[str]) -> TableSpec:
             "agent": _text(),
             # "Low dose" means under 6 MIU a day (the usual definition in this field).
             "dose_miu": _number(pa.Check.gt(0), pa.Check.lt(6)),
+            # Where patients of one study received different doses (one IL-2 arm, several dose levels),
+            # the lowest and highest dose per injection; dose_miu is then empty, with the reason.
+            "dose_miu_low": _number(pa.Check.gt(0), pa.Check.lt(6)),
+            "dose_miu_high": _number(pa.Check.gt(0), pa.Check.lt(6)),
             "frequency": _text(),
             "cycles": _count(1),
             "duration": _text(),
@@ -296,9 +300,34 @@ def studies_spec(bib_keys: set[str]) -> TableSpec:
             "inclusion_reason": _required_text(),
             **_provenance_columns(bib_keys),
         },
-        rules=_provenance_rules(value_columns),
+        rules=_provenance_rules(value_columns) + _dose_range_rules(),
         unique=("study_id",),
         value_columns=value_columns,
+    )
+
+
+def _dose_range_rules() -> tuple[RowRule, ...]:
+    """A study's dose range (dose_miu_low to dose_miu_high): both ends, in order, and never beside one dose."""
+    low, high = "dose_miu_low", "dose_miu_high"
+    return (
+        RowRule(
+            "dose_range_has_both_ends",
+            high,
+            "dose_miu_low and dose_miu_high both given (a dose range) or both empty",
+            lambda d: d[low].isna() == d[high].isna(),
+        ),
+        RowRule(
+            "dose_range_ordered",
+            high,
+            "dose_miu_high above dose_miu_low (otherwise it is one dose: use dose_miu)",
+            lambda d: ~((d[high] <= d[low]).fillna(False).astype(bool)),
+        ),
+        RowRule(
+            "one_dose_or_a_range",
+            "dose_miu",
+            "an empty dose_miu where dose_miu_low and dose_miu_high give a range of doses",
+            lambda d: d["dose_miu"].isna() | (d[low].isna() & d[high].isna()),
+        ),
     )
 
 
@@ -654,6 +683,8 @@ COLUMN_DESCRIPTIONS = {
     "population": "Who was studied (studies.csv) or analysis population of a count (arms.csv, outcomes.csv)",
     "agent": "IL-2 product",
     "dose_miu": "Dose per injection, million international units",
+    "dose_miu_low": "Lowest dose per injection (MIU) where a study's patients received different doses",
+    "dose_miu_high": "Highest dose per injection (MIU) where a study's patients received different doses",
     "frequency": "How often IL-2 was given",
     "cycles": "Number of treatment cycles or courses",
     "duration": "Treatment (and follow-up) duration as reported",

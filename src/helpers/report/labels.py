@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.report.prose import NOT_REPORTED, fmt_num, fmt_pct, fmt_reported, is_missing
+from helpers.report.prose import NOT_REPORTED, fmt_pct, fmt_reported, is_missing
 
 DESIGN_LABELS = {
     "rct": "Randomised, placebo-controlled",
@@ -75,6 +75,13 @@ def timepoint_text(tp: object, short: bool = False) -> str:
     return text.split(" (")[0] if short else text
 
 
+def timepoint_phrase(tp: object) -> str:
+    """The time point after a finding: 'at week 12', 'at end of study (week not stated)', 'over the trial',
+    'during treatment (visit not stated)'."""
+    text = timepoint_text(tp)
+    return text if str(tp) in ("trial_period", "during_treatment") else f"at {text}"
+
+
 def timepoint_label(tp: str) -> str:
     """The same words with a capital, for table cells: 'Week 12', 'End of study (week not stated)'."""
     text = timepoint_text(tp)
@@ -85,13 +92,20 @@ def text_or_nr(value: object) -> str:
     return NOT_REPORTED if is_missing(value) else str(value)
 
 
+def dose_text(dose: object, low: object = None, high: object = None) -> str:
+    """Dose per injection: '1 MIU', a range where patients received different doses ('0.75–3 MIU'),
+    or 'not reported'. Doses keep the decimals they were reported with (0.75 stays 0.75)."""
+    if not is_missing(dose):
+        return f"{float(dose):g} MIU"
+    if not is_missing(low) and not is_missing(high):
+        return f"{float(low):g}–{float(high):g} MIU"
+    return NOT_REPORTED
+
+
 def regimen_text(study: pd.Series) -> str:
     """'rhIL-2 1 MIU, every other day, 3 cycles (12 weeks)'; unknown parts read 'not reported'."""
-    dose = (
-        f"{fmt_num(study['dose_miu'], 1).removesuffix('.0')} MIU"
-        if not is_missing(study["dose_miu"])
-        else f"dose {NOT_REPORTED}"
-    )
+    dose = dose_text(study["dose_miu"], study.get("dose_miu_low"), study.get("dose_miu_high"))
+    dose = f"dose {NOT_REPORTED}" if dose == NOT_REPORTED else dose
     parts = [f"{text_or_nr(study['agent'])} {dose}", text_or_nr(study["frequency"])]
     if not is_missing(study["cycles"]):
         parts.append(f"{int(study['cycles'])} cycles")

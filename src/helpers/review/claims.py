@@ -270,6 +270,32 @@ def _treg_no_values(ev: Evidence) -> list[str]:
 
 
 @claim(
+    "treg_definitions_differ",
+    "treg",
+    "The studies that state a Treg measure name different ones, each in a registry record or a congress abstract; "
+    "the journal articles consulted state none.",
+)
+def _treg_definitions(ev: Evidence) -> list[str]:
+    """At least two studies' IL-2 Treg rows name a measure; no two studies name the same one; every row naming a
+    measure has a locator mentioning a registry record or a congress abstract."""
+    from helpers.review import treg
+
+    rows = treg.treg_rows(ev)
+    named = rows[(rows["arm"] == "il2") & rows["measure"].notna()]
+    facts = [
+        f"{r.study_id}: measure stated in {r.locator!r}"
+        for r in named.itertuples()
+        if "registry" not in r.locator and "congress abstract" not in r.locator
+    ]
+    measures = named.drop_duplicates(["study_id", "measure"])
+    if measures["study_id"].nunique() < 2:
+        facts.append(f"only {measures['study_id'].nunique()} study states a Treg measure")
+    if measures["measure"].duplicated().any():
+        facts.append("two studies state the same Treg measure")
+    return facts
+
+
+@claim(
     "treg_increase_wherever_reported",
     "treg",
     "Every study that reports a Treg finding reports an increase, so there is no contrast to relate to response.",
@@ -398,14 +424,50 @@ def _il2_short(ev: Evidence) -> list[str]:
 @claim(
     "proimmun_attribution",
     "prisma",
-    "PRO-IMMUN's treated patients and regimen come from a congress abstract that does not name the trial "
-    "(humrich2020congress, N1).",
+    "PRO-IMMUN's patients, regimen and results come from two congress abstracts that do not name the trial "
+    "(humrich2016acr, N2; humrich2020congress, N1); the 2016 abstract counts, besides the patients enrolled in "
+    "the trial, patients treated off-label with the same regimen, and analyses them together; the book counts all "
+    "the treated patients.",
 )
 def _proimmun(ev: Evidence) -> list[str]:
-    """PRO-IMMUN's treated-arm size cites humrich2020congress with evidence code N1."""
-    a = ev.arms[(ev.arms["study_id"] == "proimmun") & (ev.arms["population"] == "treated")]
-    ok = len(a) == 1 and "humrich2020congress" in a["source"].iloc[0] and "N1" in a["evidence_ref"].iloc[0]
-    return [] if ok else ["PRO-IMMUN's treated patients no longer come from humrich2020congress (N1)"]
+    """PRO-IMMUN's treated-arm size cites humrich2020congress (N1) and humrich2016acr (N2); its enrolled and
+    analysed sizes cite humrich2016acr (N2); more patients were treated than enrolled, and as many analysed as
+    treated; the reconciliation counts its treated patients; and its study row cites both abstracts."""
+    from helpers.review.reconciliation import counted_patients
+
+    a = ev.arms[ev.arms["study_id"] == "proimmun"].set_index("population")
+    facts = []
+
+    def cites(population: str, key: str, code: str) -> bool:
+        if population not in a.index:
+            return False
+        keys, codes = (
+            {k.strip() for k in str(a.loc[population, column]).split(";")} for column in ("source", "evidence_ref")
+        )
+        return key in keys and code in codes
+
+    if not (cites("treated", "humrich2020congress", "N1") and cites("treated", "humrich2016acr", "N2")):
+        facts.append("PRO-IMMUN's treated patients no longer cite both congress abstracts (N1, N2)")
+    for population in ("enrolled", "analysed_efficacy"):
+        if not cites(population, "humrich2016acr", "N2"):
+            facts.append(f"PRO-IMMUN's {population} patients do not cite humrich2016acr (N2)")
+
+    def size(population: str) -> int | None:
+        n = a.loc[population, "n"] if population in a.index else pd.NA
+        return None if pd.isna(n) else int(n)
+
+    treated, enrolled, analysed = size("treated"), size("enrolled"), size("analysed_efficacy")
+    if treated is None or enrolled is None or not treated > enrolled:
+        facts.append(f"PRO-IMMUN treated {treated} and enrolled {enrolled}")
+    if treated is None or analysed != treated:
+        facts.append(f"PRO-IMMUN analysed {analysed} of {treated} treated")
+    counted = counted_patients(ev).set_index(["study_id", "arm"])
+    if ("proimmun", "il2") not in counted.index or counted.loc[("proimmun", "il2"), "population"] != "treated":
+        facts.append("the reconciliation does not count PRO-IMMUN's treated patients")
+    study = ev.studies.set_index("study_id").loc["proimmun"]
+    if not {"humrich2016acr", "humrich2020congress"} <= {k.strip() for k in study["source"].split(";")}:
+        facts.append("PRO-IMMUN's study row does not cite both congress abstracts")
+    return facts
 
 
 @claim(
@@ -422,17 +484,18 @@ def _lupil2_arms(ev: Evidence) -> list[str]:
 @claim(
     "alternative_counts_exist",
     "prisma",
-    "He 2016 reports analysed patients besides its enrolled ones, and He 2020 analysed IL-2 patients besides its "
-    "randomised ones.",
+    "He 2016 reports analysed patients besides its enrolled ones, He 2020 analysed IL-2 patients besides its "
+    "randomised ones, and PRO-IMMUN patients enrolled in the trial besides all those it treated.",
 )
 def _alternatives(ev: Evidence) -> list[str]:
     """He 2016's IL-2 arm has enrolled and analysed_efficacy sizes that differ; so do He 2020's randomised and
-    analysed_efficacy IL-2 sizes."""
+    analysed_efficacy IL-2 sizes, and PRO-IMMUN's treated and enrolled sizes."""
     a = ev.arms.set_index(["study_id", "arm", "population"])["n"]
     facts = []
     for study, first, second in (
         ("he2016", "enrolled", "analysed_efficacy"),
         ("he2020", "randomised", "analysed_efficacy"),
+        ("proimmun", "treated", "enrolled"),
     ):
         x, y = a.get((study, "il2", first)), a.get((study, "il2", second))
         if x is None or y is None or pd.isna(x) or pd.isna(y) or x == y:

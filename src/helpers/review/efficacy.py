@@ -19,7 +19,13 @@ from helpers.review.analyses import Analysis, ResultRow, fit, results_frame, stu
 from helpers.review.selection import populations_text
 from helpers.stats import effects, pooling
 
-RESPONSE_OUTCOMES = ("sri4", "sri_unspecified", "ln_complete_remission")
+RESPONSE_OUTCOMES = (
+    "sri4",
+    "sri_unspecified",
+    "sledai_reduction_any",
+    "clinical_response_unspecified",
+    "ln_complete_remission",
+)
 ACTIVITY_OUTCOMES = ("selena_sledai", "bilag", "bilag_a_or_2b", "pga")
 
 
@@ -91,6 +97,9 @@ def disease_activity_table(ev: Evidence) -> pd.DataFrame:
 # ---------------------------------------------------------------------------
 #: Response outcomes of the uncontrolled studies, in order of preference (the SRI-4 first).
 RATE_OUTCOMES = ("sri4", "sri_unspecified")
+#: Responses that are not SRI responses (a fall in SLEDAI of any size; a "clinical response" the source does
+#: not define): shown and flagged, never pooled with the SRI rates.
+UNPOOLED_OUTCOMES = ("sledai_reduction_any", "clinical_response_unspecified")
 #: Population of an uncontrolled study's response rate, in order of preference.
 RATE_POPULATIONS = ("itt", "analysed_efficacy", "enrolled", "treated")
 
@@ -132,6 +141,36 @@ def response_arms(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
     roles = dict(zip(zip(ev.arms["study_id"], ev.arms["arm"]), ev.arms["role"]))
     order = {s: i for i, s in enumerate(ev.studies["study_id"])}
     return sorted(keys, key=lambda k: (roles[(k[0], k[1])] != "il2", order[k[0]]))
+
+
+def unpooled_responses(ev: Evidence) -> pd.DataFrame:
+    """IL-2 counts of the included studies for responses that are not SRI responses (UNPOOLED_OUTCOMES).
+
+    They are kept out of :func:`single_arm_results` by design: a fall in SLEDAI of any size, or a response the
+    source does not define, is not the same event as an SRI response, and pooling them would mix definitions.
+    Columns: study_id, label, outcome, outcome_label, timepoint, population, events, total, source.
+    """
+    o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])
+    o = o[o["study_id"].isin(ev.included_studies()["study_id"]) & (o["role"] == "il2")]
+    o = o[o["outcome"].isin(UNPOOLED_OUTCOMES) & (o["statistic"] == "count") & o["events"].notna()]
+    o = o.assign(_o=o["outcome"].map(UNPOOLED_OUTCOMES.index))
+    order = {s: i for i, s in enumerate(ev.studies["study_id"])}
+    o = o.assign(_s=o["study_id"].map(order)).sort_values(["_s", "_o"], kind="stable")
+    labels = ev.studies.set_index("study_id")["label"]
+    names = ev.outcome_definitions.set_index("outcome")["label"]
+    return pd.DataFrame(
+        {
+            "study_id": o["study_id"],
+            "label": o["study_id"].map(labels),
+            "outcome": o["outcome"],
+            "outcome_label": o["outcome"].map(names),
+            "timepoint": o["timepoint"],
+            "population": o["population"],
+            "events": o["events"].astype(int),
+            "total": o["total"].astype(int),
+            "source": o["source"],
+        }
+    ).reset_index(drop=True)
 
 
 def arm_responses(ev: Evidence, arms=None) -> pd.DataFrame:

@@ -33,6 +33,8 @@ if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn, so computin
 INDICES = {
     "sri4": "SRI-4",
     "sri_unspecified": "SRI (threshold not stated)",
+    "clinical_response_unspecified": "Clinical response (definition not stated)",
+    "sledai_reduction_any": "SLEDAI reduction (any)",
     "selena_sledai": "SELENA-SLEDAI",
     "selena_sledai_change": "SELENA-SLEDAI change",
     "bilag": "BILAG score",
@@ -102,7 +104,8 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
         return Cell(SEPARATED if separated else NO_DIFFERENCE, text)
     if r["statistic"] == "count":
         share = 100 * r["events"] / r["total"]
-        return Cell(WITHIN_ONLY, f"{int(r['events'])}/{int(r['total'])} ({fmt_pct(share, 0)}) responders")
+        p = f"; p {r['p_value']} vs baseline" if r["p_comparison"] == "vs_baseline" else ""
+        return Cell(WITHIN_ONLY, f"{int(r['events'])}/{int(r['total'])} ({fmt_pct(share, 0)}) responders{p}")
     # medians: within-arm change against baseline, as reported
     improved = p_below(r["p_value"]) if r["p_comparison"] == "vs_baseline" else None
     text = f"IL-2 p {r['p_value']} vs baseline" if pd.notna(r["p_value"]) else "no test reported"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.evidence.load import Evidence
-from helpers.report.labels import timepoint_text, value_text
+from helpers.report.labels import dose_text, timepoint_phrase, timepoint_text, value_text
 from helpers.report.prose import NOT_REPORTED, fmt_num, is_missing
 from helpers.review.result_row import ResultRow, results_frame
 from helpers.stats import effects, pooling
@@ -53,6 +53,8 @@ CLINICAL_PREFERENCE = (
     ("sri_unspecified", None),
     ("ln_complete_remission", None),
     ("ln_remission", None),
+    ("sledai_reduction_any", None),
+    ("clinical_response_unspecified", None),
 )
 CLINICAL_POPULATIONS = ("analysed_efficacy", "itt", "enrolled", "treated", "randomised", "subgroup", "per_protocol")
 
@@ -105,11 +107,30 @@ def _finding(rows: pd.DataFrame) -> str:
         if r["statistic"] == "qualitative":
             direction = DIRECTION_WORDS.get(str(r["direction"]), "Finding")
             texts.append(f"{direction}. {r['note']}")
+        elif r["statistic"] == "count" and not is_missing(r["events"]):
+            texts.append(_count_finding(r))
         elif r["status"] == "not_reported":
             texts.append(f"Not reported: {r['na_reason']}")
         elif _numeric(r):
             texts.append(f"{timepoint_text(r['timepoint'])}: {value_text(r)}")
     return "; ".join(dict.fromkeys(texts))
+
+
+def _count_finding(r: pd.Series) -> str:
+    """A count of patients with a Treg change: 'Increase in 12/12 (100.0%) patients; p <0.001 against baseline.
+    <note>' (the time point has its own column)."""
+    direction = DIRECTION_WORDS.get(str(r["direction"]), "Change")
+    compared = {"vs_baseline": " against baseline", "between_arms": " between arms"}.get(str(r["p_comparison"]), "")
+    p = f"; p {r['p_value']}{compared}" if not is_missing(r["p_value"]) else ""
+    note = f" {r['note']}" if not is_missing(r["note"]) else ""
+    return f"{direction} in {value_text(r)} patients{p}.{note}"
+
+
+def finding_text(r: pd.Series) -> str:
+    """What one Treg row states, in words: a count of patients, or a qualitative row's note ('' if none)."""
+    if r["statistic"] == "count" and not is_missing(r["events"]):
+        return _count_finding(r)
+    return "" if is_missing(r["note"]) else str(r["note"])
 
 
 def _values(rows: pd.DataFrame, baseline: bool) -> str:
@@ -201,7 +222,7 @@ def regimen_table(ev: Evidence) -> pd.DataFrame:
     for s in scope.itertuples(index=False):
         r = rows[rows["study_id"] == s.study_id]
         direction = direction_of(ev, s.study_id)
-        dose = f"{fmt_num(s.dose_miu, 1).removesuffix('.0')} MIU" if not is_missing(s.dose_miu) else NOT_REPORTED
+        dose = dose_text(s.dose_miu, s.dose_miu_low, s.dose_miu_high)
         out.append(
             {
                 "Regimen group": REGIMEN_LABELS[s.regimen_group],
@@ -249,7 +270,7 @@ def _clinical_text(ev: Evidence, rows: pd.DataFrame) -> str:
     arms = {"il2": "IL-2", "placebo": "placebo", "conventional": "conventional therapy"}
     parts = [f"{value_text(r)} with {arms[r['arm']]}" for _, r in rows.iterrows()]
     derived = "; counts derived from reported percentages" if (rows["status"] == "derived").any() else ""
-    return f"{label} at {timepoint_text(rows['timepoint'].iloc[0])}: " + " vs ".join(parts) + derived
+    return f"{label} {timepoint_phrase(rows['timepoint'].iloc[0])}: " + " vs ".join(parts) + derived
 
 
 def clinical_pairs(ev: Evidence) -> pd.DataFrame:
