@@ -24,11 +24,28 @@ from helpers.review.selection import dose_arm_counts
 from tests import synthetic
 
 REFERENCE = Path(__file__).parent / "reference" / "results_real_data.csv"
+SINGLE_TRIAL_REFERENCE = Path(__file__).parent / "reference" / "single_trial" / "two_by_two.csv"
 #: Analyses whose label text was rewritten when the protocol replaced the trial names written into the
 #: code (their numbers are unchanged; see test_real_data_results_unchanged).
 RELABELLED = {"sri4_week12_rct_pp", "bilag_a2b_free_week12_rct", "bilag_a2b_free_week24_rct"}
 #: Single-arm analyses: no comparator group, so n_control is empty (the stored table had 0 for one of them).
 NO_CONTROL_GROUP = {"ae_injection_site_reaction_il2_arms"}
+#: Protocol 1.1: harms compared in one trial are that trial's own result ("single_trial"), relabelled from
+#: "Mantel-Haenszel, fixed": the RR keeps its estimate and interval (the MH interval of one table is the log
+#: interval), the RD keeps its estimate and gets Newcombe's interval, p comes from Fisher's exact test, and
+#: heterogeneity is not applicable (NaN, not 0).
+#: Each with its row of the base-R reference (tests/reference/single_trial/two_by_two.csv).
+SINGLE_TRIAL_HARMS = {
+    "ae_injection_site_reaction_rct": "He 2020 injection-site reaction",
+    "ae_fever_rct": "He 2020 fever",
+    "ae_flu_like_rct": "He 2020 flu-like symptoms",
+    "ae_infection_rct": "He 2020 infection",
+    "ae_upper_respiratory_infection_rct": "He 2020 upper respiratory infection",
+    "ae_severe_infection_rct": "He 2020 severe infection",
+    "ae_severe_rct": "He 2020 severe adverse event",
+}
+#: Protocol 1.1: Peto's OR only where events are rare (< 1% in every arm) and arms balanced; none of these is.
+PETO_REMOVED = {"ae_fever_rct", "ae_flu_like_rct", "ae_severe_infection_rct", "ae_severe_rct"}
 
 
 @pytest.fixture
@@ -45,10 +62,15 @@ def test_real_data_results_unchanged():
 
     The stored table printed full float precision; the command now prints the 12 significant digits it
     documents, hence the relative tolerance. Text that changed: the labels that named trials, and one
-    vocabulary for populations (display words, never data codes such as 'analysed_safety').
+    vocabulary for populations (display words, never data codes such as 'analysed_safety'). Deliberate
+    changes of protocol 1.1 (single-trial harms, Peto's rule) are checked row by row in
+    test_single_trial_harms_relabelled.
     """
     before = pd.read_csv(REFERENCE)
+    before = before[~(before["analysis"].isin(PETO_REMOVED) & (before["method"] == "Peto"))]
+    before = before[~before["analysis"].isin(SINGLE_TRIAL_HARMS)].reset_index(drop=True)
     now = pd.read_csv(pd.io.common.StringIO(results_csv(load_evidence())))
+    now = now[~now["analysis"].isin(SINGLE_TRIAL_HARMS)].reset_index(drop=True)
     assert list(now["analysis"]) == list(before["analysis"])
     fixed = before["analysis"].isin(NO_CONTROL_GROUP)
     assert (before.loc[fixed, "n_control"] == 0).all() and now.loc[fixed, "n_control"].isna().all()
@@ -62,6 +84,38 @@ def test_real_data_results_unchanged():
     changed = before.loc[now["label"] != before["label"], "analysis"]
     assert set(changed) == RELABELLED
     assert not now["population"].str.contains("analysed_|_set\\b|: ", regex=True).any()
+
+
+def test_single_trial_harms_relabelled():
+    """Protocol 1.1's deliberate change, row by row: the single trial's RR (where estimable) keeps its numbers;
+    the RD keeps its estimate with Newcombe's interval; every p is Fisher's; the Peto rows are gone; every row
+    says single trial, never Mantel-Haenszel or pooled. Reference values: base R (tests/reference/single_trial)."""
+    before = pd.read_csv(REFERENCE)
+    before = before[before["analysis"].isin(SINGLE_TRIAL_HARMS)].set_index(["analysis", "measure"])
+    now = pd.read_csv(pd.io.common.StringIO(results_csv(load_evidence())))
+    now = now[now["analysis"].isin(SINGLE_TRIAL_HARMS)]
+    assert set(now["analysis"]) == set(SINGLE_TRIAL_HARMS)
+    assert (now["model"] == "single_trial").all() and (now["test"] == "fisher").all() and (now["k"] == 1).all()
+    assert set(now["method"]) == {"Katz", "Newcombe"} and set(now["measure"]) == {"RR", "RD"}
+    assert now["label"].str.contains("single randomised trial").all()
+    assert not now["label"].str.contains("pooled, |randomised trials", regex=True).any()
+    assert now[["tau2", "i2", "q", "q_p"]].isna().all().all()
+    assert (now["pi_note"] == "not applicable to a single trial").all()
+    now = now.set_index(["analysis", "measure"])
+    assert set(now.index) == {k for k in before.index if k[1] in ("RR", "RD")}  # no Peto row left
+    reference = pd.read_csv(SINGLE_TRIAL_REFERENCE).set_index("label")
+    for (analysis_id, measure), row in now.iterrows():
+        old = before.loc[(analysis_id, measure)]
+        assert row["estimate"] == pytest.approx(old["estimate"], rel=1e-10)
+        assert (row["n_il2"], row["n_control"]) == (old["n_il2"], old["n_control"])
+        ref = reference.loc[SINGLE_TRIAL_HARMS[analysis_id]]
+        assert row["p"] == pytest.approx(ref["fisher_p"], rel=1e-9)
+        if measure == "RR":
+            assert (row["ci_low"], row["ci_high"]) == pytest.approx((old["ci_low"], old["ci_high"]), rel=1e-10)
+        else:
+            assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+                (ref["newcombe_low"], ref["newcombe_high"]), rel=1e-9
+            )
 
 
 def test_real_data_selection():

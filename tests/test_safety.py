@@ -114,11 +114,33 @@ def test_he2020_sae_means_severe(ev):
 
 
 # ---------------------------------------------------------------------------
-# RR and RD (Mantel-Haenszel), Peto's OR, zero cells
+# One trial's comparisons (protocol: log RR, Newcombe RD, Fisher's p), Peto's rule, zero cells
 # ---------------------------------------------------------------------------
+def wilson(x: int, n: int) -> tuple[float, float]:
+    """Wilson score interval, written out independently of statsmodels."""
+    p, z2 = x / n, Z**2
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z * math.sqrt(p * (1 - p) / n + z2 / (4 * n**2)) / (1 + z2 / n)
+    return centre - half, centre + half
+
+
+def newcombe_by_hand(a: int, n1: int, c: int, n2: int) -> tuple[float, float]:
+    """Newcombe (1998) method 10: the two Wilson intervals combined."""
+    p1, p2 = a / n1, c / n2
+    (l1, u1), (l2, u2) = wilson(a, n1), wilson(c, n2)
+    d = p1 - p2
+    return d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+
+def test_every_comparison_is_a_single_trial(comparisons):
+    """He 2020 is the only trial with counts in both arms: no row is pooled or labelled Mantel-Haenszel."""
+    assert (comparisons["k"] == 1).all() and comparisons["single_trial"].all()
+    assert set(comparisons["method"]) == {"single_trial"}
+    assert set(comparisons["rd_method"]) == {"newcombe"} and set(comparisons["test"]) == {"fisher"}
+
+
 def test_injection_site_reaction_rr_by_hand(comparisons):
-    """9/29 vs 2/30. With one table the MH RR is the crude RR and the Greenland-Robins variance
-    reduces to 1/a - 1/n1 + 1/c - 1/n2."""
+    """9/29 vs 2/30: the log (Katz) interval, 1/a - 1/n1 + 1/c - 1/n2 (the MH interval of one table)."""
     r = comparisons.loc["ae_injection_site_reaction"]
     rr = (9 / 29) / (2 / 30)
     se = math.sqrt(1 / 9 - 1 / 29 + 1 / 2 - 1 / 30)
@@ -130,13 +152,12 @@ def test_injection_site_reaction_rr_by_hand(comparisons):
 
 
 def test_injection_site_reaction_rd_by_hand(comparisons):
-    """With one table the Sato variance of the MH RD equals p1(1-p1)/n1 + p2(1-p2)/n2."""
+    """The RD has Newcombe's hybrid score interval; p is Fisher's exact test."""
     r = comparisons.loc["ae_injection_site_reaction"]
-    p1, p2 = 9 / 29, 2 / 30
-    se = math.sqrt(p1 * (1 - p1) / 29 + p2 * (1 - p2) / 30)
-    assert r["rd"] == pytest.approx(p1 - p2, rel=1e-12)
-    assert r["rd_low"] == pytest.approx(p1 - p2 - Z * se, rel=1e-9)
-    assert r["rd_high"] == pytest.approx(p1 - p2 + Z * se, rel=1e-9)
+    assert r["rd"] == pytest.approx(9 / 29 - 2 / 30, rel=1e-12)
+    assert (r["rd_low"], r["rd_high"]) == pytest.approx(newcombe_by_hand(9, 29, 2, 30), rel=1e-9)
+    assert r["rd_p"] == pytest.approx(stats.fisher_exact([[9, 20], [2, 28]]).pvalue, rel=1e-12)
+    assert r["rr_p"] == r["rd_p"]
 
 
 def test_infection_rr_below_one_by_hand(comparisons):
@@ -154,22 +175,18 @@ def peto_by_hand(a: int, n1: int, c: int, n2: int) -> tuple[float, float]:
     return (a - e) / v, 1 / math.sqrt(v)
 
 
-def test_fever_zero_cell_handling(ev, comparisons):
-    """Fever 4/29 vs 0/30: MH RR not estimable (raw counts, no placebo events); MH RD and Peto's OR are;
-    the study-level RR adds 1/2 to every cell (metafor's escalc default)."""
+def test_fever_single_trial_methods(ev, comparisons):
+    """Fever 4/29 vs 0/30 (issue 16): the Wald RD 13.8 points (1.2 to 26.3) excluded no difference; Newcombe's
+    interval, -0.3 to 30.6, includes it, as Fisher's exact p = 0.052 says. The RR is not estimable (no placebo
+    events); Peto's OR is not used (fever is not rare: 13.8% of the IL-2 arm)."""
     r = comparisons.loc["ae_fever"]
     assert r["zero_cell"]
-    assert math.isnan(r["rr"]) and "no events in the placebo arms" in r["rr_note"]
-    # RD: 4/29 - 0, variance p1(1-p1)/n1 + 0.
-    p1 = 4 / 29
-    se = math.sqrt(p1 * (1 - p1) / 29)
-    assert r["rd"] == pytest.approx(p1, rel=1e-12)
-    assert r["rd_low"] == pytest.approx(p1 - Z * se, rel=1e-9)
-    # Peto: log OR = (O - E)/V, SE = 1/sqrt(V).
-    log_or, se_or = peto_by_hand(4, 29, 0, 30)
-    assert r["peto_or"] == pytest.approx(math.exp(log_or), rel=1e-9)
-    assert r["peto_low"] == pytest.approx(math.exp(log_or - Z * se_or), rel=1e-9)
-    assert r["peto_high"] == pytest.approx(math.exp(log_or + Z * se_or), rel=1e-9)
+    assert math.isnan(r["rr"]) and "no events in the placebo arm" in r["rr_note"]
+    assert r["rd"] == pytest.approx(4 / 29, rel=1e-12)
+    assert (r["rd_low"], r["rd_high"]) == pytest.approx(newcombe_by_hand(4, 29, 0, 30), rel=1e-9)
+    assert round(100 * r["rd_low"], 1) == -0.3 and round(100 * r["rd_high"], 1) == 30.6
+    assert r["rd_p"] == pytest.approx(0.052185548617306003, rel=1e-9)  # R fisher.test
+    assert math.isnan(r["peto_or"]) and r["peto_note"].startswith("events not rare: up to 13.8%")
     # Study-level RR with 1/2 added to each of the four cells.
     rr_cc = (4.5 / 30) / (0.5 / 31)
     se_cc = math.sqrt(1 / 4.5 - 1 / 30 + 1 / 0.5 - 1 / 31)
@@ -179,16 +196,71 @@ def test_fever_zero_cell_handling(ev, comparisons):
     assert r["double_zero"] == ""
     assert r["not_reported_in"] == "LUPIL-2"
     shown = safety.comparison_table(ev).set_index("Event").loc["Fever (adverse event)"]
-    assert shown["RR, Mantel-Haenszel (95% CI)"].startswith("not estimable")
+    assert shown["RR (95% CI)"].startswith("not estimable")
     assert shown["RR, study (1/2 added to zero cells)"].endswith("(corrected)")
+    assert shown["RD in percentage points (95% CI)"] == "13.8 (−0.3 to 30.6)"
+    assert shown["p"] == "0.052"
+    assert shown["Analysis"].startswith("single trial, not pooled")
+    assert shown["OR, Peto (95% CI)"] == "not used: events not rare"
 
 
 def test_severe_adverse_events_zero_in_the_il2_arm(comparisons):
     r = comparisons.loc["ae_severe"]
-    assert math.isnan(r["rr"]) and "no events in the IL-2 arms" in r["rr_note"]
+    assert math.isnan(r["rr"]) and "no events in the IL-2 arm" in r["rr_note"]
     assert r["rd"] == pytest.approx(0 - 3 / 30, rel=1e-12)
-    log_or, _ = peto_by_hand(0, 29, 3, 30)
+    assert (r["rd_low"], r["rd_high"]) == pytest.approx(newcombe_by_hand(0, 29, 3, 30), rel=1e-9)
+    assert math.isnan(r["peto_or"])
+
+
+@pytest.mark.parametrize(
+    ("counts", "rule", "reason"),
+    [
+        ((0, 200, 1, 210), {"max_event_risk": 0.01, "max_arm_ratio": 1.5}, ""),
+        ((0, 200, 3, 210), {"max_event_risk": 0.01, "max_arm_ratio": 1.5}, "events not rare: up to 1.4% of an arm"),
+        ((0, 100, 1, 210), {"max_event_risk": 0.01, "max_arm_ratio": 1.5}, "arms unbalanced: 2.1 to 1"),
+        ((0, 100, 1, 210), {"max_event_risk": 0.01, "max_arm_ratio": 3}, ""),
+    ],
+)
+def test_peto_rule(counts, rule, reason):
+    """SYNTHETIC tables: Peto only below the event risk in every arm and within the arm-size ratio."""
+    a, n1, c, n2 = counts
+    table = pd.DataFrame({"events_il2": [a], "total_il2": [n1], "events_control": [c], "total_control": [n2]})
+    found = safety.peto_not_used_because(table, rule)
+    assert found.startswith(reason) if reason else found == ""
+
+
+def test_peto_where_the_protocol_allows_it(tmp_path, monkeypatch):
+    """A protocol that allows Peto up to a 35% event risk gets Peto's OR for every event (He 2020's arms are
+    balanced), by hand from O - E and V."""
+    from helpers.evidence.protocol import load_protocol
+
+    text = load_protocol().path.read_text(encoding="utf-8").replace("max_event_risk: 0.01", "max_event_risk: 0.35")
+    (tmp_path / "protocol.yml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("IL2_PROTOCOL", str(tmp_path / "protocol.yml"))
+    ev = load_evidence()
+    comp = safety.rct_comparisons(ev).set_index("outcome")
+    assert (comp["peto_note"] == "").all()
+    r = comp.loc["ae_fever"]
+    log_or, se_or = peto_by_hand(4, 29, 0, 30)
     assert r["peto_or"] == pytest.approx(math.exp(log_or), rel=1e-9)
+    assert r["peto_low"] == pytest.approx(math.exp(log_or - Z * se_or), rel=1e-9)
+    keyed = safety.safety_results(ev).set_index(["analysis", "measure", "method", "test"])
+    assert ("ae_fever_rct", "OR", "Peto", "z") in keyed.index
+
+
+def test_single_trial_rd_can_be_wald_by_protocol(tmp_path, monkeypatch):
+    """The protocol's choice is what runs: 'wald' and 'z' give the Wald RD and its z-test p (the old MH values)."""
+    from helpers.evidence.protocol import load_protocol
+
+    text = load_protocol().path.read_text(encoding="utf-8")
+    text = text.replace("risk_difference: newcombe", "risk_difference: wald").replace("test: fisher", "test: z")
+    (tmp_path / "protocol.yml").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("IL2_PROTOCOL", str(tmp_path / "protocol.yml"))
+    r = safety.rct_comparisons(load_evidence()).set_index("outcome").loc["ae_fever"]
+    p1 = 4 / 29
+    se = math.sqrt(p1 * (1 - p1) / 29)
+    assert (r["rd_low"], r["rd_high"]) == pytest.approx((p1 - Z * se, p1 + Z * se), rel=1e-9)
+    assert r["rd_p"] == pytest.approx(2 * stats.norm.sf(p1 / se), rel=1e-9)
 
 
 def test_components_of_severe_events_are_not_separate_comparisons(comparisons):
@@ -196,7 +268,7 @@ def test_components_of_severe_events_are_not_separate_comparisons(comparisons):
 
 
 def test_double_zero_study_is_reported_and_adds_nothing(data_copy):
-    """A study with no events in either arm is listed; the MH RD still counts its weight."""
+    """A study with no events in either arm is listed; its RD is 0 with a Newcombe interval around it."""
     edit_file(
         data_copy / "outcomes.csv",
         "he2020,il2,ae_fever,trial_period,analysed_safety,count,4,29,13.8",
@@ -205,7 +277,72 @@ def test_double_zero_study_is_reported_and_adds_nothing(data_copy):
     r = safety.rct_comparisons(load_evidence()).set_index("outcome").loc["ae_fever"]
     assert r["double_zero"] == "He 2020"
     assert r["rd"] == 0 and math.isnan(r["rr"]) and math.isnan(r["peto_or"])
+    assert (r["rd_low"], r["rd_high"]) == pytest.approx(newcombe_by_hand(0, 29, 0, 30), rel=1e-9)
+    assert r["rd_p"] == 1.0
     assert "IL-2 and placebo" in r["rr_note"]
+
+
+# ---------------------------------------------------------------------------
+# How many patients the harms rest on
+# ---------------------------------------------------------------------------
+def test_harm_coverage_per_event(ev):
+    """Issue 16: injection-site reactions are counted in 69 IL-2 patients (He 2016 40, He 2020 29), every
+    other event in He 2020's 29 only; 29 IL-2 and 30 placebo patients are in each comparison."""
+    cov = safety.harm_coverage(ev).set_index("outcome")
+    assert cov.loc["ae_injection_site_reaction", ["il2_counted", "placebo_counted"]].tolist() == [69, 30]
+    assert cov.loc["ae_high_grade", ["il2_counted", "placebo_counted", "il2_compared"]].tolist() == [40, 0, 0]
+    compared = cov[cov["trials_compared"] > 0]
+    assert set(compared.index) == set(HE2020_TABLE3)
+    assert (compared["il2_compared"] == 29).all() and (compared["placebo_compared"] == 30).all()
+    assert (cov.loc[["ae_npsle", "ae_herpes_zoster", "ae_pneumonia"], "il2_compared"] == 0).all()
+
+
+def test_coverage_totals(ev):
+    """69 of the 137 IL-2 patients of known number contribute any adverse-event count, 29 a comparison."""
+    t = safety.coverage_totals(ev)
+    assert (t["il2_known"], t["il2_counted"], t["il2_compared"]) == (137, 69, 29)
+    assert (t["placebo_known"], t["placebo_counted"], t["placebo_compared"]) == (80, 30, 30)
+    assert t["studies_counted"] == ["He 2016", "He 2020"] and t["trials_compared"] == ["He 2020"]
+
+
+def test_a_second_trial_with_counts_is_pooled_and_labelled_so(data_copy):
+    """SYNTHETIC counts for LUPIL-2's injection-site reactions (10/50 vs 2/50): that event is pooled over two
+    trials with Mantel-Haenszel, labelled so, and 79 IL-2 patients are in a comparison with placebo."""
+    for arm, events in (("il2", 10), ("placebo", 2)):
+        edit_file(
+            data_copy / "outcomes.csv",
+            f"lupil2,{arm},ae_injection_site_reaction,trial_period,itt,not_reported,,,,,,,,,,,,not_reported,",
+            f"lupil2,{arm},ae_injection_site_reaction,trial_period,itt,count,{events},50,,,,,,,,,,reported,",
+        )
+    ev = load_evidence()
+    assert safety.coverage_totals(ev)["il2_compared"] == 79
+    comp = safety.rct_comparisons(ev).set_index("outcome")
+    isr = comp.loc["ae_injection_site_reaction"]
+    assert isr["k"] == 2 and not isr["single_trial"] and isr["method"] == "MH" and isr["test"] == "z"
+    assert comp.loc["ae_fever", "single_trial"]
+    rows = safety.safety_results(ev).set_index(["analysis", "measure", "method", "test"])
+    assert rows.loc[("ae_injection_site_reaction_rct", "RD", "MH", "z"), "model"] == "fixed"
+    assert "randomised trials" in rows.loc[("ae_injection_site_reaction_rct", "RD", "MH", "z"), "label"]
+    assert (
+        safety.comparison_table(ev)
+        .set_index("Event")
+        .loc["Injection-site reaction", "Analysis"]
+        .startswith("pooled, 2 trials")
+    )
+
+
+def test_coverage_claim_fails_by_name(data_copy):
+    """SYNTHETIC: without He 2016's counts every IL-2 patient with a count is also compared with placebo, so
+    'a comparison with placebo for fewer still' no longer holds and the safety chapter would stop by name."""
+    from helpers.review.claims import ClaimFailed, verify
+
+    text = (data_copy / "outcomes.csv").read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines() if not line.startswith("he2016,il2,ae_")]
+    (data_copy / "outcomes.csv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    ev = load_evidence()
+    assert safety.coverage_totals(ev)["il2_counted"] == safety.coverage_totals(ev)["il2_compared"] == 29
+    with pytest.raises(ClaimFailed, match="review_safety_statement_rests_on_part.*every IL-2 patient with a count"):
+        verify(ev, "safety")
 
 
 # ---------------------------------------------------------------------------
@@ -215,14 +352,17 @@ def test_safety_results_rows(ev):
     res = safety.safety_results(ev)
     assert list(res.columns) == RESULT_COLUMNS
     keyed = res.set_index(["analysis", "measure", "method", "test"])
-    isr = keyed.loc[("ae_injection_site_reaction_rct", "RR", "MH", "z")]
+    isr = keyed.loc[("ae_injection_site_reaction_rct", "RR", "Katz", "fisher")]
     assert isr["estimate"] == pytest.approx((9 / 29) / (2 / 30), rel=1e-12)
-    assert (isr["k"], isr["n_il2"], isr["n_control"]) == (1, 29, 30)
+    assert (isr["k"], isr["n_il2"], isr["n_control"], isr["model"]) == (1, 29, 30, "single_trial")
     assert not isr["inputs_derived"]
-    # Not estimable MH RRs are left out; Peto appears only for events with a zero cell.
-    assert ("ae_fever_rct", "RR", "MH", "z") not in keyed.index
-    assert ("ae_fever_rct", "OR", "Peto", "z") in keyed.index
-    assert ("ae_injection_site_reaction_rct", "OR", "Peto", "z") not in keyed.index
+    fever = keyed.loc[("ae_fever_rct", "RD", "Newcombe", "fisher")]
+    assert (fever["ci_low"], fever["ci_high"]) == pytest.approx(newcombe_by_hand(4, 29, 0, 30), rel=1e-9)
+    # Not estimable RRs are left out; no Peto row (no event is rare); nothing is labelled MH.
+    assert ("ae_fever_rct", "RR", "Katz", "fisher") not in keyed.index
+    assert not (res["method"] == "Peto").any()
+    rct = res[res["analysis"].str.endswith("_rct")]
+    assert (rct["model"] == "single_trial").all() and not (rct["method"] == "MH").any()
     assert res["estimate"].notna().all()
 
 
@@ -304,3 +444,33 @@ def test_incidence_forest_inputs(ev):
     assert inputs["studies"]["weight"].sum() == pytest.approx(100)
     assert list(inputs["pooled"]["label"]) == ["Random effects (REML), logit", "Random effects (REML), Freeman-Tukey"]
     assert isinstance(inputs["studies"], pd.DataFrame)
+
+
+# ---------------------------------------------------------------------------
+# The chapter's generated text
+# ---------------------------------------------------------------------------
+def test_chapter_says_single_trial_and_weighs_the_review(ev):
+    from helpers.chapters import safety as chapter
+    from helpers.review.claims import wording
+
+    values = chapter.comparison_values(ev)
+    assert values["safety_rct_k_text"].startswith("Every comparison below is therefore that one trial's own result")
+    methods = values["safety_methods_text"].text
+    assert methods.startswith("Every event is compared in one trial only")
+    assert "Newcombe's hybrid score interval {cite:p}`newcombe1998`" in methods and "Fisher's exact test" in methods
+    assert "no event compared here qualifies" in methods
+    lines = values["safety_comparison_text"].text.splitlines()
+    fever = next(line for line in lines if line.startswith("- **Fever"))
+    assert "risk difference 13.8 percentage points (95% CI −0.3 to 30.6); Fisher's exact p = 0.052" in fever
+    assert fever.endswith("the interval includes no difference.") and "Peto" not in fever
+    coverage = chapter.coverage_values(ev)
+    assert (coverage["safety_il2_counted"], coverage["safety_il2_known"], coverage["safety_il2_compared"]) == (
+        "69",
+        "137",
+        "29",
+    )
+    assert coverage["safety_il2_counted_share"] == "50%" and coverage["safety_il2_compared_share"] == "21%"
+    assert coverage["safety_coverage_claim"] == wording("review_safety_statement_rests_on_part")
+    table = chapter.coverage_table(ev).set_index("Event")
+    assert table.loc["Injection-site reaction", "IL-2 patients counted"] == "69 of 137 (50%)"
+    assert table.loc["Fever (adverse event)", "IL-2 patients compared with placebo"] == "29 (single trial)"

@@ -550,3 +550,140 @@ def estimated_mean_difference_method(ev: Evidence, study_id: str) -> str:
     from helpers.review.efficacy import estimated_mean_difference
 
     return estimated_mean_difference(ev, study_id=study_id)["method"]
+
+
+# ---------------------------------------------------------------------------
+# Robustness of the primary result (protocol ``robustness``)
+# ---------------------------------------------------------------------------
+def robustness_table(ev: Evidence) -> pd.DataFrame:
+    """The primary analysis's robustness scenarios (:func:`helpers.review.robustness.robustness_table`) for reading."""
+    from helpers.review.robustness import robustness_table as scenarios
+
+    return robustness_display(scenarios(ev))
+
+
+def robustness_display(table: pd.DataFrame) -> pd.DataFrame:
+    """Robustness scenarios for reading (interval limits to three decimals: they lie close to 1)."""
+    if table.empty:
+        return pd.DataFrame(
+            [["–", "no primary analysis", "–", "–"]], columns=["Scenario", "RR", "95% CI", "Includes 1"]
+        )
+    return pd.DataFrame(
+        {
+            "Scenario": table["description"],
+            "RR": table["estimate"].map(fmt_num),
+            "95% CI": [f"{fmt_num(lo, 3)} to {fmt_num(hi, 3)}" for lo, hi in zip(table["ci_low"], table["ci_high"])],
+            "Includes 1": table["crosses_1"].map({True: "yes", False: "no"}),
+        }
+    )
+
+
+def _side(row: pd.Series) -> str:
+    return "includes 1" if row["crosses_1"] else "excludes 1"
+
+
+def robustness_values(ev: Evidence) -> dict[str, object]:
+    """Glue values and the paragraph on the primary result's robustness: non-responder imputation, the
+    fragility index and the arm splits consistent with the reported percentages, from the data."""
+    from helpers.review import robustness
+
+    a = robustness.primary_analysis(ev)
+    table = robustness.robustness_table(ev, a)
+    values: dict[str, object] = {}
+    if a is None:
+        return values | {
+            "sri4_robustness_text": GlueMarkdown("No trial enters the primary analysis, so there is nothing to test."),
+            "sri4_fragility_index": "not applicable",
+            "sri4_split_range": "not applicable",
+            "sri4_nri_estimate": "not applicable",
+        }
+    rows = table.set_index("scenario")
+    base, nri = rows.loc["as_analysed"], rows.loc["non_responders"]
+
+    def ci(r: pd.Series) -> str:
+        return fmt_ci(r["estimate"], r["ci_low"], r["ci_high"])
+
+    nri_counts = robustness.non_responder_counts(ev, a)
+    added = [
+        (r.label, r.unanalysed_il2, r.unanalysed_control)
+        for r in nri_counts.itertuples(index=False)
+        if r.unanalysed_il2 or r.unanalysed_control
+    ]
+    parts = [f"As analysed, the risk ratio's interval {_side(base)} (lower limit {fmt_num(base['ci_low'], 3)})."]
+    if added:
+        who = "; ".join(
+            f"{label}: "
+            + join_words(
+                [
+                    f"{count_word(n)} {arm} patient{'s' if n != 1 else ''}"
+                    for arm, n in (("IL-2", i), ("placebo", c))
+                    if n
+                ]
+            )
+            for label, i, c in added
+        )
+        parts.append(
+            f"Counting the patients who were randomised but not analysed as non-responders ({who}), the risk ratio is "
+            f"{ci(nri)}, an interval that {_side(nri)}."
+        )
+    else:
+        parts.append("Every randomised patient is analysed, so non-responder imputation changes nothing.")
+    frag = robustness.fragility(ev, a)
+    counts = two_arm_counts(ev, a)
+    if frag.index is None:
+        values["sri4_fragility_index"] = "not defined"
+        parts.append("No change of outcomes within the arms' sizes moves the interval across 1.")
+    else:
+        r = rows.loc["fragility"]
+        kind = "reverse fragility index" if frag.reverse else "fragility index"
+        bound = "at most " if frag.definition == "greedy" else ""
+        values["sri4_fragility_index"] = bound + fmt_int(frag.index)
+        parts.append(
+            f"Its {kind} is {bound}{fmt_int(frag.index)}: "
+            f"with {robustness.changes_text(counts, frag, count_word)} the risk ratio would be {ci(r)}."
+        )
+    trials = robustness.trial_fragility(ev, a)
+    alone = [f"{t.label} p = {fmt_num(t.fisher_p, 3)}" for t in trials.itertuples() if t.fragility_index is None]
+    if len(alone) == len(trials):
+        parts.append(
+            f"No trial is significant on its own by Fisher's exact test ({'; '.join(alone)}), so no trial has a "
+            "fragility index of its own."
+        )
+    splits = robustness.arm_splits(ev, a)
+    if len(splits) > 1:
+        cand = robustness.split_candidates(ev, a)
+        varied = cand[cand["varied"]]
+        trials_varied = list(dict.fromkeys(varied["label"]))
+        low, high = splits["ci_low"].min(), splits["ci_low"].max()
+        values["sri4_split_range"] = f"{fmt_num(low, 3)} to {fmt_num(high, 3)}"
+        n_cross = int(splits["crosses_1"].sum())
+        deviation = load_protocol().robustness["arm_split"]["max_share_deviation"]
+        parts.append(
+            f"{join_words(trials_varied)}'s arm sizes are derived, not reported; of the splits of "
+            f"{'its' if len(trials_varied) == 1 else 'their'} randomised patients with the IL-2 share within "
+            f"{fmt_num(100 * deviation, 0)} percentage points of the derived one, {count_word(len(splits))} reproduce "
+            f"the reported percentages (IL-2 arm of {fmt_int(varied['total_il2'].min())} to "
+            f"{fmt_int(varied['total_il2'].max())} patients), and their lower limits run from "
+            f"{values['sri4_split_range']}; "
+            + (
+                "none of them includes 1."
+                if n_cross == 0
+                else f"{count_word(n_cross)} of them {'includes' if n_cross == 1 else 'include'} 1."
+            )
+        )
+    else:
+        values["sri4_split_range"] = "not applicable: no arm size is derived"
+    values["sri4_nri_estimate"] = ci(nri)
+    inputs_matter = bool((table.loc[table["scenario"] != "fragility", "crosses_1"] != base["crosses_1"]).any())
+    hangs = []
+    if frag.index == 1 and not frag.reverse:
+        hangs.append("on a single patient's outcome")
+    if inputs_matter:
+        hangs.append("on inputs the sources do not report directly")
+    parts.append(
+        f"Whether the interval excludes 1 therefore hangs {' and '.join(hangs)} ({{numref}}`tbl-sri4-robustness`)."
+        if hangs
+        else "The scenarios are in {numref}`tbl-sri4-robustness`."
+    )
+    values["sri4_robustness_text"] = GlueMarkdown(" ".join(parts))
+    return values

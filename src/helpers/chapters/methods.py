@@ -7,6 +7,7 @@ import pandas as pd
 from helpers.evidence.protocol import Protocol, load_protocol
 from helpers.report.labels import ARM_LABELS, DESIGN_LABELS, POPULATION_PHRASES, timepoint_label
 from helpers.review.claims import registry_table
+from helpers.review.safety import METHOD_WORDS
 
 
 def _window(w: dict) -> str:
@@ -47,6 +48,26 @@ def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
             "Safety",
             f"every adverse event counted in both arms, at {timepoint_label(p.safety['timepoint']).lower()}; "
             "populations in order: " + ", ".join(POPULATION_PHRASES[x] for x in p.safety["population_preference"]),
+        ),
+        (
+            "Safety, an event compared in one trial",
+            "that trial's own result, not pooled: risk ratio with the {risk_ratio}; risk difference with "
+            "{risk_difference}; p from {test}".format(
+                **{k: METHOD_WORDS[v] for k, v in p.safety["single_trial"].items()}
+            ),
+        ),
+        (
+            "Safety, Peto's odds ratio",
+            f"only where every arm's event risk is below {100 * p.safety['peto']['max_event_risk']:g}% and every "
+            f"trial's larger arm is at most {p.safety['peto']['max_arm_ratio']:g} times the smaller",
+        ),
+        (
+            "Robustness of the primary analysis",
+            f"{p.robustness['measure']} under: randomised but unanalysed patients counted as non-responders; every "
+            "split of a derived arm size with the IL-2 share within "
+            f"{100 * p.robustness['arm_split']['max_share_deviation']:g} percentage points of the derived one that "
+            "reproduces the reported percentages; the fragility index (fewest outcome changes, in any arms, for the "
+            f"{100 * (1 - p.robustness['fragility']['alpha']):g}% interval to change side of 1)",
         ),
     ]
     return pd.DataFrame(rows, columns=["Item", "Pre-specified"])

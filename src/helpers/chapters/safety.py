@@ -6,7 +6,17 @@ import pandas as pd
 
 from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, cite, fmt_ci, fmt_int, is_missing, join_words, lower_first
+from helpers.report.prose import (
+    GlueMarkdown,
+    cite,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    is_missing,
+    join_words,
+    lower_first,
+)
 from helpers.review import safety
 
 
@@ -41,6 +51,9 @@ def overview_text(ev: Evidence) -> GlueMarkdown:
     return GlueMarkdown(" ".join(parts))
 
 
+MH_CITE = "{cite:p}`mantel1959`"
+
+
 def _ci(est, lo, hi, scale: float = 1.0, unit: str = "") -> str:
     return fmt_ci(est, lo, hi, 2 if scale == 1 else 1, scale=scale, unit=unit)
 
@@ -65,6 +78,8 @@ def comparison_text(ev: Evidence) -> GlueMarkdown:
         else:
             effects.append("risk ratio not estimable (a zero arm)")
         effects.append(f"risk difference {_ci(r.rd, r.rd_low, r.rd_high, 100, ' percentage points')}")
+        test = "Fisher's exact p" if r.test == "fisher" else "p"
+        effects.append(f"{test} = {fmt_num(r.rd_p, 3)}")
         if not is_missing(r.peto_or):
             effects.append(f"Peto odds ratio {_ci(r.peto_or, r.peto_low, r.peto_high)}")
         includes_none = r.rd_low <= 0 <= r.rd_high
@@ -75,6 +90,59 @@ def comparison_text(ev: Evidence) -> GlueMarkdown:
     return GlueMarkdown("\n".join(lines))
 
 
+def methods_text(ev: Evidence) -> GlueMarkdown:
+    """How the comparisons were computed, from the protocol's rules and how many trials each event has."""
+    comp = safety.rct_comparisons(ev)
+    if comp.empty:
+        return GlueMarkdown("")
+    parts = []
+    single = comp[comp["single_trial"]]
+    pooled = comp[~comp["single_trial"]]
+    if len(single):
+        r = single.iloc[0]
+        which = (
+            "Every event is"
+            if len(pooled) == 0
+            else f"{join_words(list(single['event']))} {'is' if len(single) == 1 else 'are'}"
+        )
+        parts.append(
+            f"{which} compared in one trial only, so each such comparison is that trial's own result, not a pooled "
+            f"estimate: the risk difference has {safety.METHOD_WORDS[r['rd_method']]}"
+            + (
+                " {cite:p}`newcombe1998`, which is defined with zero cells and performs well with small counts"
+                if r["rd_method"] == "newcombe"
+                else ""
+            )
+            + f"; p is from {safety.METHOD_WORDS[r['test']]}; and the risk ratio has the "
+            f"{safety.METHOD_WORDS[r['rr_method']]}, the Mantel-Haenszel interval of one table {MH_CITE}, which is "
+            "not estimable where an arm has no events."
+        )
+    if len(pooled):
+        parts.append(
+            f"{join_words(list(pooled['event']))} {'is' if len(pooled) == 1 else 'are'} pooled over several trials "
+            f"with the Mantel-Haenszel method {MH_CITE}."
+        )
+    rule = safety.peto_rule()
+    used = comp[comp["peto_note"] == ""]
+    condition = (
+        f"events are rare (below {fmt_pct(100 * rule['max_event_risk'], 0)} of every arm) and every trial's arms are "
+        f"of similar size (the larger at most {fmt_num(rule['max_arm_ratio'], 1)} times the smaller), where it is "
+        "the least biased method {cite:p}`bradburn2007`"
+    )
+    if len(used):
+        events = lower_first(join_words(list(used["event"])))
+        parts.append(
+            f"Peto's one-step odds ratio {{cite:p}}`yusuf1985` is given for {events}, as the protocol allows it "
+            f"only where {condition}."
+        )
+    else:
+        parts.append(
+            f"The protocol allows Peto's one-step odds ratio {{cite:p}}`yusuf1985` only where {condition}; no event "
+            "compared here qualifies, so none is given."
+        )
+    return GlueMarkdown(" ".join(parts))
+
+
 def comparison_values(ev: Evidence) -> dict[str, object]:
     comp = safety.rct_comparisons(ev)
     trials = comp["studies"].iloc[0] if len(comp) else "no trial"
@@ -83,7 +151,7 @@ def comparison_values(ev: Evidence) -> dict[str, object]:
     return {
         "safety_rct_trials": trials,
         "safety_rct_k_text": (
-            "Every comparison below is therefore that one trial's own estimate"
+            "Every comparison below is therefore that one trial's own result, not a pooled estimate"
             if k == 1
             else f"The comparisons below pool up to {count_word(k)} trials"
             if k > 1
@@ -91,6 +159,49 @@ def comparison_values(ev: Evidence) -> dict[str, object]:
         ),
         "safety_rct_missing": (f"{missing} does not report them" if missing else "every trial reports them"),
         "safety_comparison_text": comparison_text(ev),
+        "safety_methods_text": methods_text(ev),
+    }
+
+
+# ---------------------------------------------------------------------------
+# How many patients the harms rest on
+# ---------------------------------------------------------------------------
+def coverage_table(ev: Evidence) -> pd.DataFrame:
+    """Per event: the studies counting it and the IL-2 and placebo patients counted and compared."""
+    cov = safety.harm_coverage(ev)
+    known = safety.coverage_totals(ev)["il2_known"]
+    return pd.DataFrame(
+        {
+            "Event": cov["event"],
+            "Studies counting it": cov["studies"],
+            "IL-2 patients counted": [f"{n} of {known} ({fmt_pct(100 * n / known, 0)})" for n in cov["il2_counted"]],
+            "Placebo patients counted": cov["placebo_counted"].map(fmt_int),
+            "IL-2 patients compared with placebo": [
+                f"{n} ({'single trial' if k == 1 else f'{k} trials'})" if k else "0 (not compared)"
+                for n, k in zip(cov["il2_compared"], cov["trials_compared"])
+            ],
+            "Placebo patients compared": cov["placebo_compared"].map(fmt_int),
+        }
+    )
+
+
+def coverage_values(ev: Evidence) -> dict[str, object]:
+    """How many IL-2 and placebo patients any harm rests on, and the checked sentence that weighs it."""
+    from helpers.review.claims import wording
+
+    t = safety.coverage_totals(ev)
+    known = t["il2_known"]
+    return {
+        "safety_il2_known": fmt_int(known),
+        "safety_il2_counted": fmt_int(t["il2_counted"]),
+        "safety_il2_counted_share": fmt_pct(100 * t["il2_counted"] / known, 0),
+        "safety_il2_compared": fmt_int(t["il2_compared"]),
+        "safety_il2_compared_share": fmt_pct(100 * t["il2_compared"] / known, 0),
+        "safety_placebo_known": fmt_int(t["placebo_known"]),
+        "safety_placebo_compared": fmt_int(t["placebo_compared"]),
+        "safety_counted_studies": join_words(t["studies_counted"]) if t["studies_counted"] else "no study",
+        "safety_compared_trials": join_words(t["trials_compared"]) if t["trials_compared"] else "no trial",
+        "safety_coverage_claim": wording("review_safety_statement_rests_on_part"),
     }
 
 

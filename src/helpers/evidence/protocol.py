@@ -24,6 +24,11 @@ TESTS = ("z", "knha")
 MEASURES = ("RR", "OR", "RD")
 ANALYSIS_ROLES = ("primary", "secondary", "sensitivity", "responder_index")
 SENSITIVITIES = ("leave_one_out", "regimen_group", "dose")
+#: Methods for the comparison of an adverse event in a single trial (k = 1), where nothing is pooled.
+SINGLE_TRIAL_RISK_RATIO = ("log",)  # Katz log interval (the Mantel-Haenszel interval of one table)
+SINGLE_TRIAL_RISK_DIFFERENCE = ("newcombe", "wald")  # Newcombe's hybrid score interval (1998, method 10)
+SINGLE_TRIAL_TESTS = ("fisher", "z")  # Fisher's exact test, or the Wald z test of each measure
+MISSING_OUTCOME_RULES = ("non_responders",)
 
 _ID = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"}
 _TEXT = {"type": "string", "minLength": 1}
@@ -31,6 +36,7 @@ _MONTH = {"type": "string", "pattern": YEAR_MONTH_PATTERN[:-1] + "$"}
 _POPULATIONS = {"type": "array", "items": {"enum": list(POPULATIONS)}, "minItems": 1, "uniqueItems": True}
 _MODEL = {"type": "array", "prefixItems": [{"enum": list(METHODS)}, {"enum": list(TESTS)}], "items": False}
 _MIN_K = {"type": "integer", "minimum": 1}
+_SHARE = {"type": "number", "exclusiveMinimum": 0, "maximum": 1}
 
 
 def _object(properties: dict, required: list[str] | None = None) -> dict:
@@ -130,6 +136,27 @@ SCHEMA = _object(
                 "timepoint": {"type": "string", "pattern": TIMEPOINT_PATTERN},
                 "population_preference": _POPULATIONS,
                 "single_arm_min_studies": _MIN_K,
+                "single_trial": _object(
+                    {
+                        "risk_ratio": {"enum": list(SINGLE_TRIAL_RISK_RATIO)},
+                        "risk_difference": {"enum": list(SINGLE_TRIAL_RISK_DIFFERENCE)},
+                        "test": {"enum": list(SINGLE_TRIAL_TESTS)},
+                    }
+                ),
+                "peto": _object(
+                    {
+                        "max_event_risk": _SHARE,
+                        "max_arm_ratio": {"type": "number", "minimum": 1},
+                    }
+                ),
+            }
+        ),
+        "robustness": _object(
+            {
+                "measure": {"enum": list(MEASURES)},
+                "missing_outcomes": {"enum": list(MISSING_OUTCOME_RULES)},
+                "arm_split": _object({"max_share_deviation": {"type": "number", "minimum": 0, "maximum": 0.5}}),
+                "fragility": _object({"alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}}),
             }
         ),
     }
@@ -223,6 +250,10 @@ class Protocol:
     @property
     def safety(self) -> dict:
         return self.raw["safety"]
+
+    @property
+    def robustness(self) -> dict:
+        return self.raw["robustness"]
 
 
 def protocol_path() -> Path:

@@ -28,7 +28,11 @@ METHOD_LABELS = {
     "REML": "Random effects (REML)",
     "DL": "Random effects (DerSimonian-Laird)",
     "PM": "Random effects (Paule-Mandel)",
+    "Katz": "Single trial, not pooled (log interval)",
+    "Newcombe": "Single trial, not pooled (Newcombe score interval)",
+    "Wald": "Single trial, not pooled (Wald interval)",
 }
+TEST_LABELS = {"knha": ", Hartung-Knapp", "fisher": ", Fisher's exact p", "z": ""}
 
 #: Roles of the declared analyses whose rows the efficacy chapter reports (the responder
 #: indices are reported by their own chapter).
@@ -116,8 +120,7 @@ def efficacy_results(ev: Evidence) -> pd.DataFrame:
 
 
 def model_label(method: str, test: str) -> str:
-    label = METHOD_LABELS[method]
-    return label + (", Hartung-Knapp" if test == "knha" else "")
+    return METHOD_LABELS[method] + TEST_LABELS[test]
 
 
 def forest_inputs(

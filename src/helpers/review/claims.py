@@ -79,6 +79,11 @@ def verify(ev: Evidence, chapter: str) -> int:
     return sum(c.chapter == chapter for c in REGISTRY.values())
 
 
+def wording(claim_id: str) -> str:
+    """A registered claim's sentence, for a chapter to glue after :func:`verify` has checked it."""
+    return REGISTRY[claim_id].wording
+
+
 def registry_table() -> pd.DataFrame:
     """Every claim for audit: chapter, id, wording, how it is checked."""
     return pd.DataFrame(
@@ -249,6 +254,27 @@ def _pooled_definitions(ev: Evidence) -> list[str]:
         return []
     counts = safety.il2_arm_counts(ev, poolable[0])
     return [] if counts["population"].nunique() > 1 else [f"all pooled arms use {counts['population'].iloc[0]}"]
+
+
+@claim(
+    "review_safety_statement_rests_on_part",
+    "safety",
+    "That statement rests on adverse-event counts for only part of the IL-2 patients, and on a comparison with "
+    "placebo for fewer still; for the other IL-2 patients the sources give no count, and a harm that is not "
+    "reported is not shown to be absent.",
+)
+def _safety_coverage(ev: Evidence) -> list[str]:
+    """Fewer IL-2 patients of the included studies are in an arm with any adverse-event count than are known,
+    and fewer are in a randomised comparison of an event with placebo than have any count."""
+    from helpers.review import safety
+
+    t = safety.coverage_totals(ev)
+    facts = []
+    if not t["il2_counted"] < t["il2_known"]:
+        facts.append(f"all {t['il2_known']} IL-2 patients of known number have an adverse-event count")
+    if not t["il2_compared"] < t["il2_counted"]:
+        facts.append(f"every IL-2 patient with a count ({t['il2_counted']}) is in a comparison with placebo")
+    return facts
 
 
 # ---------------------------------------------------------------------------

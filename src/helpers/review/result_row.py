@@ -18,9 +18,11 @@ import pandera.pandas as pa
 
 from helpers.stats import pooling
 
-MODELS = ("fixed", "random")
-METHODS = ("MH", "Peto", "FE", "REML", "DL", "PM", "HS", "SJ", "HE", "ML")
-TESTS = ("z", "knha")
+MODELS = ("fixed", "random", "single_trial")
+METHODS = ("MH", "Peto", "FE", "REML", "DL", "PM", "HS", "SJ", "HE", "ML", "Katz", "Newcombe", "Wald")
+TESTS = ("z", "knha", "fisher")
+#: ``pi_note`` of a single trial's own result.
+PI_NOTE_SINGLE_TRIAL = "not applicable to a single trial"
 MEASURES = ("RR", "OR", "RD", "MD", "SMCR", "PLO", "PFT", "PR", "PAS", "PRAW")
 
 
@@ -102,6 +104,58 @@ class ResultRow:
             q=fit.q,
             q_p=fit.q_p,
             p=fit.pval,
+            studies=studies,
+            inputs_derived=bool(inputs_derived),
+        )
+
+    @classmethod
+    def from_single_trial(
+        cls,
+        *,
+        measure: str,
+        method: str,
+        test: str,
+        estimate: float,
+        ci_low: float,
+        ci_high: float,
+        p: float,
+        analysis: str,
+        label: str,
+        outcome: str,
+        timepoint: str,
+        population: str,
+        n_il2: int,
+        n_control: int,
+        studies: str,
+        inputs_derived: bool,
+    ) -> ResultRow:
+        """One trial's own result (model "single_trial", k = 1): no pooling, so no heterogeneity and no
+        prediction interval (NaN); ``method`` names the interval (e.g. "Newcombe"), ``test`` the p-value."""
+        nan = math.nan
+        return cls(
+            analysis=analysis,
+            label=label,
+            outcome=outcome,
+            timepoint=timepoint,
+            population=population,
+            measure=measure,
+            model="single_trial",
+            method=method,
+            test=test,
+            k=1,
+            n_il2=int(n_il2),
+            n_control=int(n_control),
+            estimate=float(estimate),
+            ci_low=float(ci_low),
+            ci_high=float(ci_high),
+            pi_low=nan,
+            pi_high=nan,
+            pi_note=PI_NOTE_SINGLE_TRIAL,
+            tau2=nan,
+            i2=nan,
+            q=nan,
+            q_p=nan,
+            p=float(p),
             studies=studies,
             inputs_derived=bool(inputs_derived),
         )

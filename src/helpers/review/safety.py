@@ -7,18 +7,24 @@ Everything starts from the safety rows of ``data/outcomes.csv`` (outcomes whose 
   exact (Clopper-Pearson) 95% CI from :func:`helpers.stats.effects.proportion_ci`;
 * :func:`incidence_table` and :func:`wording_table` - the display tables (unknown cells read
   "not reported", never 0; how each source words its events, e.g. He 2020's "SAE" = severe);
-* :func:`rct_comparisons` - IL-2 vs placebo per event in the randomised trials: Mantel-Haenszel
-  RR and RD and, for events with a zero cell, Peto's OR (:mod:`helpers.stats.pooling`), plus each
-  study's RR from :func:`helpers.stats.effects.escalc` (1/2 added to every cell of a table with a zero);
+* :func:`rct_comparisons` - IL-2 vs placebo per event in the randomised trials. Pooled over
+  several trials: Mantel-Haenszel RR and RD (:mod:`helpers.stats.pooling`). Counted in one trial
+  only: that trial's own result with the protocol's single-trial methods
+  (:mod:`helpers.stats.single_trial`: Newcombe's score interval for the RD, Fisher's exact p, the
+  log interval for the RR), labelled as a single trial, never as pooled. Peto's OR only where the
+  protocol's rule allows it (events rare in every arm, arms balanced). Each study's RR from
+  :func:`helpers.stats.effects.escalc` (1/2 added to every cell of a table with a zero);
+* :func:`harm_coverage` and :func:`coverage_totals` - how many IL-2 (and placebo) patients each
+  harm, and any harm, rests on: counted at all, and compared with placebo;
 * :func:`pooled_incidence` - incidence across the IL-2 arms (logit "PLO" and Freeman-Tukey "PFT"
   random-effects models) for events that at least two studies report;
 * :func:`safety_results` - the pooled estimates as rows of :data:`helpers.review.analyses.RESULT_COLUMNS`;
 * :func:`safety_figure` / :func:`safety_figure_description` - incidence by event, study and arm.
 
-Zero cells are handled as the statistics layer does: the MH estimate uses the raw counts, so an
-RR whose placebo (or IL-2) arms have no events at all is not estimable (NaN) and is reported as
-such; the MH RD and Peto's OR are estimable; studies with no events in either arm are listed
-(``double_zero``) and add nothing to RR or OR.
+Zero cells are handled as the statistics layer does: the MH estimate (and the single trial's log
+interval) uses the raw counts, so an RR whose placebo (or IL-2) arms have no events at all is not
+estimable (NaN) and is reported as such; the RD is estimable; studies with no events in either
+arm are listed (``double_zero``) and add nothing to RR or OR.
 """
 
 from __future__ import annotations
@@ -30,12 +36,13 @@ import numpy as np
 import pandas as pd
 
 from helpers.evidence.load import Evidence
+from helpers.evidence.protocol import Protocol, load_protocol
 from helpers.report.labels import ARM_LABELS
-from helpers.report.prose import NOT_REPORTED, fmt_ci, fmt_num, is_missing
+from helpers.report.prose import NOT_REPORTED, fmt_ci, fmt_num, fmt_pct, is_missing
 from helpers.report.style import ROLE_COLOURS, use_book_style
 from helpers.review.analyses import Analysis, ResultRow, fit, result_row, results_frame, two_arm_counts
 from helpers.review.selection import memo, populations_text
-from helpers.stats import effects, pooling
+from helpers.stats import effects, pooling, single_trial
 
 if TYPE_CHECKING:  # matplotlib is imported where the figure is drawn
     from matplotlib.figure import Figure
@@ -285,9 +292,15 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
         return None, missing
     label = event_labels(ev)[outcome]
     pops = populations_text(ev, populations)
+    trials = ev.studies.set_index("study_id")["label"]
+    label = (
+        f"{label}, randomised trials"
+        if len(populations) > 1
+        else f"{label}, single randomised trial ({trials[populations[0][0]]}; not pooled)"
+    )
     analysis = Analysis(
         id=f"{outcome}_rct",
-        label=f"{label}, randomised trials",
+        label=label,
         outcome=outcome,
         timepoint="trial_period",
         populations=tuple(populations),
@@ -323,6 +336,49 @@ def peto_fit(counts: pd.DataFrame) -> pooling.RmaResult | None:
         return None
 
 
+#: How the single-trial methods of the protocol are named in the results table.
+RESULT_METHOD_NAMES = {"log": "Katz", "newcombe": "Newcombe", "wald": "Wald"}
+#: ... and in words.
+METHOD_WORDS = {
+    "log": "log (Katz) interval",
+    "newcombe": "Newcombe's hybrid score interval",
+    "wald": "Wald interval",
+    "fisher": "Fisher's exact test",
+    "z": "Wald z test",
+}
+
+
+def single_trial_rules(protocol: Protocol | None = None) -> dict[str, str]:
+    """The protocol's methods for an event compared in one trial: risk_ratio, risk_difference, test."""
+    return dict((protocol or load_protocol()).safety["single_trial"])
+
+
+def peto_rule(protocol: Protocol | None = None) -> dict[str, float]:
+    """The protocol's conditions for Peto's OR: max_event_risk (every arm) and max_arm_ratio (every trial)."""
+    return dict((protocol or load_protocol()).safety["peto"])
+
+
+def peto_not_used_because(counts: pd.DataFrame, rule: dict[str, float] | None = None) -> str:
+    """Why Peto's OR is not used for these counts under the protocol's rule; empty when it is.
+
+    Events must be rare in every arm (risk below ``max_event_risk``) and every trial's arms of
+    similar size (larger / smaller at most ``max_arm_ratio``): Bradburn et al. 2007 found Peto's
+    method least biased only then.
+    """
+    rule = rule or peto_rule()
+    risks = pd.concat([counts["events_il2"] / counts["total_il2"], counts["events_control"] / counts["total_control"]])
+    if float(risks.max()) >= rule["max_event_risk"]:
+        return (
+            f"events not rare: up to {fmt_pct(100 * float(risks.max()))} of an arm "
+            f"(the rule asks for below {fmt_pct(100 * rule['max_event_risk'], 0)})"
+        )
+    sizes = counts[["total_il2", "total_control"]]
+    ratio = float((sizes.max(axis=1) / sizes.min(axis=1)).max())
+    if ratio > rule["max_arm_ratio"]:
+        return f"arms unbalanced: {fmt_num(ratio, 1)} to 1 (the rule allows {fmt_num(rule['max_arm_ratio'], 1)})"
+    return ""
+
+
 def _estimate_dict(result: pooling.RmaResult | None, measure: str) -> dict[str, float]:
     if result is None:
         return dict.fromkeys(("estimate", "ci_low", "ci_high", "p"), math.nan)
@@ -330,15 +386,50 @@ def _estimate_dict(result: pooling.RmaResult | None, measure: str) -> dict[str, 
     return {"estimate": bt["estimate"], "ci_low": bt["ci_low"], "ci_high": bt["ci_high"], "p": result.pval}
 
 
+def single_trial_comparison(counts: pd.DataFrame, rules: dict[str, str] | None = None) -> single_trial.Comparison:
+    """The protocol's single-trial comparison of a one-row counts table."""
+    if len(counts) != 1:
+        raise ValueError(f"a single-trial comparison needs one trial, got {len(counts)}")
+    rules = rules or single_trial_rules()
+    r = counts.iloc[0]
+    return single_trial.compare(
+        int(r["events_il2"]),
+        int(r["total_il2"]),
+        int(r["events_control"]),
+        int(r["total_control"]),
+        risk_ratio_method=rules["risk_ratio"],
+        risk_difference_method=rules["risk_difference"],
+        test=rules["test"],
+    )
+
+
+def _not_estimable_note(counts: pd.DataFrame, single: bool) -> str:
+    empty = (
+        "IL-2 and placebo"
+        if counts["events_il2"].sum() == counts["events_control"].sum() == 0
+        else "IL-2"
+        if counts["events_il2"].sum() == 0
+        else "placebo"
+    )
+    how = "the log interval needs events in both arms" if single else "the MH estimate uses the raw counts"
+    return f"not estimable: no events in the {empty} arm{'' if single else 's'} ({how})"
+
+
 def rct_comparisons(ev: Evidence) -> pd.DataFrame:
     """IL-2 vs placebo per event in the randomised trials.
 
     One row per event that at least one included RCT counts in both arms, with the summed
-    counts, MH RR and RD, Peto's OR (events with a zero cell only; NaN otherwise), the
-    study-level RR of a single study (escalc; 1/2 added to every cell of a table with a
-    zero), which studies were adjusted, double-zero studies, and the RCTs that do not report
-    the event. ``rr_note`` says why an MH RR is not estimable.
+    counts. Several trials: MH RR and RD with z-test p-values (``method`` "MH"). One trial
+    (``single_trial`` True, ``method`` "single_trial"): that trial's own RR and RD with the
+    protocol's single-trial intervals and test (``rr_method``, ``rd_method``, ``test``; p-values
+    from Fisher's exact test by default). Peto's OR where the protocol's rule allows it
+    (``peto_note`` says why not otherwise). Also the study-level RR of a single study (escalc; 1/2
+    added to every cell of a table with a zero), which studies were adjusted, double-zero
+    studies, and the RCTs that do not report the event. ``rr_note`` says why an RR is not
+    estimable.
     """
+    rules = single_trial_rules()
+    peto = peto_rule()
     out = []
     for outcome in comparison_events(ev):
         analysis, missing = rct_analysis(ev, outcome)
@@ -346,9 +437,18 @@ def rct_comparisons(ev: Evidence) -> pd.DataFrame:
             continue
         counts = two_arm_counts(ev, analysis)
         zero = has_zero_cell(counts)
-        rr = _estimate_dict(fit(counts, "RR", "MH", "z"), "RR")
-        rd = _estimate_dict(fit(counts, "RD", "MH", "z"), "RD")
-        peto = _estimate_dict(peto_fit(counts) if zero else None, "OR")
+        single = len(counts) == 1
+        if single:
+            c = single_trial_comparison(counts, rules)
+            rr = {"estimate": c.rr, "ci_low": c.rr_low, "ci_high": c.rr_high, "p": c.p_rr}
+            rd = {"estimate": c.rd, "ci_low": c.rd_low, "ci_high": c.rd_high, "p": c.p_rd}
+            methods = {"rr_method": rules["risk_ratio"], "rd_method": rules["risk_difference"], "test": rules["test"]}
+        else:
+            rr = _estimate_dict(fit(counts, "RR", "MH", "z"), "RR")
+            rd = _estimate_dict(fit(counts, "RD", "MH", "z"), "RD")
+            methods = {"rr_method": "MH", "rd_method": "MH", "test": "z"}
+        peto_note = peto_not_used_because(counts, peto)
+        peto_or = _estimate_dict(None if peto_note else peto_fit(counts), "OR")
         es = effects.escalc(
             "RR",
             ai=counts["events_il2"],
@@ -357,22 +457,15 @@ def rct_comparisons(ev: Evidence) -> pd.DataFrame:
             n2i=counts["total_control"],
         )
         half = 1.959963984540054 * es["sei"].to_numpy()
-        rr_note = ""
-        if math.isnan(rr["estimate"]):
-            empty = (
-                "IL-2 and placebo"
-                if counts["events_il2"].sum() == counts["events_control"].sum() == 0
-                else "IL-2"
-                if counts["events_il2"].sum() == 0
-                else "placebo"
-            )
-            rr_note = f"not estimable: no events in the {empty} arms (the MH estimate uses the raw counts)"
         out.append(
             {
                 "outcome": outcome,
                 "event": event_labels(ev)[outcome],
                 "analysis": analysis.id,
                 "k": len(counts),
+                "single_trial": single,
+                "method": "single_trial" if single else "MH",
+                **methods,
                 "studies": "; ".join(counts["label"]),
                 "events_il2": int(counts["events_il2"].sum()),
                 "total_il2": int(counts["total_il2"].sum()),
@@ -382,18 +475,19 @@ def rct_comparisons(ev: Evidence) -> pd.DataFrame:
                 "rr_low": rr["ci_low"],
                 "rr_high": rr["ci_high"],
                 "rr_p": rr["p"],
-                "rr_note": rr_note,
+                "rr_note": _not_estimable_note(counts, single) if math.isnan(rr["estimate"]) else "",
                 "rd": rd["estimate"],
                 "rd_low": rd["ci_low"],
                 "rd_high": rd["ci_high"],
                 "rd_p": rd["p"],
-                "peto_or": peto["estimate"],
-                "peto_low": peto["ci_low"],
-                "peto_high": peto["ci_high"],
-                "peto_p": peto["p"],
-                "study_rr": float(np.exp(es["yi"].iloc[0])) if len(counts) == 1 else math.nan,
-                "study_rr_low": float(np.exp(es["yi"].iloc[0] - half[0])) if len(counts) == 1 else math.nan,
-                "study_rr_high": float(np.exp(es["yi"].iloc[0] + half[0])) if len(counts) == 1 else math.nan,
+                "peto_or": peto_or["estimate"],
+                "peto_low": peto_or["ci_low"],
+                "peto_high": peto_or["ci_high"],
+                "peto_p": peto_or["p"],
+                "peto_note": peto_note,
+                "study_rr": float(np.exp(es["yi"].iloc[0])) if single else math.nan,
+                "study_rr_low": float(np.exp(es["yi"].iloc[0] - half[0])) if single else math.nan,
+                "study_rr_high": float(np.exp(es["yi"].iloc[0] + half[0])) if single else math.nan,
                 "zero_cell": zero,
                 "zero_cell_adjusted": "; ".join(counts.loc[es["zero_cell_adjusted"].to_numpy(), "label"]),
                 "double_zero": "; ".join(double_zero_studies(counts)),
@@ -404,12 +498,23 @@ def rct_comparisons(ev: Evidence) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: Short names of the methods for table cells.
+METHOD_SHORT = {"log": "log", "newcombe": "Newcombe score", "wald": "Wald", "fisher": "Fisher exact", "z": "z"}
+
+
+def method_text(r) -> str:
+    """How a row of :func:`rct_comparisons` was computed, for a table cell."""
+    if r.single_trial:
+        return f"single trial, not pooled (RD {METHOD_SHORT[r.rd_method]} interval; p {METHOD_SHORT[r.test]})"
+    return f"pooled, {r.k} trials (Mantel-Haenszel; p z test)"
+
+
 def _ratio_text(est: float, lo: float, hi: float, digits: int = 2) -> str:
     return fmt_ci(est, lo, hi, digits, label=False, missing="not estimable")
 
 
 def comparison_table(ev: Evidence) -> pd.DataFrame:
-    """:func:`rct_comparisons` formatted for reading."""
+    """:func:`rct_comparisons` formatted for reading; the "Analysis" column says single trial or pooled."""
     comp = rct_comparisons(ev)
     rows = []
     for r in comp.itertuples(index=False):
@@ -419,21 +524,105 @@ def comparison_table(ev: Evidence) -> pd.DataFrame:
                 "Trials": r.studies,
                 "IL-2 n/N": f"{r.events_il2}/{r.total_il2}",
                 "Placebo n/N": f"{r.events_control}/{r.total_control}",
-                "RR, Mantel-Haenszel (95% CI)": _ratio_text(r.rr, r.rr_low, r.rr_high)
+                "Analysis": method_text(r),
+                "RR (95% CI)": _ratio_text(r.rr, r.rr_low, r.rr_high)
                 if not r.rr_note
                 else "not estimable (no events in one group)",
                 "RR, study (1/2 added to zero cells)": (
                     _ratio_text(r.study_rr, r.study_rr_low, r.study_rr_high)
                     + (" (corrected)" if r.zero_cell_adjusted else "")
                 ),
-                "RD in percentage points, Mantel-Haenszel (95% CI)": _ratio_text(
-                    100 * r.rd, 100 * r.rd_low, 100 * r.rd_high, digits=1
-                ),
-                "OR, Peto (95% CI)": _ratio_text(r.peto_or, r.peto_low, r.peto_high) if r.zero_cell else "–",
+                "RD in percentage points (95% CI)": _ratio_text(100 * r.rd, 100 * r.rd_low, 100 * r.rd_high, digits=1),
+                "p": fmt_num(r.rd_p, 3),
+                "OR, Peto (95% CI)": _ratio_text(r.peto_or, r.peto_low, r.peto_high)
+                if not r.peto_note
+                else f"not used: {r.peto_note.split(':')[0]}",
                 "Not reported in": r.not_reported_in or "–",
             }
         )
     return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# How many patients each harm rests on
+# ---------------------------------------------------------------------------
+def harm_coverage(ev: Evidence) -> pd.DataFrame:
+    """Per safety event with any count: how many IL-2 and placebo patients it rests on.
+
+    ``studies`` counting it, ``il2_counted`` / ``placebo_counted`` (patients in the arms that
+    count it, any design), ``il2_compared`` / ``placebo_compared`` (patients in the randomised
+    comparison of :func:`rct_comparisons`, 0 when there is none) and ``trials_compared``.
+    """
+    counts = event_counts(ev)
+    comp = rct_comparisons(ev)
+    compared = comp.set_index("outcome") if len(comp) else pd.DataFrame()
+    rows = []
+    for outcome in [o for o in safety_outcomes(ev) if o in set(counts["outcome"])]:
+        c = counts[counts["outcome"] == outcome]
+        il2, placebo = c[c["arm"] == "il2"], c[c["arm"] == "placebo"]
+        has = outcome in compared.index
+        rows.append(
+            {
+                "outcome": outcome,
+                "event": event_labels(ev)[outcome],
+                "studies": "; ".join(dict.fromkeys(c["label"])),
+                "il2_counted": int(il2["total"].sum()),
+                "placebo_counted": int(placebo["total"].sum()),
+                "trials_compared": int(compared.loc[outcome, "k"]) if has else 0,
+                "il2_compared": int(compared.loc[outcome, "total_il2"]) if has else 0,
+                "placebo_compared": int(compared.loc[outcome, "total_control"]) if has else 0,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outcome",
+            "event",
+            "studies",
+            "il2_counted",
+            "placebo_counted",
+            "trials_compared",
+            "il2_compared",
+            "placebo_compared",
+        ],
+    )
+
+
+def coverage_totals(ev: Evidence) -> dict[str, object]:
+    """How many patients of the included studies any harm rests on.
+
+    ``il2_known`` / ``placebo_known``: patients of known number in the included studies (the
+    book's counted totals, :func:`helpers.review.reconciliation.book_totals`); ``il2_counted``:
+    IL-2 patients in the arms that count at least one adverse event (a study's largest safety
+    population, so a patient counts once however many events the study counts); ``il2_compared``:
+    IL-2 patients in a randomised comparison of at least one event with placebo (likewise per
+    trial); the same for placebo; and the studies and trials behind each.
+    """
+    from helpers.review.reconciliation import book_totals
+
+    totals = book_totals(ev)
+    counts = event_counts(ev)
+    per_study = counts.groupby(["study_id", "arm"])["total"].max()
+    comp = rct_comparisons(ev)
+    compared_trials: dict[str, tuple[int, int]] = {}
+    for outcome in comp["outcome"] if len(comp) else []:
+        analysis, _ = rct_analysis(ev, outcome)
+        for r in two_arm_counts(ev, analysis).itertuples(index=False):
+            il2, ctl = compared_trials.get(r.study_id, (0, 0))
+            compared_trials[r.study_id] = (max(il2, int(r.total_il2)), max(ctl, int(r.total_control)))
+    labels = ev.studies.set_index("study_id")["label"]
+    counted_studies = list(dict.fromkeys(counts["study_id"]))
+    return {
+        "il2_known": int(totals["patients_il2_known"]),
+        "placebo_known": int(totals["patients_placebo_known"]),
+        "il2_counted": int(per_study.xs("il2", level="arm").sum()) if len(counts) else 0,
+        "placebo_counted": int(per_study.xs("placebo", level="arm").sum()) if "placebo" in set(counts["arm"]) else 0,
+        "il2_compared": sum(v[0] for v in compared_trials.values()),
+        "placebo_compared": sum(v[1] for v in compared_trials.values()),
+        "studies_counted": [labels[s] for s in counted_studies],
+        "trials_compared": [labels[s] for s in compared_trials],
+        "il2_unknown_studies": list(totals["il2_unknown_studies"]),
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -528,28 +717,78 @@ def incidence_forest_inputs(ev: Evidence, outcome: str) -> dict:
 # Results table rows
 # ---------------------------------------------------------------------------
 def safety_results(ev: Evidence) -> pd.DataFrame:
-    """The safety chapter's pooled estimates, one row per analysis x measure x model.
+    """The safety chapter's estimates, one row per analysis x measure x model.
 
-    Randomised comparisons: MH RR (only where estimable), MH RD, and Peto's OR for events with
-    a zero cell. Pooled incidence in the IL-2 arms: logit and Freeman-Tukey, REML with z and
+    Randomised comparisons pooled over several trials: MH RR (only where estimable) and MH RD.
+    Compared in one trial: that trial's own RR (where estimable) and RD with the protocol's
+    single-trial intervals and test, model "single_trial". Peto's OR wherever the protocol's rule
+    allows it. Pooled incidence in the IL-2 arms: logit and Freeman-Tukey, REML with z and
     Hartung-Knapp, for events counted in at least two IL-2 arms.
     """
+    rules, peto = single_trial_rules(), peto_rule()
     rows = []
     for outcome in comparison_events(ev):
         analysis, _ = rct_analysis(ev, outcome)
         if analysis is None:
             continue
         counts = two_arm_counts(ev, analysis)
-        models = [("RR", "MH"), ("RD", "MH")] + ([("OR", "Peto")] if has_zero_cell(counts) else [])
-        for measure, method in models:
-            res = peto_fit(counts) if method == "Peto" else fit(counts, measure, method, "z")
-            if res is None or not math.isfinite(res.estimate):
-                continue  # e.g. MH RR with no events in one group: reported as not estimable in the chapter
-            rows.append(result_row(analysis, counts, measure, res))
+        if len(counts) == 1:
+            rows += _single_trial_rows(analysis, counts, rules)
+        else:
+            for measure in ("RR", "RD"):
+                res = fit(counts, measure, "MH", "z")
+                if math.isfinite(res.estimate):  # e.g. MH RR with no events in one group: not estimable
+                    rows.append(result_row(analysis, counts, measure, res))
+        if not peto_not_used_because(counts, peto):
+            res = peto_fit(counts)
+            if res is not None:
+                rows.append(result_row(analysis, counts, "OR", res))
     for outcome in poolable_events(ev):
         for measure, method, test in INCIDENCE_MODELS:
             rows.append(_incidence_row(ev, outcome, measure, method, test))
     return results_frame(rows)
+
+
+def _single_trial_rows(a: Analysis, counts: pd.DataFrame, rules: dict[str, str]) -> list[ResultRow]:
+    """The RR (where estimable) and RD of one trial, as single-trial result rows."""
+    c = single_trial_comparison(counts, rules)
+    common = dict(
+        analysis=a.id,
+        label=a.label,
+        outcome=a.outcome,
+        timepoint=a.timepoint,
+        population=a.population_label,
+        n_il2=int(counts["total_il2"].sum()),
+        n_control=int(counts["total_control"].sum()),
+        studies="; ".join(counts["label"]),
+        inputs_derived=bool(counts["derived"].any()),
+        test=rules["test"],
+    )
+    rows = []
+    if math.isfinite(c.rr):
+        rows.append(
+            ResultRow.from_single_trial(
+                measure="RR",
+                method=RESULT_METHOD_NAMES[rules["risk_ratio"]],
+                estimate=c.rr,
+                ci_low=c.rr_low,
+                ci_high=c.rr_high,
+                p=c.p_rr,
+                **common,
+            )
+        )
+    rows.append(
+        ResultRow.from_single_trial(
+            measure="RD",
+            method=RESULT_METHOD_NAMES[rules["risk_difference"]],
+            estimate=c.rd,
+            ci_low=c.rd_low,
+            ci_high=c.rd_high,
+            p=c.p_rd,
+            **common,
+        )
+    )
+    return rows
 
 
 # ---------------------------------------------------------------------------

@@ -79,6 +79,9 @@ def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
     def interval(lo: object, hi: object) -> str:
         return "–" if is_missing(lo) else f"{fmt_num(lo, digits)} to {fmt_num(hi, digits)}"
 
+    def heterogeneity(value: object, places: int) -> str:
+        return "–" if is_missing(value) else fmt_num(value, places)
+
     return pd.DataFrame(
         {
             "Analysis": results["label"] + " [" + results["analysis"] + "]",
@@ -91,9 +94,10 @@ def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
                 for e, lo, hi in zip(results["estimate"], results["ci_low"], results["ci_high"])
             ],
             "PI": [interval(lo, hi) for lo, hi in zip(results["pi_low"], results["pi_high"])],
-            "τ²": [fmt_num(v, 3) for v in results["tau2"]],
-            "I² (%)": [fmt_num(v, 0) for v in results["i2"]],
-            "Q p": [fmt_num(v, 2) for v in results["q_p"]],
+            # not applicable (NaN) to a single trial's own result
+            "τ²": [heterogeneity(v, 3) for v in results["tau2"]],
+            "I² (%)": [heterogeneity(v, 0) for v in results["i2"]],
+            "Q p": [heterogeneity(v, 2) for v in results["q_p"]],
             "Counts derived": ["yes" if d else "no" for d in results["inputs_derived"]],
         }
     )

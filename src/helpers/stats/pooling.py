@@ -49,6 +49,7 @@ __all__ = [
     "rma",
     "predict",
     "rma_mh",
+    "mh_estimate",
     "rma_peto",
     "leave1out",
     "subgroup",
@@ -694,6 +695,60 @@ def _study_effects_for_q(measure, a, b, c, d) -> tuple[np.ndarray, np.ndarray, n
     return es["yi"].to_numpy(float), es["vi"].to_numpy(float), np.flatnonzero(es["dropped"].to_numpy())
 
 
+def mh_estimate(ai, bi, ci, di, measure: str = "OR") -> tuple:
+    """The Mantel-Haenszel estimate, its SE and the study weights, over the last axis of the counts.
+
+    With 1-d counts (one row per study): floats and the weight array, as :func:`rma_mh` uses them.
+    With 2-d counts (one row per set of studies, e.g. the candidate tables of a fragility search):
+    one estimate and SE per row. log RR / log OR / RD; NaN where the estimate is not estimable (no
+    events in one group for RR, R or S = 0 for OR). No input checks: :func:`rma_mh` makes them.
+    """
+    measure = measure.upper()
+    a, b, c, d = (np.asarray(x, dtype=float) for x in (ai, bi, ci, di))
+    n1, n2 = a + b, c + d
+    n = n1 + n2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if measure == "OR":
+            p_, q_ = (a + d) / n, (b + c) / n
+            r_, s_ = a * d / n, b * c / n
+            big_r, big_s = r_.sum(axis=-1), s_.sum(axis=-1)
+            ok = (big_r != 0) & (big_s != 0)
+            estimate = np.where(ok, np.log(big_r / big_s), np.nan)
+            se = np.where(
+                ok,
+                np.sqrt(
+                    0.5
+                    * (
+                        np.sum(p_ * r_, axis=-1) / big_r**2
+                        + np.sum(p_ * s_ + q_ * r_, axis=-1) / (big_r * big_s)
+                        + np.sum(q_ * s_, axis=-1) / big_s**2
+                    )
+                ),
+                np.nan,
+            )
+            weights = s_
+        elif measure == "RR":
+            r_, s_ = a * n2 / n, c * n1 / n
+            big_r, big_s = r_.sum(axis=-1), s_.sum(axis=-1)
+            ok = (a.sum(axis=-1) != 0) & (c.sum(axis=-1) != 0)
+            estimate = np.where(ok, np.log(big_r / big_s), np.nan)
+            se = np.where(ok, np.sqrt(np.sum(n1 * n2 * (a + c) / n**2 - a * c / n, axis=-1) / (big_r * big_s)), np.nan)
+            weights = s_
+        elif measure == "RD":
+            w = n1 * n2 / n
+            estimate = np.sum((a * n2 - c * n1) / n, axis=-1) / w.sum(axis=-1)
+            p_sum = np.sum(c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2, axis=-1)
+            q_sum = np.sum(a * (n2 - c) / n + c * (n1 - a) / n, axis=-1) / 2
+            # Exactly 0 when every arm is 0% or 100% (rounding can make it -1e-17).
+            se = np.sqrt(np.maximum(0.0, (estimate * p_sum + q_sum) / w.sum(axis=-1) ** 2))
+            weights = w
+        else:
+            raise ValueError("measure must be 'RR', 'OR' or 'RD'")
+    if np.ndim(estimate) == 0:
+        return float(estimate), float(se), weights
+    return estimate, se, weights
+
+
 def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95, labels: Sequence | None = None) -> RmaResult:
     """Mantel-Haenszel common-effect model, like ``metafor::rma.mh()``.
 
@@ -713,42 +768,8 @@ def rma_mh(ai, bi, ci, di, *, measure: str = "OR", level: float = 0.95, labels: 
     if measure not in effects.BINARY_MEASURES:
         raise ValueError("measure must be 'RR', 'OR' or 'RD'")
     a, b, c, d = _tables(ai, bi, ci, di)
-    n1, n2 = a + b, c + d
-    n = n1 + n2
-    if measure == "OR":
-        p_, q_ = (a + d) / n, (b + c) / n
-        r_, s_ = a * d / n, b * c / n
-        big_r, big_s = r_.sum(), s_.sum()
-        if big_r == 0 or big_s == 0:
-            estimate = se = math.nan
-        else:
-            estimate = math.log(big_r / big_s)
-            se = math.sqrt(
-                0.5
-                * (
-                    np.sum(p_ * r_) / big_r**2
-                    + np.sum(p_ * s_ + q_ * r_) / (big_r * big_s)
-                    + np.sum(q_ * s_) / big_s**2
-                )
-            )
-        weights = s_
-    elif measure == "RR":
-        r_, s_ = a * n2 / n, c * n1 / n
-        big_r, big_s = r_.sum(), s_.sum()
-        if a.sum() == 0 or c.sum() == 0:
-            estimate = se = math.nan
-        else:
-            estimate = math.log(big_r / big_s)
-            se = math.sqrt(np.sum(n1 * n2 * (a + c) / n**2 - a * c / n) / (big_r * big_s))
-        weights = s_
-    else:  # RD
-        w = n1 * n2 / n
-        estimate = float(np.sum((a * n2 - c * n1) / n) / w.sum())
-        p_sum = np.sum(c * (n1 / n) ** 2 - a * (n2 / n) ** 2 + (n1 / n) * (n2 / n) * (n2 - n1) / 2)
-        q_sum = np.sum(a * (n2 - c) / n + c * (n1 - a) / n) / 2
-        # Exactly 0 when every arm is 0% or 100% (rounding can make it -1e-17).
-        se = math.sqrt(max(0.0, (estimate * p_sum + q_sum) / w.sum() ** 2))
-        weights = w
+    estimate, se, weights = mh_estimate(a, b, c, d, measure)
+    n = a + b + c + d
 
     yi, vi, dropped = _study_effects_for_q(measure, a, b, c, d)
     keep = np.isfinite(yi)
