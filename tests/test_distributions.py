@@ -103,3 +103,21 @@ def test_reml_with_a_known_root_skips_root_finding_but_not_other_maxima():
     assert fisher == pytest.approx(3.1191441, rel=1e-6)
     assert pooling._reml_bounded(y, v, known=fisher) == pytest.approx(0.1392435, rel=1e-6)
     assert pooling._reml_bounded(y, v, known=fisher) == pooling._reml_bounded(y, v)
+
+
+def test_single_trial_newcombe_and_fisher_equal_statsmodels_and_scipy():
+    # helpers.stats.single_trial computes Newcombe's interval from Wilson limits and Fisher's p
+    # from hypergeometric probabilities; every table with arms up to 12, and some larger ones.
+    from scipy.stats import fisher_exact
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    from helpers.stats import single_trial
+
+    tables = [(a, n1, c, n2) for n1 in (1, 5, 12) for n2 in (1, 7, 12) for a in range(n1 + 1) for c in range(n2 + 1)]
+    tables += [(4, 29, 0, 30), (16, 29, 9, 30), (34, 50, 29, 50), (56, 70, 48, 80), (0, 200, 0, 150)]
+    for a, n1, c, n2 in tables:
+        _, low, high, _ = single_trial.risk_difference(a, n1, c, n2, "newcombe")
+        ref_low, ref_high = confint_proportions_2indep(a, n1, c, n2, method="newcomb", compare="diff")
+        assert (low, high) == pytest.approx((ref_low, ref_high), rel=1e-9, abs=1e-12), (a, n1, c, n2)
+        ref_p = fisher_exact([[a, n1 - a], [c, n2 - c]]).pvalue
+        assert single_trial.fisher_p(a, n1, c, n2) == pytest.approx(ref_p, rel=1e-9, abs=1e-15), (a, n1, c, n2)

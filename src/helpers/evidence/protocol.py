@@ -104,7 +104,7 @@ SCHEMA = _object(
                 "pooled": {"type": "array", "items": _MODEL, "minItems": 1},
                 "single_study": {"type": "array", "items": _MODEL, "minItems": 1},
                 "measures": {"type": "array", "items": {"enum": list(MEASURES)}, "minItems": 1, "uniqueItems": True},
-                "primary": _object({"measure": {"enum": list(MEASURES)}, "pooled": _MODEL, "single_study": _MODEL}),
+                "primary": _object({"measure": {"enum": list(MEASURES)}, "pooled": _MODEL}),
             }
         ),
         "minimum_k": _object(

@@ -83,8 +83,9 @@ def judge_risk_of_bias(overall: Mapping[str, str], rules: Mapping) -> Judgement:
     """
     if not overall:
         return Judgement("risk_of_bias", 0, "no randomised result to judge", assessable=False)
-    concerns = [s for s, j in overall.items() if j != "low"]
-    high = [s for s, j in overall.items() if j == "high"]
+    level = {s: j.split(" (")[0] for s, j in overall.items()}
+    concerns = [s for s, j in level.items() if j != "low"]  # 'not assessed' counts as a concern
+    high = [s for s, j in level.items() if j == "high"]
     listed = "; ".join(f"{s}: {j}" for s, j in overall.items())
     if high and len(high) == len(overall) and rules.get("very_serious_if_all_high", True):
         return Judgement("risk_of_bias", 2, f"every contributing result is at high risk of bias (RoB 2: {listed})")
@@ -255,13 +256,29 @@ class FindingRow:
 
 
 def _rob_overall(ev: Evidence, analysis, counts: pd.DataFrame) -> dict[str, str]:
-    """Overall RoB 2 judgement of each contributing trial's result (by trial label)."""
-    from helpers.review.rob2 import overall_for
+    """Overall RoB 2 judgement of each contributing trial's result, by trial label (with a note when
+    the result itself was not assessed and the trial's assessed result stands in for it)."""
+    from helpers.review.rob2 import rob2_judgements
 
-    return {
-        lab: overall_for(ev, study_id, analysis.outcome, analysis.timepoint, population)
-        for lab, study_id, population in zip(counts["label"], counts["study_id"], counts["population"])
-    }
+    overall = rob2_judgements(ev)
+    overall = overall[overall["domain"] == "overall"]
+    out = {}
+    for lab, study_id, population in zip(counts["label"], counts["study_id"], counts["population"]):
+        mine = overall[overall["study_id"] == study_id]
+        exact = mine[
+            (mine["outcome"] == analysis.outcome)
+            & (mine["timepoint"] == analysis.timepoint)
+            & (mine["population"] == population)
+        ]
+        if len(exact):
+            out[lab] = exact["judgement"].iloc[0].replace("_", " ")
+        elif len(mine):
+            worst = max(mine["judgement"], key=["low", "some_concerns", "high"].index)
+            stand_in = mine.loc[mine["judgement"] == worst, "result"].iloc[0]
+            out[lab] = f"{worst.replace('_', ' ')} (judged for {stand_in.lower()}; this result was not assessed)"
+        else:
+            out[lab] = "not assessed"
+    return out
 
 
 def _comparison(ev: Evidence, entry: Mapping, protocol: Protocol):
@@ -277,7 +294,9 @@ def _comparison(ev: Evidence, entry: Mapping, protocol: Protocol):
 def comparison_row(ev: Evidence, entry: Mapping, protocol: Protocol) -> FindingRow | None:
     """The summary-of-findings row of a between-arm comparison (None when no trial counts the outcome)."""
     from helpers.review.analyses import fit, study_effects
+    from helpers.review.safety import single_trial_comparison, single_trial_rules
     from helpers.review.selection import two_arm_counts
+    from helpers.stats.pooling import back_transform
 
     rules = protocol.raw["grade"]
     primary = protocol.raw["models"]["primary"]
@@ -286,15 +305,21 @@ def comparison_row(ev: Evidence, entry: Mapping, protocol: Protocol) -> FindingR
         return None
     counts = two_arm_counts(ev, a, protocol)
     k = len(counts)
-    method, test = primary["pooled"] if k > 1 else primary["single_study"]
-    measure = primary["measure"]
-    res = fit(counts, measure, method, test)
-    if not math.isfinite(res.estimate):  # e.g. a risk ratio with no events in the comparator arms
-        measure = "RD"
+    if k > 1:
+        method, test = primary["pooled"]
+        measure = primary["measure"]
         res = fit(counts, measure, method, test)
-    from helpers.stats.pooling import back_transform
-
-    bt = back_transform(res, measure)
+        if not math.isfinite(res.estimate):  # e.g. no events in the comparator arms
+            measure = "RD"
+            res = fit(counts, measure, method, test)
+        bt = back_transform(res, measure)
+        i2, method_text = res.i2, f"{method}, {test}"
+    else:  # one trial: the protocol's single-trial methods (log RR; Newcombe RD when the RR is not estimable)
+        one = single_trial_comparison(counts, single_trial_rules(protocol))
+        measure = "RR" if math.isfinite(one.rr) else "RD"
+        est = (one.rr, one.rr_low, one.rr_high) if measure == "RR" else (one.rd, one.rd_low, one.rd_high)
+        bt = dict(zip(("estimate", "ci_low", "ci_high"), est))
+        i2, method_text = math.nan, "single trial"
     control_risk = counts["events_control"].sum() / counts["total_control"].sum()
     absolute = per_1000(control_risk, measure, bt["estimate"], bt["ci_low"], bt["ci_high"])
     null = 1.0 if measure == "RR" else 0.0
@@ -308,7 +333,7 @@ def comparison_row(ev: Evidence, entry: Mapping, protocol: Protocol) -> FindingR
     n_total = int(counts["total_il2"].sum() + counts["total_control"].sum())
     judgements = (
         judge_risk_of_bias(_rob_overall(ev, a, counts), rules["risk_of_bias"]),
-        judge_inconsistency(k, res.i2, study_effects(counts, measure), null, rules["inconsistency"]["i2_serious"]),
+        judge_inconsistency(k, i2, study_effects(counts, measure), null, rules["inconsistency"]["i2_serious"]),
         judge_indirectness(a.outcome, label, rules["indirectness"]["surrogate_outcomes"]),
         judge_imprecision(
             (bt["estimate"], bt["ci_low"], bt["ci_high"]),
@@ -330,7 +355,7 @@ def comparison_row(ev: Evidence, entry: Mapping, protocol: Protocol) -> FindingR
         n_control=int(counts["total_control"].sum()),
         studies="; ".join(counts["label"]),
         measure=measure,
-        method=f"{method}, {test}" if k > 1 else "single trial",
+        method=method_text,
         estimate=bt["estimate"],
         ci_low=bt["ci_low"],
         ci_high=bt["ci_high"],

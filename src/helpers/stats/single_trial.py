@@ -6,17 +6,22 @@ intervals are too narrow and can exclude no difference when an exact test does n
 wraps the well-kept implementations and names what each is:
 
 * :func:`risk_difference` - p1 - p2 with Newcombe's hybrid score interval (Newcombe 1998, method
-  10: Wilson score limits of each proportion combined; statsmodels'
+  10: Wilson score limits of each proportion combined, as statsmodels'
   ``confint_proportions_2indep(method="newcomb")``) or the Wald interval;
 * :func:`risk_ratio` - p1 / p2 with the log (Katz et al. 1978) interval, which is what the
   Mantel-Haenszel method gives for one table; not estimable when an arm has no events;
-* :func:`fisher_p` - two-sided p of Fisher's exact test (scipy's ``fisher_exact``: tables no more
-  probable than the observed one, as R's ``fisher.test``);
+* :func:`fisher_p` - two-sided p of Fisher's exact test (tables no more probable than the observed
+  one, as scipy's ``fisher_exact`` and R's ``fisher.test``);
 * :func:`compare` - all three, as a protocol declares them.
 
 Group 1 is the treatment arm (``a`` events of ``n1``), group 2 the control arm (``c`` of ``n2``), as
 in :mod:`helpers.stats.effects`. ``tests/test_single_trial.py`` checks every number against base R
 (``tests/reference/single_trial``) and Newcombe's published worked examples.
+
+The Wilson limits and the hypergeometric probabilities are computed with scipy.special
+(:mod:`helpers.stats.distributions`), not by calling statsmodels and scipy.stats, whose imports
+would cost a quarter of ``python -m helpers results``'s time budget; ``tests/test_distributions.py``
+holds both to those libraries.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy import stats
-from statsmodels.stats.proportion import confint_proportions_2indep
+import numpy as np
+from scipy import special
+
+from helpers.stats import distributions
 
 __all__ = ["RISK_DIFFERENCE_METHODS", "RISK_RATIO_METHODS", "TESTS", "Comparison", "compare", "fisher_p"]
 
@@ -45,13 +52,13 @@ def _check(a: int, n1: int, c: int, n2: int) -> tuple[int, int, int, int]:
 
 
 def _z(level: float) -> float:
-    return float(stats.norm.ppf(1 - (1 - level) / 2))
+    return float(distributions.norm_ppf(1 - (1 - level) / 2))
 
 
 def _wald_p(estimate: float, se: float) -> float:
     if not (math.isfinite(estimate) and math.isfinite(se)) or se <= 0:
         return math.nan
-    return float(2 * stats.norm.sf(abs(estimate / se)))
+    return float(2 * distributions.norm_sf(abs(estimate / se)))
 
 
 def risk_difference(a, n1, c, n2, method: str = "newcombe", level: float = 0.95) -> tuple[float, float, float, float]:
@@ -68,8 +75,9 @@ def risk_difference(a, n1, c, n2, method: str = "newcombe", level: float = 0.95)
     rd = p1 - p2
     se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     if method == "newcombe":
-        low, high = confint_proportions_2indep(a, n1, c, n2, method="newcomb", compare="diff", alpha=1 - level)
-        low, high = float(low), float(high)
+        (l1, l2), (u1, u2) = distributions.wilson([a, c], [n1, n2], level)
+        low = rd - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+        high = rd + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     elif se > 0:
         low, high = rd - _z(level) * se, rd + _z(level) * se
     else:
@@ -97,7 +105,17 @@ def risk_ratio(a, n1, c, n2, method: str = "log", level: float = 0.95) -> tuple[
 def fisher_p(a, n1, c, n2) -> float:
     """Two-sided p-value of Fisher's exact test of the 2x2 table (scipy ``fisher_exact``)."""
     a, n1, c, n2 = _check(a, n1, c, n2)
-    return float(stats.fisher_exact([[a, n1 - a], [c, n2 - c]], alternative="two-sided").pvalue)
+    k = a + c
+    x = np.arange(max(0, k - n2), min(n1, k) + 1)
+    log_pmf = _log_choose(n1, x) + _log_choose(n2, k - x) - _log_choose(n1 + n2, k)
+    observed = log_pmf[x == a][0]
+    # Tables no more probable than the observed one, with scipy's and R's relative tolerance 1e-7.
+    p = np.exp(log_pmf[log_pmf <= observed + np.log1p(1e-7)]).sum()
+    return float(min(1.0, p))
+
+
+def _log_choose(n, k):
+    return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
 
 
 @dataclass(frozen=True)
