@@ -463,10 +463,13 @@ SPECS = {spec.filename: spec for spec in dictionary.all_specs()}
 
 
 def load_all():
-    """Every table: the evidence and the risk-of-bias instrument and ratings."""
+    """Every table: the evidence, the risk-of-bias instrument and ratings, and the RoB 2 answers."""
+    from helpers.evidence.rob2_tables import load_rob2
     from helpers.evidence.rob_tables import load_risk_of_bias
 
-    load_risk_of_bias(load_evidence())
+    ev = load_evidence()
+    load_risk_of_bias(ev)
+    load_rob2(ev)
 
 
 def _rewrite(path: Path, edit) -> pd.DataFrame:
@@ -548,10 +551,12 @@ def test_every_prisma_bound_is_checked(data_copy, small, large):
 
 def test_every_row_rule_has_a_bad_input_test():
     from tests.test_rob import BAD_ITEMS, BAD_RATINGS
+    from tests.test_rob2 import BAD as BAD_ROB2
 
     covered = {(c[0], c[5]) for c in BAD_INPUTS if c[5]}
     covered |= {("downs_black_items.csv", c[4]) for c in BAD_ITEMS if c[4]}
     covered |= {("risk_of_bias.csv", c[4]) for c in BAD_RATINGS if c[4]}
+    covered |= {("rob2.csv", c[4]) for c in BAD_ROB2 if c[4]}
     covered |= {(f, r) for f, r, _ in PROVENANCE_CASES}
     covered |= {("prisma.csv", f"prisma_{r}") for r, _ in schemas.PRISMA_EQUATIONS}
     covered |= {("prisma.csv", f"prisma_{a}_le_{b}") for a, b in schemas.PRISMA_BOUNDS}
@@ -572,6 +577,7 @@ EMPTY_TABLES = [
     ("review_reported.csv", "the figures the review reports (the book reconciles its counts with them)"),
     ("downs_black_items.csv", "a row for each item of the checklist (the instrument has items 1 to 27)"),
     ("risk_of_bias.csv", "a rating of every item for every included study (each included study is assessed)"),
+    ("rob2.csv", "the RoB 2 signalling answers of at least one result of a randomised trial"),
 ]
 
 

@@ -114,6 +114,8 @@ NAMES_WITH_DIGITS = [
     r"ILT-101",
     r"95% (CI|confidence)",
     r"N − 1",  # the 'N − 1' chi-square, a test's name
+    r"RoB 2",  # the risk-of-bias tool
+    r"\bD[1-5]\b",  # RoB 2's domains
 ]
 
 

@@ -17,16 +17,17 @@ from helpers.review import rob as R
 INCLUDED = ["he2016", "vonspeemayer2016", "proimmun", "he2020", "lupil2"]
 
 #: Totals worked out by hand from data/risk_of_bias.csv (answers x points of data/downs_black_items.csv):
-#: He 2016: items 1-4 yes (4) + item 5 partially (1) + item 17 yes (1) = 6
+#: He 2016: items 1-4 yes (4) + item 5 partially (1) = 5 (item 17 unable to determine: 40 enrolled, 38 analysed)
 #: von Spee-Mayer 2016: items 1 and 4 yes = 2
 #: PRO-IMMUN: items 1-4, 6, 9, 10 yes (7) + items 17, 26 yes (2) = 9 (items 3, 6, 9, 10, 17, 26 from N2; 4 from N1/N2)
-#: He 2020: items 1-4, 6, 8, 10 yes (7) + item 5 yes (2) + items 14, 15, 17, 20 (4) + items 21-23 (3) = 16
+#: He 2020: items 1-4, 6, 8, 10 yes (7) + item 5 yes (2) + items 14, 15, 20 (3) + items 21-23 (3) = 15
+#: (item 17 unable to determine: 30 randomised to IL-2, 29 analysed)
 #: LUPIL-2: items 1-4, 6, 10 (6) + items 14-17, 20 (5) + items 21-23 (3) = 14
 HAND_TOTALS = {
-    "he2016": 6,
+    "he2016": 5,
     "vonspeemayer2016": 2,
     "proimmun": 9,
-    "he2020": 16,
+    "he2020": 15,
     "lupil2": 14,
 }
 HAND_BANDS = {"he2016": "poor", "vonspeemayer2016": "poor", "proimmun": "poor", "he2020": "fair", "lupil2": "poor"}
@@ -84,18 +85,29 @@ def test_totals_and_bands_match_the_hand_worked_values(rob):
     assert scores["score"].to_dict() == HAND_TOTALS
     assert scores["band"].to_dict() == HAND_BANDS
     assert (scores["max_score"] == 28).all()
-    assert scores.loc["he2016", ["n_yes", "n_partially", "n_no", "n_unable_to_determine"]].tolist() == [5, 1, 4, 17]
+    assert scores.loc["he2016", ["n_yes", "n_partially", "n_no", "n_unable_to_determine"]].tolist() == [4, 1, 4, 18]
+
+
+def test_follow_up_item_reflects_patients_not_analysed(rob):
+    """Issue 16: He 2016 enrolled 40 and a commentary analysed 38 (S7, S10); He 2020 analysed 29 of its 30 IL-2
+    patients (S23, S25). Neither source says why, so 'same follow-up for everyone' cannot be determined."""
+    r = rob.ratings.set_index(["study_id", "item"])
+    for study, codes in (("he2016", ("S7", "S10")), ("he2020", ("S23", "S25"))):
+        row = r.loc[(study, 17)]
+        assert row["answer"] == "unable_to_determine" and row["status"] == "not_reported"
+        assert all(code in row["evidence_ref"] for code in codes) and "not reported" in row["na_reason"]
+    assert "40 enrolled versus 38 analysed" in r.loc[("he2016", 17), "na_reason"]
 
 
 def test_domain_scores_of_he2020_by_hand(rob):
     ds = R.domain_scores(rob)
     he = ds[ds["study_id"] == "he2020"].set_index("domain")
     # reporting: items 1-4, 6, 8, 10 yes (7) + item 5 yes (2) = 9 of 11;
-    # bias: 14, 15, 17, 20 = 4 of 7; confounding: 21-23 = 3 of 6
+    # bias: 14, 15, 20 = 3 of 7 (17 unable to determine); confounding: 21-23 = 3 of 6
     assert he["score"].to_dict() == {
         "reporting": 9,
         "external_validity": 0,
-        "internal_validity_bias": 4,
+        "internal_validity_bias": 3,
         "internal_validity_confounding": 3,
         "power": 0,
     }
@@ -122,7 +134,7 @@ def test_total_score_hand_worked_examples(rob):
     assert R.total_score(_answers("no"), pts) == 0
     assert R.total_score(_answers("yes", i5="partially"), pts) == 27
     assert R.total_score(_answers("yes", i27="no", i14="unable_to_determine"), pts) == 26
-    # He 2016 by hand: 1-4 yes, 5 partially, 17 yes, 14/15/23/24 no, the rest unable to determine = 6
+    # He 2016 by hand: 1-4 yes, 5 partially, 14/15/23/24 no, the rest unable to determine = 5
     he2016 = _answers(
         "unable_to_determine",
         i1="yes",
@@ -130,13 +142,12 @@ def test_total_score_hand_worked_examples(rob):
         i3="yes",
         i4="yes",
         i5="partially",
-        i17="yes",
         i14="no",
         i15="no",
         i23="no",
         i24="no",
     )
-    assert R.total_score(he2016, pts) == 6
+    assert R.total_score(he2016, pts) == 5
 
 
 def test_total_score_rejects_bad_answers(rob):
@@ -199,32 +210,14 @@ def test_parse_points():
 
 
 # ---------------------------------------------------------------------------
-# Quality-restricted sensitivity analyses
+# The bands reproduce the review's tool and restrict nothing (issue 16)
 # ---------------------------------------------------------------------------
-def test_studies_meeting_a_band(rob):
-    assert R.studies_meeting(rob, "fair") == ["he2020"]
-    assert R.studies_meeting(rob, "poor") == INCLUDED
-    assert R.studies_meeting(rob, "good") == []
-    assert R.studies_meeting(R.study_scores(rob), "fair") == ["he2020"]
-    with pytest.raises(ValueError, match="min_band 'high'"):
-        R.studies_meeting(rob, "high")
-    with pytest.raises(TypeError):
-        R.studies_meeting(pd.DataFrame({"study_id": ["he2020"]}), "fair")
+def test_quality_bands_restrict_no_analysis():
+    """No helper selects studies by band any more, and the protocol records that none may."""
+    from helpers.evidence.protocol import load_protocol
 
-
-def test_studies_meeting_on_a_hand_made_table():
-    scores = pd.DataFrame({"study_id": ["a", "b", "c", "d"], "band": ["excellent", "good", "fair", "poor"]})
-    assert R.studies_meeting(scores, "excellent") == ["a"]
-    assert R.studies_meeting(scores, "good") == ["a", "b"]
-    assert R.studies_meeting(scores, "fair") == ["a", "b", "c"]
-
-
-def test_restrict_to_quality(rob):
-    ev = load_evidence()
-    kept = R.restrict_to_quality(ev.outcomes, rob, "fair")
-    assert set(kept["study_id"]) == {"he2020"} and len(kept) == (ev.outcomes["study_id"] == "he2020").sum()
-    with pytest.raises(KeyError):
-        R.restrict_to_quality(ev.outcomes, rob, "fair", column="trial")
+    assert not hasattr(R, "studies_meeting") and not hasattr(R, "restrict_to_quality")
+    assert load_protocol().raw["risk_of_bias"]["restrict_by_quality_score"] is False
 
 
 # ---------------------------------------------------------------------------
@@ -462,7 +455,7 @@ def test_display_tables(rob):
     assert matrix.loc[22, "PRO-IMMUN"] == "× no" and matrix.loc[26, "LUPIL-2"] == "? unable to determine"
     scores = R.scores_table(rob)
     assert scores["Total (of 28)"].tolist() == list(HAND_TOTALS.values())
-    assert scores.loc[3, "Reporting"] == "9 of 11" and scores.loc[0, "Unable to determine"] == "17 of 27"
+    assert scores.loc[3, "Reporting"] == "9 of 11" and scores.loc[0, "Unable to determine"] == "18 of 27 (67%)"
     assert len(R.rationale_table(rob)) == 135
     instrument = R.instrument_table(rob)
     assert (
@@ -474,8 +467,11 @@ def test_display_tables(rob):
 def test_glue_values(rob):
     g = R.glue_values(rob)
     assert g["rob_n_ratings"] == "135" and g["rob_max_score"] == "28"
-    assert g["rob_score_he2020"] == "16" and g["rob_band_of_lupil2"] == "poor"
-    assert g["rob_meeting_fair"] == "He 2020" and g["rob_n_poor"] == "4"
+    assert g["rob_score_he2020"] == "15" and g["rob_band_of_lupil2"] == "poor"
+    assert g["rob_n_poor"] == "4" and g["rob_n_unable"] == "75" and g["rob_pct_unable"] == "55.6%"
+    assert g["rob_rcts_poor"] == "LUPIL-2, a randomised trial, falls in the poor band"
+    assert g["rob_unable_by_study"].startswith("He 2016 18 of 27 (67%), von Spee-Mayer 2016 19 of 27 (70%)")
+    assert not any("meeting" in k or "fair_consequence" in k for k in g)
     assert g["rob_band_good"] == "20 to 25" and g["rob_max_reporting"] == "11"
     assert all(isinstance(v, str) for v in g.values())
 
@@ -500,7 +496,7 @@ def test_traffic_light_has_one_cell_per_rating(rob):
     for label in ("He 2016", "LUPIL-2", "PRO-IMMUN", "He 2020"):
         assert label in texts
     assert "von Spee-Mayer\n2016" in texts
-    assert {"6", "2", "16", "14"} <= set(texts) and "fair" in texts
+    assert {"5", "2", "15", "14"} <= set(texts) and "fair" in texts
     legend = ax.get_legend()
     assert [t.get_text() for t in legend.get_texts()] == ["Yes", "Partially", "No", "Unable to determine"]
 
@@ -537,7 +533,7 @@ def test_text_descriptions(rob):
     for alt in (R.traffic_light_alt_text(), R.summary_alt_text()):
         assert not any(ch.isdigit() for ch in alt)
     long = R.traffic_light_description(rob)
-    assert "He 2016: yes on items 1–4 and 17; partially on item 5; no on items 14, 15, 23 and 24" in long
-    assert "total 16 of 28, fair" in long
+    assert "He 2016: yes on items 1–4; partially on item 5; no on items 14, 15, 23 and 24" in long
+    assert "total 15 of 28, fair" in long
     summary = R.summary_description(rob)
     assert "Reporting (50 ratings)" in summary and "Power (5 ratings)" in summary

@@ -99,6 +99,17 @@ SCHEMA = _object(
             }
         ),
         "multi_arm": _object({"main": {"const": "combine_il2_arms"}, "dose_subgroups": {"const": "split_control"}}),
+        "risk_of_bias": _object(
+            {
+                "randomised": {"const": "rob2"},
+                # RoB 2's optional rule: overall high from this many domains with some concerns (null: off)
+                "escalate_some_concerns_from": {
+                    "oneOf": [{"type": "integer", "minimum": 2, "maximum": 5}, {"type": "null"}]
+                },
+                # summary quality scores (Downs and Black bands) never restrict an analysis
+                "restrict_by_quality_score": {"const": False},
+            }
+        ),
         "models": _object(
             {
                 "pooled": {"type": "array", "items": _MODEL, "minItems": 1},
@@ -254,6 +265,11 @@ class Protocol:
     @property
     def robustness(self) -> dict:
         return self.raw["robustness"]
+
+    @property
+    def rob2_escalation(self) -> int | None:
+        """RoB 2's optional overall rule: 'high' from this many domains with some concerns (None: not applied)."""
+        return self.raw["risk_of_bias"]["escalate_some_concerns_from"]
 
 
 def protocol_path() -> Path:

@@ -106,7 +106,6 @@ class Band:
 
 #: Quality levels of the adopted modification, best first (Latter et al. 2016, Table 3).
 BANDS: tuple[Band, ...] = (Band("excellent", 26, 28), Band("good", 20, 25), Band("fair", 15, 19), Band("poor", 0, 14))
-BAND_RANK = {b.name: len(BANDS) - i for i, b in enumerate(BANDS)}  # poor 1 ... excellent 4
 
 SHORT_LABEL_MAX = 32
 _ANSWER_RE = "|".join(ANSWERS)

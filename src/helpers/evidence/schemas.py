@@ -739,6 +739,13 @@ COLUMN_DESCRIPTIONS = {
     "downs_black_items.csv:label": "The item paraphrased in this book's words",
     "outcome_definitions.csv:label": "Outcome name shown in the book",
     "answer": "This book's answer for the study and item",
+    "rob2.csv:domain": "RoB 2 domain: D1 randomisation, D2 deviations (effect of assignment), D3 missing outcome data, "
+    "D4 measurement of the outcome, D5 selection of the reported result",
+    "rob2.csv:question": "RoB 2 signalling question (1.1 ... 5.3)",
+    "rob2.csv:answer": "This book's answer: Y, PY (probably yes), PN (probably no), N, NI (no information) or NA (not "
+    "asked, given the earlier answers)",
+    "rob2.csv:outcome": "Outcome of the assessed result (outcome_definitions.csv)",
+    "rob2.csv:population": "Analysis population of the assessed result (as in outcomes.csv)",
     "rationale": "Why, in one line, naming the source that shows it (or that it is not shown)",
     "status": "reported (read in the source), derived (computed; see derivation) or not_reported",
     "source": "Key(s) of the source in book/references.bib, separated by '; '",

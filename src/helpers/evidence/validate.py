@@ -15,6 +15,7 @@ EVIDENCE_TABLES = ("studies", "arms", "outcomes", "outcome_definitions", "search
 def validate_all() -> dict[str, int]:
     """Load and validate every table and the protocol; return row counts by name, or raise the first error."""
     from helpers.evidence.protocol import check_against_evidence, load_protocol
+    from helpers.evidence.rob2_tables import load_rob2
     from helpers.evidence.rob_tables import load_risk_of_bias
 
     ev = load_evidence()
@@ -24,5 +25,6 @@ def validate_all() -> dict[str, int]:
     counts = {name: len(getattr(ev, name)) for name in EVIDENCE_TABLES}
     counts["downs_black_items"] = len(rob.items)
     counts["risk_of_bias"] = len(rob.ratings)
+    counts["rob2"] = len(load_rob2(ev))
     counts["protocol analyses"] = len(protocol.analyses)
     return counts

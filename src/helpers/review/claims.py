@@ -368,23 +368,32 @@ def _treg_reanalysis(ev: Evidence) -> list[str]:
 @claim(
     "rob_rct_difference_is_reporting",
     "risk_of_bias",
-    "The difference between LUPIL-2 and He 2020 comes mostly from reporting: He 2020's baseline and adverse-event "
+    "The difference between He 2020 and LUPIL-2 comes from reporting: He 2020's baseline and adverse-event "
     "tables could be read, LUPIL-2's could not.",
 )
 def _rob_rct_difference(ev: Evidence) -> list[str]:
-    """He 2020 scores above LUPIL-2 and LUPIL-2 has more items unable to determine; He 2020 has count rows for
-    baseline and safety outcomes, LUPIL-2 none."""
+    """He 2020 scores above LUPIL-2, and its points on items LUPIL-2 could not be rated on (unable to determine)
+    at least make up the difference; He 2020 has count rows for baseline and safety outcomes, LUPIL-2 none."""
     from helpers.evidence.rob_tables import load_risk_of_bias
-    from helpers.review.rob import study_scores
+    from helpers.review.rob import item_points, study_scores
 
-    ss = study_scores(load_risk_of_bias(ev)).set_index("label")
+    rob = load_risk_of_bias(ev)
+    ss = study_scores(rob).set_index("label")
     if not {"He 2020", "LUPIL-2"} <= set(ss.index):
         return ["He 2020 or LUPIL-2 is not rated"]
     facts = []
-    if not ss.loc["He 2020", "score"] > ss.loc["LUPIL-2", "score"]:
+    gap = ss.loc["He 2020", "score"] - ss.loc["LUPIL-2", "score"]
+    if gap <= 0:
         facts.append("He 2020 does not score above LUPIL-2")
-    if not ss.loc["LUPIL-2", "n_unable_to_determine"] > ss.loc["He 2020", "n_unable_to_determine"]:
-        facts.append("LUPIL-2 has no more unanswerable items than He 2020")
+    ip = item_points(rob)
+    he = ip[ip["label"] == "He 2020"].set_index("item")
+    lu = ip[ip["label"] == "LUPIL-2"].set_index("item")
+    unanswerable = lu.index[lu["answer"] == "unable_to_determine"]
+    gained = int(he.loc[he.index.isin(unanswerable), "points"].sum())
+    if gained < gap:
+        facts.append(
+            f"He 2020 gains {gained} points on items LUPIL-2 could not be rated on, less than the gap of {gap}"
+        )
     o = ev.outcomes.merge(ev.outcome_definitions[["outcome", "domain"]], on="outcome")
     counted = o[(o["statistic"] == "count") & o["events"].notna() & o["domain"].isin(["baseline", "safety"])]
     by_study = counted.groupby("study_id")["domain"].agg(set)
@@ -398,8 +407,8 @@ def _rob_rct_difference(ev: Evidence) -> list[str]:
 @claim(
     "rob_rcts_gain_design_points",
     "risk_of_bias",
-    "The randomised trials gain their points from randomisation, blinding and fixed follow-up; the uncontrolled "
-    "studies lose those points by design.",
+    "The randomised trials gain their points mostly from randomisation and blinding; the uncontrolled studies "
+    "lose those points by design.",
 )
 def _rob_design(ev: Evidence) -> list[str]:
     """Every included RCT scores above every included uncontrolled study."""
@@ -411,6 +420,52 @@ def _rob_design(ev: Evidence) -> list[str]:
     if rct.empty or other.empty or rct["score"].min() > other["score"].max():
         return []
     return [f"an uncontrolled study scores {other['score'].max()} >= the lowest RCT {rct['score'].min()}"]
+
+
+def _rob2_overall(ev: Evidence) -> pd.DataFrame:
+    from helpers.review.rob2 import domain_table
+
+    return domain_table(ev)
+
+
+@claim(
+    "rob2_per_protocol_high",
+    "risk_of_bias",
+    "The post hoc per-protocol result is at high risk of bias: the analysis leaves out randomised patients (D2) "
+    "and was chosen after the results were known (D5).",
+)
+def _rob2_per_protocol(ev: Evidence) -> list[str]:
+    """Every assessed per-protocol result is high overall, high in D2 and high in D5, neither resting on no
+    information; at least one per-protocol result is assessed."""
+    t = _rob2_overall(ev)
+    pp = t[t["population"] == "per_protocol"]
+    if pp.empty:
+        return ["no per-protocol result is assessed with RoB 2"]
+    facts = []
+    for r in pp[pp["domain"].isin(["overall", "D2", "D5"])].itertuples(index=False):
+        if r.judgement != "high":
+            facts.append(f"{r.study_id} {r.result}: {r.domain} is {r.judgement}")
+        elif r.domain != "overall" and r.rests_on_no_information:
+            facts.append(f"{r.study_id} {r.result}: {r.domain} is high only for want of information")
+    return facts
+
+
+@claim(
+    "rob2_primary_high_rests_on_no_information",
+    "risk_of_bias",
+    "Where an intention-to-treat or efficacy-set result is at high risk of bias, the judgement comes from what the "
+    "consulted sources do not report, not from a reported flaw.",
+)
+def _rob2_primary_high(ev: Evidence) -> list[str]:
+    """For every assessed ITT or efficacy-set result that is high overall, every domain judged high rests on no
+    information (answering its NI favourably would lower it)."""
+    t = _rob2_overall(ev)
+    main = t[t["population"].isin(["itt", "analysed_efficacy"]) & (t["domain"] != "overall")]
+    return [
+        f"{r.study_id} {r.result}: {r.domain} is high on reported facts"
+        for r in main.itertuples(index=False)
+        if r.judgement == "high" and not r.rests_on_no_information
+    ]
 
 
 # ---------------------------------------------------------------------------

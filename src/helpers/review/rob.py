@@ -1,6 +1,10 @@
 """Risk of bias: scores and bands computed from the ratings (never stored), display tables, figures and glue.
 
-The instrument and the ratings are evidence (:mod:`helpers.evidence.rob_tables`).
+The instrument and the ratings are evidence (:mod:`helpers.evidence.rob_tables`). The modified Downs
+and Black scores reproduce the review's tool; they are shown with the share of items the consulted
+sources could not answer and are never used to select, weight or restrict an analysis (summary
+quality scores: Jüni et al. 1999; protocol ``risk_of_bias.restrict_by_quality_score: false``). The
+randomised trials' results are judged with RoB 2 instead (:mod:`helpers.review.rob2`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,6 @@ from helpers.evidence.rob_tables import (
     ANSWER_LABELS,
     ANSWER_SYMBOLS,
     ANSWERS,
-    BAND_RANK,
     BANDS,
     DOMAIN_LABELS,
     DOMAIN_SHORT,
@@ -124,35 +127,6 @@ def study_scores(rob: RiskOfBias) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _scores_of(source: RiskOfBias | pd.DataFrame) -> pd.DataFrame:
-    if isinstance(source, RiskOfBias):
-        return study_scores(source)
-    if isinstance(source, pd.DataFrame) and {"study_id", "band"} <= set(source.columns):
-        return source
-    raise TypeError("expected a RiskOfBias or the DataFrame of study_scores() (columns study_id and band)")
-
-
-def studies_meeting(source: RiskOfBias | pd.DataFrame, min_band: str = "fair") -> list[str]:
-    """study_ids whose quality band is ``min_band`` or better, for quality-restricted sensitivity analyses.
-
-    ``source`` is the loaded assessment or the table of :func:`study_scores`;
-    ``min_band`` is one of 'excellent', 'good', 'fair', 'poor' ('poor' keeps every study).
-    """
-    if min_band not in BAND_RANK:
-        raise ValueError(f"min_band {min_band!r}: expected one of {', '.join(b.name for b in BANDS)}")
-    scores = _scores_of(source)
-    return [s for s, b in zip(scores["study_id"], scores["band"]) if BAND_RANK[b] >= BAND_RANK[min_band]]
-
-
-def restrict_to_quality(
-    df: pd.DataFrame, source: RiskOfBias | pd.DataFrame, min_band: str = "fair", column: str = "study_id"
-) -> pd.DataFrame:
-    """The rows of ``df`` whose study meets ``min_band`` (e.g. an analysis's input restricted to better studies)."""
-    if column not in df.columns:
-        raise KeyError(f"no column {column!r} to match studies on")
-    return df[df[column].isin(studies_meeting(source, min_band))]
-
-
 # ---------------------------------------------------------------------------
 # Display tables
 # ---------------------------------------------------------------------------
@@ -199,7 +173,9 @@ def scores_table(rob: RiskOfBias) -> pd.DataFrame:
         table[DOMAIN_SHORT[domain]] = [f"{a} of {b}" for a, b in zip(part["score"], part["max_score"])]
     table[f"Total (of {MAX_SCORE})"] = ss["score"].to_list()
     table["Quality band"] = ss["band"].to_list()
-    table["Unable to determine"] = [f"{u} of {n}" for u, n in zip(ss["n_unable_to_determine"], ss["n_items"])]
+    table["Unable to determine"] = [
+        f"{u} of {n} ({fmt_pct(100 * u / n, 0)})" for u, n in zip(ss["n_unable_to_determine"], ss["n_items"])
+    ]
     return table
 
 
@@ -554,8 +530,6 @@ def glue_values(rob: RiskOfBias) -> dict[str, str]:
     n_ratings = len(ip)
     n_unable = int((ip["answer"] == "unable_to_determine").sum())
     best = ss.loc[ss["score"].idxmax()]
-    meeting = studies_meeting(ss, "fair")
-    labels = dict(zip(ss["study_id"], ss["label"]))
     band = {b.name: b for b in BANDS}
     maxima = domain_scores(rob).groupby("domain", sort=False)["max_score"].first()
     values = {
@@ -576,8 +550,6 @@ def glue_values(rob: RiskOfBias) -> dict[str, str]:
         "rob_best_study": str(best["label"]),
         "rob_best_score": fmt_int(best["score"]),
         "rob_best_band": str(best["band"]),
-        "rob_n_meeting_fair": fmt_int(len(meeting)),
-        "rob_meeting_fair": join_words([labels[s] for s in meeting]) if meeting else "none",
         "rob_n_poor": fmt_int(int((ss["band"] == "poor").sum())),
         "rob_unable_min": fmt_int(ss["n_unable_to_determine"].min()),
         "rob_unable_max": fmt_int(ss["n_unable_to_determine"].max()),
@@ -594,15 +566,22 @@ def glue_values(rob: RiskOfBias) -> dict[str, str]:
     shares = _answer_shares(rob)
     all_unable = shares.loc[shares["unable_to_determine"] >= 100, "label"].str.lower().to_list()
     values["rob_domains_all_unable"] = join_words(all_unable) if all_unable else "none of the"
-    values["rob_n_good_or_better"] = fmt_int(len(studies_meeting(ss, "good")))
-    values["rob_fair_consequence"] = (
-        "no study, so no such analysis is possible"
-        if not meeting
-        else "a single study and so no pooled estimate"
-        if len(meeting) == 1
-        else f"{fmt_int(len(meeting))} studies"
-    )
+    values["rob_n_good_or_better"] = fmt_int(int(ss["band"].isin(["good", "excellent"]).sum()))
     rct = ss[ss["design"] == "rct"]
     values["rob_n_rct"] = fmt_int(len(rct))
     values["rob_rct_unable_min"] = fmt_int(rct["n_unable_to_determine"].min()) if len(rct) else "not applicable"
+    values["rob_unable_by_study"] = join_words(
+        [
+            f"{r.label} {fmt_int(r.n_unable_to_determine)} of {fmt_int(r.n_items)} "
+            f"({fmt_pct(100 * r.n_unable_to_determine / r.n_items, 0)})"
+            for r in ss.itertuples(index=False)
+        ]
+    )
+    poor_rct = rct[rct["band"] == "poor"]
+    values["rob_rcts_poor"] = (
+        "No randomised trial falls in the poor band"
+        if poor_rct.empty
+        else f"{join_words(list(poor_rct['label']))}, "
+        f"{'randomised trials, fall' if len(poor_rct) > 1 else 'a randomised trial, falls'} in the poor band"
+    )
     return values
