@@ -161,6 +161,16 @@ def cite(keys) -> str:
     return "{cite:p}`" + ",".join(dict.fromkeys(found)) + "`" if found else ""
 
 
+#: Words that keep their capital inside a sentence.
+KEEP_CASE = frozenset({"Treg", "Tregs", "Downs", "Mantel-Haenszel", "Bayesian", "GRADE"})
+
+
 def lower_first(text: str) -> str:
-    """A phrase to continue a sentence: its first letter in lower case."""
-    return text[0].lower() + text[1:] if text else text
+    """A phrase to continue a sentence: its first letter in lower case, unless its first word is an
+    acronym or a name written with capitals inside it ('SRI-4 response', 'Treg response', 'IL-2')."""
+    if not text:
+        return text
+    first = text.split(" ", 1)[0]
+    if first in KEEP_CASE or any(c.isupper() for c in first[1:]) or any(c.isdigit() for c in first):
+        return text
+    return text[0].lower() + text[1:]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol, load_protocol
-from helpers.report.prose import fmt_ci, fmt_num
+from helpers.report.prose import fmt_ci, fmt_num, lower_first
 from helpers.stats import distributions
 
 LEVELS = ("very low", "low", "moderate", "high")
@@ -275,7 +275,7 @@ def _rob_overall(ev: Evidence, analysis, counts: pd.DataFrame) -> dict[str, str]
         elif len(mine):
             worst = max(mine["judgement"], key=["low", "some_concerns", "high"].index)
             stand_in = mine.loc[mine["judgement"] == worst, "result"].iloc[0]
-            out[lab] = f"{worst.replace('_', ' ')} (judged for {stand_in.lower()}; this result was not assessed)"
+            out[lab] = f"{worst.replace('_', ' ')} (judged for {stand_in}; this result was not assessed)"
         else:
             out[lab] = "not assessed"
     return out
@@ -450,3 +450,37 @@ def summary_of_findings(ev: Evidence, protocol: Protocol | None = None) -> tuple
         if row is not None:
             rows.append(row)
     return tuple(rows)
+
+
+# ---------------------------------------------------------------------------
+# Informative statements (GRADE's wording by certainty; Santesso et al. 2020)
+# ---------------------------------------------------------------------------
+HEDGES = {"high": "", "moderate": "probably ", "low": "may "}
+
+
+def plain_statement(row: FindingRow, subject: str = "low-dose IL-2") -> str:
+    """'low-dose IL-2 may increase SRI-4 response at week 12 (RR 1.33, 95% CI 1.00 to 1.76; low certainty)'.
+
+    The verb follows the certainty (high: states; moderate: probably; low: may; very low: the
+    evidence is very uncertain) and the direction of the point estimate; where the interval
+    includes no effect the sentence says so.
+    """
+    outcome = lower_first(row.label)
+    certainty = f"{row.certainty} certainty"
+    if row.method == "narrative":
+        return f"the evidence on {outcome} is very uncertain ({row.narrative}; {certainty})"
+    null = 1.0 if row.measure == "RR" else 0.0
+    if row.measure == "RR":
+        effect = f"RR {fmt_num(row.estimate)}, 95% CI {fmt_num(row.ci_low)} to {fmt_num(row.ci_high)}"
+    else:
+        rd = [fmt_num(1000 * v, 0) for v in (row.estimate, row.ci_low, row.ci_high)]
+        effect = f"risk difference {rd[0]} per 1,000, 95% CI {rd[1]} to {rd[2]}"
+    if row.certainty == "very low":
+        return f"the evidence is very uncertain about the effect of {subject} on {outcome} ({effect}; {certainty})"
+    verb = "increase" if row.estimate > null else "reduce"
+    verb = {"": verb + "s", "probably ": "probably " + verb + "s"}.get(
+        HEDGES[row.certainty], HEDGES[row.certainty] + verb
+    )
+    includes = row.ci_low <= null <= row.ci_high
+    caveat = ", although the interval includes no effect" if includes else ""
+    return f"{subject} {verb} {outcome} ({effect}; {certainty}){caveat}"
