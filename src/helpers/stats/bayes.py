@@ -15,7 +15,7 @@ computed by direct numerical integration, without MCMC:
 * so the marginal posterior of ``mu`` (and the predictive distribution of ``theta``) is a
   mixture of these conditional normals over the posterior of ``tau``. A discretisation of
   ``tau`` (support points and their weights) turns it into a finite normal mixture whose
-  CDF is a vectorised sum; quantiles are roots of that CDF (Brent's method).
+  CDF is a vectorised sum; quantiles are roots of that CDF (Newton's method inside a bracket).
 
 Two discretisations (``algorithm``):
 
@@ -47,7 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import optimize, special
+from scipy import special
 
 from helpers.stats.pooling import RmaResult
 
@@ -83,7 +83,7 @@ def halfnormal_logpdf(tau, scale: float) -> np.ndarray:
 def _invert(cdf, pdf, p: float, lo: float, hi: float, x: float, xtol: float = _XTOL) -> float:
     """The x in [lo, hi] with cdf(x) = p (cdf(lo) <= p <= cdf(hi)): Newton's method from ``x``, kept
     inside a shrinking bracket (a bisection step where Newton would leave it); Brent's method on the
-    bracket if that has not converged after 60 steps."""
+    bracket if that has not converged after 60 steps (scipy.optimize is imported only then: its import is slow)."""
     for _ in range(60):
         if not lo <= x <= hi:
             x = 0.5 * (lo + hi)
@@ -102,6 +102,8 @@ def _invert(cdf, pdf, p: float, lo: float, hi: float, x: float, xtol: float = _X
         if abs(new - x) <= xtol + _RTOL * abs(new) or hi - lo <= xtol + _RTOL * abs(lo):
             return new
         x = new
+    from scipy import optimize
+
     return optimize.brentq(lambda t: cdf(t) - p, lo, hi, xtol=xtol, rtol=_RTOL)
 
 
@@ -221,6 +223,8 @@ def _direct_support(
     y: np.ndarray, v: np.ndarray, tau_post: _TauPosterior, delta: float, epsilon: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """bayesmeta's ``discretize(delta, epsilon, alldivs = TRUE)``: tau support points and their weights."""
+    from scipy import optimize  # only for this algorithm: its import is slow
+
     tol = _BAYESMETA_TOL
 
     def divergence(t1: float, m1: np.ndarray, s1: np.ndarray, t2: float) -> float:
@@ -326,6 +330,7 @@ def _shortest(cdf, quantile, pdf, level: float, lower_bound: float | None) -> tu
     """The shortest interval of probability ``level`` of a unimodal distribution: the left end L where the
     density is equal at L and at R(L) = quantile(level + cdf(L)). ``lower_bound`` is the lower end of the
     support (0 for tau) or None; an interval that starts there is taken when it is the shortest."""
+    from scipy import optimize  # only here (tau, or a mixture's Newton iteration failing): its import is slow
 
     def right(left: float) -> float:
         p = level + cdf(left)
