@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from helpers.evidence.load import load_evidence
+from helpers.evidence.protocol import load_protocol
 from helpers.paths import ROOT
 from helpers.review.analyses import (
     EFFICACY_ROLES,
@@ -100,8 +101,12 @@ def test_results_table_shape_and_columns(results):
     pooled = [a for a in planned if len(a.populations) > 1]
     single = [a for a in planned if len(a.populations) == 1]
     assert (len(pooled), len(single)) == (2, 2)
-    assert len(table[table["analysis"].isin([a.id for a in planned])]) == 3 * (5 * len(pooled) + len(single))
-    table = table[table["analysis"].isin([a.id for a in pooled])]
+    bayesian = load_protocol().bayesian  # plus one Bayesian row per measure and prior scale, each analysis
+    n_bayes = len(bayesian.measures) * len(bayesian.scales)
+    rows = table[table["analysis"].isin([a.id for a in planned])]
+    assert len(rows) == 3 * (5 * len(pooled) + len(single)) + n_bayes * len(planned)
+    assert (rows["test"] == "posterior").sum() == n_bayes * len(planned)
+    table = table[table["analysis"].isin([a.id for a in pooled]) & (table["test"] != "posterior")]
     assert (table["k"] == 2).all() and table["inputs_derived"].all()
     assert set(table.loc[table["model"] == "fixed", "pi_note"]) == {"not applicable to a fixed-effect model"}
     knha = table[table["test"] == "knha"].set_index(["analysis", "measure", "method"])

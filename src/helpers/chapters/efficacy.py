@@ -133,7 +133,7 @@ def estimates_table(results: pd.DataFrame, a: Analysis | None) -> pd.DataFrame:
             "Estimate": r["estimate"].map(fmt_num),
             "95% CI low": r["ci_low"].map(fmt_num),
             "95% CI high": r["ci_high"].map(fmt_num),
-            "p": r["p"].map(lambda v: fmt_num(v, 3)),
+            "p": ["–" if t == "posterior" else fmt_num(v, 3) for v, t in zip(r["p"], r["test"])],  # Bayesian: no p
         }
     )
 

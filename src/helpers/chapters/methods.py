@@ -14,6 +14,16 @@ def _window(w: dict) -> str:
     return f"{w['from']} to {w['to'] or 'ongoing'}"
 
 
+def _bayesian_rows(p: Protocol) -> list[tuple[str, str]]:
+    b = p.bayesian
+    if b is None:
+        return []
+    others = ", ".join(str(s) for s in b.scales if s != b.main_scale)
+    prior = {"halfnormal": "half-normal"}.get(b.tau_prior, b.tau_prior)
+    text = f"{', '.join(b.measures)}; {b.mu_prior} prior on the mean, {prior} prior on τ with scale {b.main_scale}"
+    return [("Bayesian random effects", text + (f" (sensitivity: {others})" if others else ""))]
+
+
 def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
     """What the protocol pre-specifies, one row per item."""
     p = protocol or load_protocol()
@@ -43,6 +53,7 @@ def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
             + "; ".join(f"{m} ({t})" for m, t in p.single_study_models),
         ),
         ("Effect measures", ", ".join(p.measures)),
+        *_bayesian_rows(p),
         ("Minimum number of trials", "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in p.raw["minimum_k"].items())),
         (
             "Safety",

@@ -23,6 +23,10 @@ METHODS = ("MH", "Peto", "FE", "REML", "DL", "PM")
 TESTS = ("z", "knha")
 MEASURES = ("RR", "OR", "RD")
 ANALYSIS_ROLES = ("primary", "secondary", "sensitivity", "responder_index")
+#: Priors of the Bayesian random-effects model (helpers.stats.bayes): on the mean, on the heterogeneity tau.
+MU_PRIORS = ("uniform",)
+TAU_PRIORS = ("halfnormal",)
+BAYES_MEASURES = ("RR", "OR")
 SENSITIVITIES = ("leave_one_out", "regimen_group", "dose")
 #: Methods for the comparison of an adverse event in a single trial (k = 1), where nothing is pooled.
 SINGLE_TRIAL_RISK_RATIO = ("log",)  # Katz log interval (the Mantel-Haenszel interval of one table)
@@ -170,8 +174,29 @@ SCHEMA = _object(
                 "fragility": _object({"alpha": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}}),
             }
         ),
+        "bayesian": _object(
+            {
+                "measures": {
+                    "type": "array",
+                    "items": {"enum": list(BAYES_MEASURES)},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "mu_prior": {"enum": list(MU_PRIORS)},
+                "tau_prior": {"enum": list(TAU_PRIORS)},
+                "scales": {
+                    "type": "array",
+                    "items": {"type": "number", "exclusiveMinimum": 0},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "main_scale": {"type": "number", "exclusiveMinimum": 0},
+            }
+        ),
     }
 )
+# the Bayesian analysis is optional: a protocol without it has none
+SCHEMA["required"].remove("bayesian")
 
 
 class ProtocolError(ValueError):
@@ -192,6 +217,18 @@ class PlannedAnalysis:
     subgroup_label: str = "subgroup"
     sensitivity_of: str | None = None
     sensitivity: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BayesianPlan:
+    """The protocol's Bayesian random-effects analysis: for each measure and each scale of the prior on tau,
+    one fit of every declared analysis; ``main_scale`` is the main analysis, the other scales sensitivity."""
+
+    measures: tuple[str, ...]
+    mu_prior: str
+    tau_prior: str
+    scales: tuple[float, ...]
+    main_scale: float
 
 
 @dataclass(frozen=True)
@@ -271,6 +308,20 @@ class Protocol:
         """RoB 2's optional overall rule: 'high' from this many domains with some concerns (None: not applied)."""
         return self.raw["risk_of_bias"]["escalate_some_concerns_from"]
 
+    @property
+    def bayesian(self) -> BayesianPlan | None:
+        """The Bayesian analysis, or None when the protocol declares none."""
+        b = self.raw.get("bayesian")
+        if b is None:
+            return None
+        return BayesianPlan(
+            measures=tuple(b["measures"]),
+            mu_prior=b["mu_prior"],
+            tau_prior=b["tau_prior"],
+            scales=tuple(float(x) for x in b["scales"]),
+            main_scale=float(b["main_scale"]),
+        )
+
 
 def protocol_path() -> Path:
     override = os.environ.get(PROTOCOL_ENV_VAR)
@@ -311,7 +362,8 @@ def _problem_text(error: jsonschema.ValidationError) -> str:
 
 
 def _semantic_problems(raw: dict) -> list[str]:
-    """What a JSON Schema cannot say: unique ids, and sensitivity analyses that point at a declared analysis."""
+    """What a JSON Schema cannot say: unique ids, sensitivity analyses that point at a declared analysis, and
+    a main Bayesian prior scale that is one of the declared scales."""
     ids = [a["id"] for a in raw["analyses"]]
     problems = [
         f"analyses: id '{i}' is declared {ids.count(i)} times; expected unique ids"
@@ -322,6 +374,12 @@ def _semantic_problems(raw: dict) -> list[str]:
         target = a.get("sensitivity_of")
         if target is not None and target not in ids:
             problems.append(f"analyses[{n}].sensitivity_of: found '{target}'; expected the id of a declared analysis")
+    bayesian = raw.get("bayesian")
+    if bayesian is not None and bayesian["main_scale"] not in bayesian["scales"]:
+        problems.append(
+            f"bayesian.main_scale: found {bayesian['main_scale']!r}; expected one of the scales "
+            + ", ".join(map(str, bayesian["scales"]))
+        )
     return problems
 
 

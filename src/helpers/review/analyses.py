@@ -14,7 +14,7 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol
-from helpers.review.result_row import RESULT_COLUMNS, ResultRow, results_frame
+from helpers.review.result_row import RESULT_COLUMNS, ResultRow, bayes_scale, results_frame
 from helpers.review.selection import Analysis, planned_analyses, two_arm_counts
 from helpers.stats import effects, pooling
 
@@ -120,6 +120,9 @@ def efficacy_results(ev: Evidence) -> pd.DataFrame:
 
 
 def model_label(method: str, test: str) -> str:
+    scale = bayes_scale(method)
+    if scale is not None:
+        return f"Bayesian random effects (half-normal prior on τ, scale {scale:g})"
     return METHOD_LABELS[method] + TEST_LABELS[test]
 
 

@@ -3,7 +3,8 @@
 Every pooled estimate of the book is a :class:`ResultRow`: what was analysed (analysis, label,
 outcome, time point, population), how (measure, model, method, test), on how much (k, patients
 per group) and what came out, on the reporting scale. :meth:`ResultRow.from_fit` builds it from a
-fit, which carries its inputs, so no chapter writes the columns out by hand; :func:`results_frame`
+fit, which carries its inputs, and :meth:`ResultRow.from_bayes` from a Bayesian fit
+(:mod:`helpers.stats.bayes`), so no chapter writes the columns out by hand; :func:`results_frame`
 turns rows into the table and checks it against :func:`results_schema`, so a malformed row stops
 the build where it is made.
 """
@@ -11,19 +12,40 @@ the build where it is made.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, fields
 
 import pandas as pd
 import pandera.pandas as pa
 
-from helpers.stats import pooling
+from helpers.stats import bayes, effects, pooling
 
 MODELS = ("fixed", "random", "single_trial")
 METHODS = ("MH", "Peto", "FE", "REML", "DL", "PM", "HS", "SJ", "HE", "ML", "Katz", "Newcombe", "Wald")
-TESTS = ("z", "knha", "fisher")
+#: z: normal-based, knha: Hartung-Knapp t, fisher: Fisher's exact test; posterior: a Bayesian fit (intervals
+#: are posterior quantiles, no test)
+TESTS = ("z", "knha", "fisher", "posterior")
 #: ``pi_note`` of a single trial's own result.
 PI_NOTE_SINGLE_TRIAL = "not applicable to a single trial"
 MEASURES = ("RR", "OR", "RD", "MD", "SMCR", "PLO", "PFT", "PR", "PAS", "PRAW")
+#: The method of a Bayesian row names its prior on tau: "Bayes HN(0.5)" is a half-normal prior with scale 0.5.
+BAYES_METHOD = re.compile(r"^Bayes HN\((\d[0-9.e+-]*)\)$")
+#: Note of a Bayesian row from a single trial: its tau, and so the width of its intervals, come from the prior.
+BAYES_NOTE_ONE_TRIAL = "one trial: the heterogeneity comes from its prior alone"
+
+
+def bayes_method(scale: float) -> str:
+    """The method name of a Bayesian fit with a half-normal prior of this scale on tau (e.g. "Bayes HN(0.5)")."""
+    return f"Bayes HN({scale:g})"
+
+
+def bayes_scale(method: str) -> float | None:
+    """The half-normal scale a Bayesian method name declares; None for any other method."""
+    found = BAYES_METHOD.match(method)
+    try:
+        return float(found.group(1)) if found else None
+    except ValueError:  # e.g. "Bayes HN(1.2.3)"
+        return None
 
 
 @dataclass(frozen=True)
@@ -55,6 +77,8 @@ class ResultRow:
     p: float
     studies: str
     inputs_derived: bool
+    #: posterior probability that the effect exceeds no effect (RR or OR > 1, RD > 0): Bayesian rows only
+    prob_above_null: float = math.nan
 
     @classmethod
     def from_fit(
@@ -160,6 +184,59 @@ class ResultRow:
             inputs_derived=bool(inputs_derived),
         )
 
+    @classmethod
+    def from_bayes(
+        cls,
+        result: bayes.BayesResult,
+        *,
+        analysis: str,
+        label: str,
+        outcome: str,
+        timepoint: str,
+        population: str,
+        n_il2: int | None,
+        n_control: int | None,
+        studies: str,
+        inputs_derived: bool,
+        measure: str | None = None,
+    ) -> ResultRow:
+        """The row of one Bayesian fit: the posterior median of the mean effect, its central credible interval
+        (``ci_*``), the posterior predictive interval of a new trial's effect (``pi_*``), the posterior median of
+        tau² and P(effect > no effect), on the reporting scale (ratios for RR and OR). No p-value and no Q."""
+        measure = measure or result.measure
+        values = [result.mu_median, result.mu_low, result.mu_high, result.theta_low, result.theta_high]
+        if measure in ("RR", "OR"):
+            values = effects.transf_exp(values)
+        estimate, ci_low, ci_high, pi_low, pi_high = (float(x) for x in values)
+        return cls(
+            analysis=analysis,
+            label=label,
+            outcome=outcome,
+            timepoint=timepoint,
+            population=population,
+            measure=measure,
+            model="random",
+            method=bayes_method(result.scale),
+            test="posterior",
+            k=int(result.k),
+            n_il2=None if n_il2 is None else int(n_il2),
+            n_control=None if n_control is None else int(n_control),
+            estimate=estimate,
+            ci_low=ci_low,
+            ci_high=ci_high,
+            pi_low=pi_low,
+            pi_high=pi_high,
+            pi_note=BAYES_NOTE_ONE_TRIAL if result.k == 1 else "",
+            tau2=result.tau2_median,
+            i2=math.nan,
+            q=math.nan,
+            q_p=math.nan,
+            p=math.nan,
+            studies=studies,
+            inputs_derived=bool(inputs_derived),
+            prob_above_null=result.prob_positive,
+        )
+
 
 #: Columns of the results table, in order.
 RESULT_COLUMNS = [f.name for f in fields(ResultRow)]
@@ -184,7 +261,11 @@ def results_schema() -> pa.DataFrameSchema:
             "population": text,
             "measure": pa.Column("string", pa.Check.isin(MEASURES), coerce=True),
             "model": pa.Column("string", pa.Check.isin(MODELS), coerce=True),
-            "method": pa.Column("string", pa.Check.isin(METHODS), coerce=True),
+            "method": pa.Column(
+                "string",
+                pa.Check(lambda m: m.isin(METHODS) | m.str.match(BAYES_METHOD.pattern), error="a known method"),
+                coerce=True,
+            ),
             "test": pa.Column("string", pa.Check.isin(TESTS), coerce=True),
             "k": pa.Column("Int64", pa.Check.ge(1), coerce=True),
             "n_il2": pa.Column("Int64", pa.Check.ge(1), nullable=True, coerce=True),
@@ -202,6 +283,7 @@ def results_schema() -> pa.DataFrameSchema:
             "p": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, coerce=True),
             "studies": text,
             "inputs_derived": pa.Column(bool, coerce=True),
+            "prob_above_null": pa.Column(float, pa.Check.in_range(0, 1), nullable=True, coerce=True),
         },
         checks=[pa.Check(_ordered, error="ci_low <= estimate <= ci_high")],
         unique=["analysis", "measure", "method", "test"],

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from helpers.evidence.load import Evidence
-from helpers.review import analyses, efficacy, responder, safety, treg
+from helpers.review import analyses, bayesian, efficacy, responder, safety, treg
 from helpers.review.result_row import RESULT_COLUMNS, results_schema
 
 #: Result providers, in the order their rows appear.
@@ -20,6 +20,7 @@ PROVIDERS = (
     responder.responder_results,
     treg.treg_results,
     safety.safety_results,
+    bayesian.bayesian_results,
 )
 
 

@@ -94,7 +94,7 @@ def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
                 for e, lo, hi in zip(results["estimate"], results["ci_low"], results["ci_high"])
             ],
             "PI": [interval(lo, hi) for lo, hi in zip(results["pi_low"], results["pi_high"])],
-            # not applicable (NaN) to a single trial's own result
+            # not applicable (NaN) to a single trial's own result, nor I² and Q to a Bayesian fit
             "τ²": [heterogeneity(v, 3) for v in results["tau2"]],
             "I² (%)": [heterogeneity(v, 0) for v in results["i2"]],
             "Q p": [heterogeneity(v, 2) for v in results["q_p"]],
