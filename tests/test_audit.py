@@ -49,10 +49,10 @@ def test_every_derived_count_of_the_data_is_audited(audit):
         ("outcomes.csv", 137, "events", "29/50", "some", 1, 2),
         ("outcomes.csv", 138, "events", "20/24", "some", 1, 2),
         ("outcomes.csv", 139, "events", "15/29", "some", 1, 2),
-        ("arms.csv", 15, "n", "n = 50", "all", 1, 1),
-        ("arms.csv", 16, "n", "n = 50", "all", 1, 1),
-        ("arms.csv", 17, "n", "n = 24", "all", 1, 1),
-        ("arms.csv", 18, "n", "n = 29", "all", 1, 1),
+        ("arms.csv", 17, "n", "n = 50", "all", 1, 1),
+        ("arms.csv", 18, "n", "n = 50", "all", 1, 1),
+        ("arms.csv", 19, "n", "n = 24", "all", 1, 1),
+        ("arms.csv", 20, "n", "n = 29", "all", 1, 1),
     ]
     assert derived_count_problems(load_evidence()) == []
     assert check_derived_counts(load_evidence()) == 15
@@ -102,7 +102,7 @@ def test_derived_totals_are_checked_against_baseline_p_values(audit):
 
 
 def test_derived_arm_sizes_are_checked_by_the_percentages_they_are_the_denominator_of(audit):
-    itt = audit[("arms.csv", 15)].checks[0]
+    itt = audit[("arms.csv", 17)].checks[0]
     assert (itt.figure, itt.reported, itt.compared_line, itt.reproduced, itt.pins) == (
         "percent_attainable",
         "68",
@@ -111,7 +111,7 @@ def test_derived_arm_sizes_are_checked_by_the_percentages_they_are_the_denominat
         True,
     )
     assert not itt.input_of_derivation  # '100 × 1/2 = 50': the percentage is an independent check
-    assert audit[("arms.csv", 17)].checks[0].input_of_derivation
+    assert audit[("arms.csv", 19)].checks[0].input_of_derivation
 
 
 def test_the_trials_own_reported_p_values_calibrate_the_check():
