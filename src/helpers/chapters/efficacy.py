@@ -687,3 +687,35 @@ def robustness_values(ev: Evidence) -> dict[str, object]:
     )
     values["sri4_robustness_text"] = GlueMarkdown(" ".join(parts))
     return values
+
+
+# ---------------------------------------------------------------------------
+# Bayesian random effects (the protocol's priors on tau)
+# ---------------------------------------------------------------------------
+def bayes_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
+    """The Bayesian estimates of the primary analysis under each prior, in words, and the posterior figure."""
+    from helpers.report.posterior import posterior_alt_text, posterior_figure
+    from helpers.review.bayesian import posterior_inputs
+
+    primary, nothing = primary_analysis(ev)
+    if primary is None:
+        return {"bayes_text": nothing, "bayes_alt": "", "bayes_figure": None}
+    flat = results.reset_index() if "analysis" not in results.columns else results
+    rows = flat[(flat["analysis"] == primary.id) & (flat["measure"] == "RR") & (flat["test"] == "posterior")]
+    plan = load_protocol().bayesian
+    sentences = []
+    for r in rows.itertuples(index=False):
+        scale = r.method.removeprefix("Bayes HN(").removesuffix(")")
+        role = "the main prior" if float(scale) == plan.main_scale else "a wider prior, as a sensitivity analysis"
+        sentences.append(
+            f"With {role} (half-normal on τ with scale {scale}), the posterior median risk ratio is "
+            f"{fmt_ci(r.estimate, r.ci_low, r.ci_high).replace('95% CI', '95% credible interval')}, the probability "
+            f"that IL-2 raises the response rate (RR above 1) is {fmt_pct(100 * r.prob_above_null, 0)}, and a new "
+            f"trial's risk ratio would lie between {fmt_num(r.pi_low)} and {fmt_num(r.pi_high)} (95% prediction)."
+        )
+    curves, intervals = posterior_inputs(ev, primary, flat)
+    return {
+        "bayes_text": " ".join(sentences),
+        "bayes_alt": posterior_alt_text(curves, intervals),
+        "bayes_figure": posterior_figure(curves, intervals),
+    }

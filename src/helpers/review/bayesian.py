@@ -57,3 +57,38 @@ def bayesian_results(ev: Evidence, protocol: Protocol | None = None) -> pd.DataF
     if protocol.bayesian is None:
         return results_frame([])
     return results_frame([row for a in planned_analyses(ev, protocol) for row in bayesian_rows(ev, a, protocol)])
+
+
+def posterior_inputs(ev: Evidence, a: Analysis, results: pd.DataFrame, protocol: Protocol | None = None):
+    """For the posterior figure of one analysis: the posterior density of its log RR under each
+    prior scale (on a log-spaced RR grid spanning every interval shown) and the RR intervals of its
+    rows in the results table (frequentist models, then the Bayesian ones)."""
+    from helpers.report.posterior import ratio_grid
+
+    protocol = protocol or load_protocol()
+    rows = results[(results["analysis"] == a.id) & (results["measure"] == "RR")]
+    intervals = pd.DataFrame(
+        {
+            "label": [
+                m if t == "posterior" else f"{m}, {'Hartung-Knapp' if t == 'knha' else 'z'}"
+                for m, t in zip(rows["method"], rows["test"])
+            ],
+            "estimate": rows["estimate"],
+            "ci_low": rows["ci_low"],
+            "ci_high": rows["ci_high"],
+        }
+    ).reset_index(drop=True)
+    counts = two_arm_counts(ev, a, protocol)
+    low = max(min(0.1, float(intervals["ci_low"].min()) / 1.2), 0.01)
+    high = min(max(10.0, float(intervals["ci_high"].max()) * 1.2), 100.0)
+    grid = ratio_grid(low, high)
+    import math
+
+    curves = []
+    for scale in protocol.bayesian.scales:
+        fit_ = bayes_fit(counts, "RR", scale)
+        curves += [
+            {"prior": f"half-normal prior on τ, scale {scale:g}", "ratio": x, "density": fit_.pdf(math.log(x))}
+            for x in grid
+        ]
+    return pd.DataFrame(curves), intervals

@@ -415,6 +415,10 @@ class BayesResult:
         """Posterior CDF (predictive for ``theta``) at ``x``, like bayesmeta's ``pposterior``."""
         return self._dist(parameter).cdf(float(x))
 
+    def pdf(self, x: float, parameter: str = "mu") -> float:
+        """Posterior density (predictive for ``theta``) at ``x``, like bayesmeta's ``dposterior``."""
+        return float(np.atleast_1d(self._dist(parameter).pdf(float(x)))[0])
+
     def quantile(self, p: float, parameter: str = "mu") -> float:
         """Posterior quantile, like bayesmeta's ``qposterior``."""
         return self._dist(parameter).quantile(float(p))
