@@ -19,7 +19,7 @@ import pandas as pd
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol, load_protocol
-from helpers.report.prose import fmt_ci, fmt_num, lower_first
+from helpers.report.prose import fmt_ci, fmt_num, join_words, lower_first
 from helpers.stats import distributions
 
 LEVELS = ("very low", "low", "moderate", "high")
@@ -247,6 +247,15 @@ class FindingRow:
     @property
     def certainty(self) -> str:
         return certainty(self.start, self.judgements)
+
+    @property
+    def downgrade_words(self) -> str:
+        """'serious risk of bias and very serious imprecision', or '' when nothing lowered the certainty."""
+        return (
+            join_words([f"{j.verdict} {DOMAIN_LABELS[j.domain].lower()}" for j in self.judgements if j.downgrade])
+            if any(j.downgrade for j in self.judgements)
+            else ""
+        )
 
     @property
     def downgrades(self) -> str:
