@@ -88,3 +88,20 @@ def test_totals_follow_the_data(data_copy):
     edit_file(data_copy / "arms.csv", "vonspeemayer2016,il2,il2,,treated,5,", "vonspeemayer2016,il2,il2,,treated,6,")
     t = book_totals(load_evidence())
     assert t["patients_il2_known"] == 138
+
+
+def test_reconstruction_scenarios_enumerate_every_count_and_the_overlap():
+    from helpers.review.reconciliation import reconstruction_scenarios
+
+    t = reconstruction_scenarios(load_evidence())
+    assert t.attrs == {"target": 70, "missing_studies": 1}  # 150 - (30 + 50); 4 open-label in the review, 3 here
+    # He 2016 40 or 38; PRO-IMMUN 12 treated or 10 enrolled; von Spee-Mayer 5 or left out (its reason says overlap)
+    assert len(t) == 8
+    assert t["Left for the review's other open-label studies"].tolist() == [13, 15, 15, 17, 18, 20, 20, 22]
+    first = t.iloc[0]
+    assert first["Open-label studies counted"] == (
+        "He 2016 40 (enrolled); von Spee-Mayer 2016 5 (treated); PRO-IMMUN 12 (treated)"
+    )
+    assert first["Sum"] == 57
+    # Charact-IL-2 enrolled 16: no scenario leaves exactly 16
+    assert set(t["Candidate studies of exactly that size"]) == {"none"}

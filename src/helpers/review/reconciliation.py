@@ -98,7 +98,7 @@ def reconciliation_table(ev: Evidence) -> pd.DataFrame:
             "Studies",
             "studies_total",
             t["studies_included"],
-            "this book identifies these studies; the review's sixth is not identified",
+            "this book reconstructs these studies from the review's totals; the review's study table is not available",
         ),
         ("Randomised controlled trials", "studies_rct", t["studies_rct"], ""),
         ("Open-label studies", "studies_open_label", t["studies_open_label"], ""),
@@ -125,17 +125,21 @@ def open_label_arithmetic(ev: Evidence) -> pd.DataFrame:
     """How many IL-2 patients the review's totals leave for its open-label studies.
 
     The RCTs' randomised IL-2 patients are subtracted from the review's IL-2 total;
-    the remainder is set against the open-label studies this book identifies, under
+    the remainder is set against the open-label studies this book reconstructs, under
     each count reported for a study (e.g. He 2016: 40 enrolled or 38 analysed).
     """
     counted = counted_patients(ev)
-    rct_il2 = int(counted.loc[(counted["design"] == "rct") & (counted["arm"] == "il2"), "n"].sum())
+    rct = counted[(counted["design"] == "rct") & (counted["arm"] == "il2")]
+    rct_il2, n_rct = int(rct["n"].sum()), rct["study_id"].nunique()
     left = ev.review_value("patients_il2") - rct_il2
     open_label = counted[(counted["design"] != "rct") & (counted["arm"] == "il2")]
     known = int(open_label["n"].sum())
     rows = [
         {"Step": "IL-2 patients in the review", "Patients": ev.review_value("patients_il2")},
-        {"Step": "minus IL-2 patients randomised in the two RCTs", "Patients": -rct_il2},
+        {
+            "Step": f"minus IL-2 patients randomised in the {_number(n_rct)} RCT{'s' if n_rct != 1 else ''}",
+            "Patients": -rct_il2,
+        },
         {"Step": "left for the open-label studies", "Patients": left},
     ]
     for r in open_label.itertuples(index=False):
@@ -145,7 +149,65 @@ def open_label_arithmetic(ev: Evidence) -> pd.DataFrame:
                 "Patients": -r.n if pd.notna(r.n) else pd.NA,
             }
         )
-    rows.append({"Step": "left for open-label studies not identified or of unknown size", "Patients": left - known})
+    rows.append({"Step": "left for open-label studies not known or of unknown size", "Patients": left - known})
     out = pd.DataFrame(rows)
     out["Patients"] = out["Patients"].astype("Int64")
     return out
+
+
+def _number(n: int) -> str:
+    return {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}.get(n, str(n))
+
+
+#: A study whose inclusion reason says it may overlap with another can be left out of a scenario.
+OVERLAP_WORD = "overlap"
+
+
+def reconstruction_scenarios(ev: Evidence) -> pd.DataFrame:
+    """Every way of counting the included open-label studies' IL-2 patients, and what each leaves.
+
+    Each included open-label study enters with each IL-2 arm size the data give for it (e.g. enrolled
+    and analysed), or not at all where its inclusion reason says it may overlap with another study.
+    The review's IL-2 total minus the randomised IL-2 patients gives the open-label total to reach; a
+    scenario leaves the difference to the review's open-label studies this book does not include,
+    and the candidate studies of known IL-2 size that would fill it exactly are named.
+    """
+    from itertools import product
+
+    counted = counted_patients(ev)
+    rct_il2 = int(counted.loc[(counted["design"] == "rct") & (counted["arm"] == "il2"), "n"].sum())
+    target = ev.review_value("patients_il2") - rct_il2
+    missing_studies = ev.review_value("studies_open_label") - int((ev.included_studies()["design"] != "rct").sum())
+    studies = ev.included_studies()
+    studies = studies[studies["design"] != "rct"]
+    arms = ev.arms[(ev.arms["role"] == "il2") & ev.arms["n"].notna()]
+    options = []
+    for s in studies.itertuples(index=False):
+        mine = arms[arms["study_id"] == s.study_id]
+        order = mine["population"].map(lambda p: COUNTED_POPULATIONS.index(p) if p in COUNTED_POPULATIONS else 99)
+        sizes = mine.assign(_o=order).sort_values("_o", kind="stable").drop_duplicates("n")
+        choice = [(f"{s.label} {int(r.n)} ({r.population.replace('_', ' ')})", int(r.n)) for r in sizes.itertuples()]
+        if OVERLAP_WORD in str(s.inclusion_reason).lower():
+            choice.append((f"{s.label} left out (may overlap)", 0))
+        options.append(choice or [(f"{s.label} (size not reported)", 0)])
+    candidates = ev.studies[ev.studies["inclusion_status"] == "candidate"]
+    cand_sizes = {
+        r.label: sorted({int(n) for n in arms.loc[arms["study_id"] == r.study_id, "n"]})
+        for r in candidates.itertuples(index=False)
+    }
+    rows = []
+    for combo in product(*options):
+        total = sum(n for _, n in combo)
+        left = target - total
+        fits = [lab for lab, sizes in cand_sizes.items() if left in sizes]
+        rows.append(
+            {
+                "Open-label studies counted": "; ".join(t for t, _ in combo),
+                "Sum": total,
+                "Left for the review's other open-label studies": left,
+                "Candidate studies of exactly that size": ", ".join(fits) or "none",
+            }
+        )
+    out = pd.DataFrame(rows).sort_values("Left for the review's other open-label studies", kind="stable")
+    out.attrs.update(target=target, missing_studies=missing_studies)
+    return out.reset_index(drop=True)
