@@ -105,3 +105,24 @@ def test_reconstruction_scenarios_enumerate_every_count_and_the_overlap():
     assert first["Sum"] == 57
     # Charact-IL-2 enrolled 16: no scenario leaves exactly 16
     assert set(t["Candidate studies of exactly that size"]) == {"none"}
+
+
+def test_selection_flow_groups_every_study_once():
+    from helpers.report.selection_flow import flow_layout, selection_flow_alt, selection_flow_figure
+    from helpers.review.reconciliation import selection_groups
+
+    ev = load_evidence()
+    groups, considered = selection_groups(ev)
+    assert considered == len(ev.studies) == sum(len(v) for v in groups.values())
+    assert groups["Included (reconstructed)"] == ["He 2016", "von Spee-Mayer 2016", "PRO-IMMUN", "He 2020", "LUPIL-2"]
+    boxes = flow_layout(groups, considered)
+    assert [b.title for b in boxes] == [
+        "Studies considered (n = 18)",
+        "Included (reconstructed) (n = 5)",
+        "Candidates, not included (n = 6)",
+        "Excluded (n = 7)",
+    ]
+    fig = selection_flow_figure(groups, considered)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("LUPIL-2" in t for t in texts) and any("NCT04077684" in t for t in texts)
+    assert selection_flow_alt(groups, considered).startswith("Flow diagram: 18 studies considered")

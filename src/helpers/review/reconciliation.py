@@ -211,3 +211,20 @@ def reconstruction_scenarios(ev: Evidence) -> pd.DataFrame:
     out = pd.DataFrame(rows).sort_values("Left for the review's other open-label studies", kind="stable")
     out.attrs.update(target=target, missing_studies=missing_studies)
     return out.reset_index(drop=True)
+
+
+#: The groups of this book's selection flow, by inclusion_status of studies.csv.
+SELECTION_GROUPS = {
+    "included": "Included (reconstructed)",
+    "candidate": "Candidates, not included",
+    "excluded": "Excluded",
+}
+
+
+def selection_groups(ev: Evidence) -> tuple[dict[str, list[str]], int]:
+    """Study labels by inclusion status, in the flow's order, and how many studies were considered."""
+    s = ev.studies
+    groups = {
+        title: s.loc[s["inclusion_status"] == status, "label"].tolist() for status, title in SELECTION_GROUPS.items()
+    }
+    return groups, len(s)
