@@ -180,7 +180,7 @@ def test_fever_zero_cell_handling(ev, comparisons):
     assert r["not_reported_in"] == "LUPIL-2"
     shown = safety.comparison_table(ev).set_index("Event").loc["Fever (adverse event)"]
     assert shown["RR, Mantel-Haenszel (95% CI)"].startswith("not estimable")
-    assert shown["RR, study (1/2 added to zero cells)"].endswith("(corrected)")
+    assert shown["RR, study (1/2 added to zero cells)"].endswith(", corrected")
 
 
 def test_severe_adverse_events_zero_in_the_il2_arm(comparisons):

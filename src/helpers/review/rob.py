@@ -212,7 +212,7 @@ def rationale_table(rob: RiskOfBias) -> pd.DataFrame:
             "Item": r["item"].astype(int),
             "Answer": r["answer"].map(_answer_text),
             "Rationale": r["rationale"],
-            "Source": [f"{loc} ({ref})" for loc, ref in zip(r["locator"], r["evidence_ref"])],
+            "Source": [f"{loc}; {ref}" for loc, ref in zip(r["locator"], r["evidence_ref"])],
         }
     )
 
@@ -595,6 +595,22 @@ def glue_values(rob: RiskOfBias) -> dict[str, str]:
     all_unable = shares.loc[shares["unable_to_determine"] >= 100, "label"].str.lower().to_list()
     values["rob_domains_all_unable"] = join_words(all_unable) if all_unable else "none of the"
     values["rob_n_good_or_better"] = fmt_int(len(studies_meeting(ss, "good")))
+    good = studies_meeting(ss, "good")
+    values["rob_good_or_better_text"] = (
+        "none is rated good or better"
+        if not good
+        else f"{join_words([labels[s] for s in good])} {'is' if len(good) == 1 else 'are'} rated good or better"
+    )
+    values["rob_fair_text"] = (
+        "no study is rated fair or better, so no such sensitivity analysis is possible"
+        if not meeting
+        else f"the only study rated fair or better is {labels[meeting[0]]}, so a sensitivity analysis restricted "
+        "to it has a single study and no pooled estimate"
+        if len(meeting) == 1
+        else f"the {fmt_int(len(meeting))} studies rated fair or better are "
+        f"{join_words([labels[s] for s in meeting])}, so a sensitivity analysis restricted to them has "
+        f"{fmt_int(len(meeting))} studies"
+    )
     values["rob_fair_consequence"] = (
         "no study, so no such analysis is possible"
         if not meeting
