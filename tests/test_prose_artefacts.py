@@ -262,3 +262,29 @@ def test_data_sources_are_cited():
     from helpers.evidence.load import load_evidence
 
     assert set(data_source_keys(load_evidence())) <= cited_keys()
+
+
+def cited_captions() -> list[str]:
+    """Table and figure captions that cite: XeLaTeX stops on a citation inside a caption (the PDF)."""
+    found = []
+    for page in book_pages():
+        for cell in page.markdown:
+            captions = re.findall(r"^:{3,}\{table\}(.*)$", cell, re.MULTILINE)
+            captions += re.findall(r"^```\{glue:figure\}[^\n]*\n(?:[^\n]*\n)*?```", cell, re.MULTILINE)
+            found += [f"{page.name}: {c[:80]}" for c in captions if "{cite" in c]
+    return found
+
+
+def test_no_caption_cites():
+    assert cited_captions() == []
+    assert re.findall(r"^:{3,}\{table\}(.*)$", "::::{table} Caption {cite:p}`x`.\n", re.MULTILINE)
+
+
+def test_prose_helpers():
+    from helpers.report.prose import join_words, nested, parenthetical, plural
+
+    assert plural(1, "cycle") == "1 cycle" and plural(3, "cycle") == "3 cycles"
+    assert plural(1, "dated entry", "dated entries") == "1 dated entry" and plural(1200, "record") == "1,200 records"
+    assert nested("He 2020 and JICR 2019 (lupus nephritis)") == "He 2020 and JICR 2019 [lupus nephritis]"
+    assert parenthetical("TRANSREG (SLE subgroup)") == "(TRANSREG [SLE subgroup])"
+    assert join_words([]) == "" and join_words(["a"]) == "a" and join_words(["a", "b", "c"]) == "a, b and c"
