@@ -34,6 +34,8 @@ PAGES = [
     "chapters/risk_of_bias.html",
     "chapters/treg.html",
     "chapters/safety.html",
+    "chapters/declarations.html",
+    "chapters/appendix_reporting.html",
     "references.html",
 ]
 

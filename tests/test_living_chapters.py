@@ -63,9 +63,10 @@ def test_efficacy_takes_in_both_trials(executed):
     text = _glued_text(executed["efficacy"])
     assert "All four trials chose the SRI-4 at week 12 as their primary endpoint and none met it." in text
     assert "in Synthetic C (intention to treat), 22/40 (55.0%) and 16/40 (40.0%)" in text
-    assert "52/114 (45.6%) (three IL-2 dose arms combined) and 12/38 (31.6%)" in text
+    assert "52/114 (45.6%), three IL-2 dose arms combined, and 12/38 (31.6%)" in text
     assert (
-        "**What four trials allow.** With four trials, the Hartung-Knapp interval uses a t distribution on 3 " in text
+        "**What four trials allow.** With four trials, the Hartung-Knapp interval {cite:p}`hartung2001,knapp2003` "
+        "uses a t distribution on 3 degrees of freedom" in text
     )
     assert "Leaving out each of the four trials in turn" in text
     assert "not estimable: it needs at least three trials" not in text  # a prediction interval from k = 3
@@ -119,3 +120,23 @@ def test_efficacy_chapter_with_one_trial_and_with_none(tmp_path, monkeypatch, ex
     nb = nbformat.read(path, as_version=4)
     assert glue_keys_used(nb) <= glue_keys_defined(nb), glue_keys_used(nb) - glue_keys_defined(nb)
     assert expected in _glued_text(nb)
+
+
+def test_glued_prose_with_more_trials_has_no_template_artefacts(executed):
+    """The generators' other branches (more trials, dose arms, several events) read as prose too: every value
+    a chapter glues on the SYNTHETIC data passes the checks of tests/test_prose_artefacts.py."""
+    from tests.test_prose_artefacts import artefacts, rendered
+
+    problems = []
+    for name, nb in executed.items():
+        if isinstance(nb, str):
+            continue  # a chapter stopped by its claims: test_chapters_whose_sentences_the_trials_falsify_stop_by_name covers it
+        for cell in nb.cells:
+            for o in cell.get("outputs", []):
+                for key, value in o.get("data", {}).items():
+                    if key.endswith("text/markdown") or (
+                        key.endswith("text/plain") and key.replace("text/plain", "text/markdown") not in o["data"]
+                    ):
+                        text = value if isinstance(value, str) else "".join(value)
+                        problems += [f"{name}: {p}" for p in artefacts(rendered(text))]
+    assert problems == [], "\n".join(problems)

@@ -274,7 +274,7 @@ def test_dose_subgroups_count_each_placebo_patient_once(synthetic_data):
     assert rows.loc["sri4_week12_rct_dose_1miu", "k"] == 3
     results = results_table(ev)
     assert results["analysis"].str.contains("_dose_").sum() == 4
-    text = chapter.refit_values(ev, *chapter.refit_tables(ev))["sri4_refit_text"]
+    text = chapter.refit_values(ev, *chapter.refit_tables(ev))["sri4_refit_text"].text
     assert "no placebo patient is counted twice" in text and "1 MIU: " in text
 
 

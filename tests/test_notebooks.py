@@ -116,6 +116,8 @@ NAMES_WITH_DIGITS = [
     r"N − 1",  # the 'N − 1' chi-square, a test's name
     r"RoB 2",  # the risk-of-bias tool
     r"\bD[1-5]\b",  # RoB 2's domains
+    r"il2-sle-review",  # the authors' name (CITATION.cff, LICENSE)
+    r"(CC BY|Attribution) 4\.0",  # the data's licence
 ]
 
 
@@ -124,7 +126,7 @@ def typed_numbers(markdown: str, names: list[str]) -> list[str]:
     text = re.sub(r"\{[\w:-]+\}`[^`]*`", " ", markdown)
     text = re.sub(r"`[^`]*`", " ", text)
     text = re.sub(r"^(```+|:::+)\{[\w:-]+\}", " ", text, flags=re.M)  # directive names; captions stay checked
-    text = re.sub(r"^(\(.*\)=|:(name|format):.*)$", " ", text, flags=re.M)  # labels and names
+    text = re.sub(r"^(\(.*\)=|:(name|format|widths):.*)$", " ", text, flags=re.M)  # labels, names, layout
     for name in sorted(names, key=len, reverse=True):
         text = re.sub(name, " ", text)
     return re.findall(r"\S*\d\S*", text)

@@ -197,7 +197,7 @@ def test_fever_single_trial_methods(ev, comparisons):
     assert r["not_reported_in"] == "LUPIL-2"
     shown = safety.comparison_table(ev).set_index("Event").loc["Fever (adverse event)"]
     assert shown["RR (95% CI)"].startswith("not estimable")
-    assert shown["RR, study (1/2 added to zero cells)"].endswith("(corrected)")
+    assert shown["RR, study (1/2 added to zero cells)"].endswith(", corrected")
     assert shown["RD in percentage points (95% CI)"] == "13.8 (−0.3 to 30.6)"
     assert shown["p"] == "0.052"
     assert shown["Analysis"].startswith("single trial, not pooled")

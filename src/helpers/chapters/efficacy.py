@@ -24,6 +24,7 @@ from helpers.report.prose import (
     fmt_share,
     join_words,
     lower_first,
+    plural,
 )
 from helpers.review.analyses import Analysis, analysis, two_arm_counts
 
@@ -48,10 +49,11 @@ def arm_counts_sentence(ev: Evidence, a: Analysis, verb: str = "responded") -> s
     counts = two_arm_counts(ev, a)
     clauses = []
     for i, c in enumerate(counts.itertuples(index=False)):
-        arms = f" ({count_word(c.il2_arms)} IL-2 dose arms combined)" if c.il2_arms > 1 else ""
+        combined = f"{count_word(c.il2_arms)} IL-2 dose arms combined"
+        arms = (f" ({combined})" if i == 0 else f", {combined},") if c.il2_arms > 1 else ""
         il2, ctl = fmt_share(c.events_il2, c.total_il2), fmt_share(c.events_control, c.total_control)
         where = f"{c.label} ({POPULATION_PHRASES.get(c.population, c.population)})"
-        body = f"{il2} patients on IL-2{arms} and {ctl} on placebo {verb}" if i == 0 else f"{il2}{arms} and {ctl}"
+        body = f"{il2} patients on IL-2{arms} and {ctl} on placebo {verb}" if i == 0 else f"{il2}{arms} and {ctl} did"
         clauses.append(f"in {where}, {body}")
     text = "; ".join(clauses)
     return text[0].upper() + text[1:] + " " + citations(ev, counts["study_id"]) + "."
@@ -144,17 +146,20 @@ def primary_analysis(ev: Evidence) -> tuple[Analysis | None, str]:
     return analysis(ev, planned.id), f"No randomised trial reports the {outcome} at {when(planned.timepoint)}."
 
 
-def _result_text(results: pd.DataFrame, a: Analysis) -> str:
+def _result_text(results: pd.DataFrame, a: Analysis) -> GlueMarkdown:
     if a.k == 1:
-        return (
-            f"With one trial nothing is pooled: its own risk ratio is {_ci(results, a.id, 'RR', 'FE', 'z')} "
-            f"(odds ratio {_ci(results, a.id, 'OR', 'FE', 'z')}; "
-            f"risk difference {_ci(results, a.id, 'RD', 'FE', 'z')})."
+        return GlueMarkdown(
+            f"With one trial nothing is pooled: its own risk ratio is {_ci(results, a.id, 'RR', 'FE', 'z')}, "
+            f"its odds ratio {_ci(results, a.id, 'OR', 'FE', 'z')} and its risk difference "
+            f"{_ci(results, a.id, 'RD', 'FE', 'z')}."
         )
-    return (
-        f"Pooled with the Mantel-Haenszel method, the risk ratio is {_ci(results, a.id, 'RR', 'MH', 'z')} "
-        f"(odds ratio {_ci(results, a.id, 'OR', 'MH', 'z')}; risk difference {_ci(results, a.id, 'RD', 'MH', 'z')}). "
-        f"The REML random-effects risk ratio is {_ci(results, a.id, 'RR', 'REML', 'z')} with a normal-based interval."
+    return GlueMarkdown(
+        f"Pooled with the Mantel-Haenszel method {{cite:p}}`mantel1959`, the risk ratio is "
+        f"{_ci(results, a.id, 'RR', 'MH', 'z')}, the odds ratio {_ci(results, a.id, 'OR', 'MH', 'z')} and the risk "
+        f"difference {_ci(results, a.id, 'RD', 'MH', 'z')}. The random-effects risk ratio, with the "
+        "between-trial variance estimated by REML, restricted maximum likelihood "
+        "{cite:p}`harville1977,viechtbauer2010`, is "
+        f"{_ci(results, a.id, 'RR', 'REML', 'z')} with a normal-based interval."
     )
 
 
@@ -174,16 +179,18 @@ def _few_trials_text(results: pd.DataFrame, a: Analysis) -> str:
         if k < min_pi
         else f"{fmt_num(hk['pi_low'])} to {fmt_num(hk['pi_high'])}"
     )
+    dl = _ci(results, a.id, "RR", "DL", "knha")
     words = f"{count_word(k)} trial{'s' if k != 1 else ''}"
     return (
-        f"**What {words} allow.** With {words}, the Hartung-Knapp interval uses a t distribution on "
-        f"{fmt_int(k - 1)} degree{'s' if k - 1 != 1 else ''} of freedom, whose two-sided critical value is "
+        f"**What {words} allow.** With {words}, the Hartung-Knapp interval {{cite:p}}`hartung2001,knapp2003` uses a "
+        f"t distribution on {plural(k - 1, 'degree')} of freedom, whose two-sided critical value is "
         f"{fmt_num(stats.t.ppf(0.975, k - 1))} instead of the normal {fmt_num(stats.norm.ppf(0.975))}: the REML risk "
-        f"ratio becomes {_ci(results, a.id, 'RR', 'REML', 'knha')} (DerSimonian-Laird: "
-        f"{_ci(results, a.id, 'RR', 'DL', 'knha')}), an interval {fmt_num(ratio, 1)} times as wide on the log scale. "
-        f"The between-trial variance (τ² = {fmt_num(hk['tau2'], 3)}, I² = {fmt_pct(hk['i2'], 0)}, heterogeneity "
-        f"p = {fmt_num(hk['q_p'])}) is estimated from {fmt_int(k)} study estimates and is imprecise with so few "
-        f"trials. A prediction interval for the effect in a new trial is {pi}. A handful of trials can show whether "
+        f"ratio becomes {_ci(results, a.id, 'RR', 'REML', 'knha')}, an interval {fmt_num(ratio, 1)} times as wide on "
+        "the log scale; with the DerSimonian-Laird estimator of the between-trial variance "
+        f"{{cite:p}}`dersimonian1986` instead, it is {dl}. The between-trial variance "
+        f"(τ² = {fmt_num(hk['tau2'], 3)}, I² = {fmt_pct(hk['i2'], 0)}, heterogeneity p = {fmt_num(hk['q_p'])}) is "
+        f"estimated from {fmt_int(k)} study estimates and is imprecise with so few trials. A prediction interval for "
+        f"the effect in a new trial {{cite:p}}`higgins2009,riley2011` is {pi}. A handful of trials can show whether "
         "their results are compatible with each other and bound the average effect under a common-effect model; "
         "they cannot estimate how much the effect varies between settings, which is what a random-effects model and "
         "a prediction interval need."
@@ -211,7 +218,7 @@ def primary_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
         return values | {
             "sri4_endpoint_text": nothing,
             "sri4_counts_text": GlueMarkdown(""),
-            "sri4_result_text": "",
+            "sri4_result_text": GlueMarkdown(""),
             "sri4_few_trials_text": GlueMarkdown(""),
             "sri4_caption_estimates": _caption_estimates(results, None),
             "sri4_k_words": "no trial",
@@ -255,7 +262,7 @@ def sensitivity_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]
     return {
         "sri4_pp_text": GlueMarkdown(
             f"{join_words(list(counts['label']))} also report{'s' if len(changed) == 1 else ''} a per-protocol "
-            f"population ({'; '.join(parts)}) {citations(ev, changed)}."
+            f"population: {'; '.join(parts)} {citations(ev, changed)}."
         ),
         "sri4_pp_result_text": f"Replacing the primary-analysis counts of {join_words(list(counts['label']))} "
         f"with these, {estimates}.",
@@ -299,7 +306,7 @@ def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
         p = [f"{r.p_value} ({labels[r.study_id]})" for r in reported_rows(ev, ln).itertuples() if pd.notna(r.p_value)]
         reported = f" The between-arm p-value reported is {join_words(p)}." if p else ""
         parts.append(
-            f"Among the patients with lupus nephritis, complete remission was reached by {arms} ({text})."
+            f"Among the patients with lupus nephritis, complete remission was reached by {arms}; {text}."
             f"{reported} The Wald interval computed here from such small counts is wide, a reminder that the "
             "subgroup holds few patients."
         )
@@ -360,7 +367,9 @@ def refit_values(ev: Evidence, loo: pd.DataFrame, subgroups: pd.DataFrame) -> di
     k = len(loo)
     if k == 0:
         return {
-            "sri4_refit_text": "With fewer than two trials there is nothing to leave out and no subgroup to compare."
+            "sri4_refit_text": GlueMarkdown(
+                "With fewer than two trials there is nothing to leave out and no subgroup to compare."
+            )
         }
     studies = ev.studies.set_index("study_id")
     regimens = "; ".join(f"{studies.loc[s, 'label']}: {studies.loc[s, 'frequency']}" for s in primary.study_ids)
@@ -387,8 +396,10 @@ def refit_values(ev: Evidence, loo: pd.DataFrame, subgroups: pd.DataFrame) -> di
         "trials themselves; regimen remains confounded with everything else that differs between trials."
     )
     return {
-        "sri4_refit_text": f"{loo_text} The trials also differ in regimen ({regimens}); split by regimen, {test}. "
-        f"{confounding} {dose_text(ev, primary)} {small_study_text(ev, primary)}".replace("  ", " ").rstrip()
+        "sri4_refit_text": GlueMarkdown(
+            f"{loo_text} The trials also differ in regimen ({regimens}); split by regimen, {test}. "
+            f"{confounding} {dose_text(ev, primary)} {small_study_text(ev, primary)}".replace("  ", " ").rstrip()
+        )
     }
 
 
@@ -401,13 +412,13 @@ def small_study_text(ev: Evidence, primary: Analysis) -> str:
     test = small_study_test(fit(two_arm_counts(ev, primary), "RR", "REML", "z"), minimum)
     if test is None:
         return (
-            f"Small-study tests (Egger's regression test) need at least {count_word(minimum)} trials under the "
-            f"protocol; with {count_word(primary.k)} trial{'s' if primary.k != 1 else ''} none is run, so "
-            "funnel-plot asymmetry is not judged."
+            f"Small-study tests such as Egger's regression test {{cite:p}}`egger1997` need at least "
+            f"{count_word(minimum)} trials under the protocol; with {count_word(primary.k)} "
+            f"trial{'s' if primary.k != 1 else ''} none is run, so funnel-plot asymmetry is not judged."
         )
     return (
-        f"Egger's regression test for small-study effects gives t = {fmt_num(test.statistic)} on {test.df} df, "
-        f"p = {fmt_num(test.pval, 3)}."
+        f"Egger's regression test for small-study effects {{cite:p}}`egger1997` gives t = "
+        f"{fmt_num(test.statistic)} on {test.df} df, p = {fmt_num(test.pval, 3)}."
     )
 
 
@@ -420,12 +431,12 @@ def dose_text(ev: Evidence, primary: Analysis) -> str:
         return ""
     parts = [
         f"{r.label.split('IL-2 dose ')[1].split(' (')[0]}: {fmt_ci(r.estimate, r.ci_low, r.ci_high)} "
-        f"({r.k} trial{'s' if r.k != 1 else ''})"
+        f"from {plural(r.k, 'trial')}"
         for r in rows.itertuples()
     ]
     return (
-        "Split by IL-2 dose, with a trial's shared placebo arm divided evenly among its dose arms (Cochrane "
-        "Handbook 23.3.4) so that no placebo patient is counted twice, the REML risk ratios are: "
+        "Split by IL-2 dose, with a trial's shared placebo arm divided evenly among its dose arms so that no "
+        "placebo patient is counted twice {cite:p}`higgins2023ch23`, the REML risk ratios are: "
         + "; ".join(parts)
         + "."
     )
@@ -515,7 +526,7 @@ def rate_values(rates: pd.DataFrame) -> dict[str, str]:
         if (analysis_id, measure) not in rates.index:
             return "not available (no such arm)"
         row = rates.loc[(analysis_id, measure)]
-        return fmt_ci(100 * row["estimate"], 100 * row["ci_low"], 100 * row["ci_high"], 0) + " (percent)"
+        return fmt_ci(row["estimate"], row["ci_low"], row["ci_high"], 0, scale=100, unit="%")
 
     il2 = ("response_rate_il2_arms", "PLO")
     return {
@@ -527,22 +538,42 @@ def rate_values(rates: pd.DataFrame) -> dict[str, str]:
     }
 
 
-def estimated_md_text(ev: Evidence) -> str:
+#: How the book words each way of estimating a mean and SD from a median (the labels of
+#: ``helpers.stats.effects.mean_sd_from_median``), each method cited.
+MEAN_SD_METHOD_PROSE = {
+    "mean: Luo 2018 (median, min, max); SD: Wan 2014 (range)": (
+        "the means from the medians, minima and maxima by the method of {cite:t}`luo2018` and the standard "
+        "deviations from the ranges by that of {cite:t}`wan2014`"
+    ),
+    "mean: Luo 2018 (median, q1, q3); SD: Wan 2014 (IQR)": (
+        "the means from the medians and quartiles by the method of {cite:t}`luo2018` and the standard deviations "
+        "from the interquartile ranges by that of {cite:t}`wan2014`"
+    ),
+    "mean: Luo 2018 (median, min, q1, q3, max); SD: Wan 2014 (range and IQR)": (
+        "the means from the five-number summaries by the method of {cite:t}`luo2018` and the standard deviations "
+        "from the ranges and interquartile ranges by that of {cite:t}`wan2014`"
+    ),
+}
+
+
+def estimated_md_text(ev: Evidence) -> GlueMarkdown:
     """The median-to-mean sensitivity analysis in one sentence, for whichever trials report medians and ranges."""
     from helpers.review.efficacy import estimated_md_results, median_range_trials
 
     rows = estimated_md_results(ev)
     if rows.empty:
-        return "No randomised trial reports SELENA-SLEDAI as medians and ranges, so no mean difference is estimated."
+        return GlueMarkdown(
+            "No randomised trial reports SELENA-SLEDAI as medians and ranges, so no mean difference is estimated."
+        )
     trials = median_range_trials(ev)
-    method = estimated_mean_difference_method(ev, trials[0])
+    method = MEAN_SD_METHOD_PROSE[estimated_mean_difference_method(ev, trials[0])]
     parts = [
-        f"{fmt_ci(r.estimate, r.ci_low, r.ci_high, 1)} points at {when(r.timepoint)} ({r.studies})"
+        f"{fmt_ci(r.estimate, r.ci_low, r.ci_high, 1)} points at {when(r.timepoint)} in {r.studies}"
         for r in rows.itertuples()
     ]
-    return (
-        f"Converting the medians and ranges of SELENA-SLEDAI to estimated means and standard deviations ({method}) "
-        f"gives an estimated mean difference (IL-2 minus placebo) of {'; '.join(parts)}."
+    return GlueMarkdown(
+        f"Converting the medians and ranges of SELENA-SLEDAI to estimated means and standard deviations, {method}, "
+        f"gives an estimated mean difference, IL-2 minus placebo, of {join_words(parts)}."
     )
 
 

@@ -29,6 +29,11 @@ def totals_values(ev: Evidence) -> dict[str, str]:
         "book_n_il2": fmt_int(totals["patients_il2_known"]),
         "book_n_placebo": fmt_int(totals["patients_placebo_known"]),
         "book_il2_unknown": join_words(unknown) if unknown else "none",
+        "book_il2_unknown_text": (
+            f"The sources consulted do not give the size of {join_words(unknown)}."
+            if unknown
+            else "The sources consulted give the size of every included study."
+        ),
         "review_n_studies": fmt_int(ev.review_value("studies_total")),
         "review_n_il2": fmt_int(ev.review_value("patients_il2")),
         "review_n_placebo": fmt_int(ev.review_value("patients_placebo")),

@@ -7,7 +7,17 @@ import pandas as pd
 from helpers.chapters.efficacy import citations
 from helpers.evidence.load import Evidence
 from helpers.report.labels import POPULATION_PHRASES
-from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, fmt_pct, fmt_share, is_missing, join_words, lower_first
+from helpers.report.prose import (
+    GlueMarkdown,
+    fmt_ci,
+    fmt_int,
+    fmt_pct,
+    fmt_share,
+    is_missing,
+    join_words,
+    lower_first,
+    plural,
+)
 from helpers.review.efficacy import median_range_trials
 from helpers.review.responder import SEPARATED, placebo_response
 
@@ -81,7 +91,14 @@ def index_values(ev: Evidence, matrix: pd.DataFrame) -> dict[str, object]:
         "n_cells_reported": fmt_int((matrix["category"] != NOT_REPORTED).sum()),
         "n_columns": fmt_int(matrix["column"].nunique()),
         "n_separated": fmt_int(len(separated)),
-        "separated_list": "; ".join(f"{i} ({c})" for i, c in zip(separated["index"], separated["column"])) or "none",
+        "separated_list": "; ".join(f"{i} in {c}" for i, c in zip(separated["index"], separated["column"])) or "none",
+        "separated_text": (
+            f"Separation was seen in {plural(len(separated), 'cell')}: "
+            + "; ".join(f"{i} in {c}" for i, c in zip(separated["index"], separated["column"]))
+            + "."
+            if len(separated)
+            else "No cell shows separation."
+        ),
     }
 
 

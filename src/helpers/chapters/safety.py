@@ -37,7 +37,7 @@ def overview_text(ev: Evidence) -> GlueMarkdown:
     for study_id, g in counts[counts["design"] != "rct"].groupby("study_id", sort=False):
         events = [
             f"{lower_first(r.event)} in {safety.incidence_prose(ev, study_id, r.arm, r.outcome)}"
-            + (f" ({lower_first(str(r.note)).strip(chr(39))})" if not is_missing(r.note) else "")
+            + (f", with the note “{lower_first(str(r.note).strip(chr(39)))}”" if not is_missing(r.note) else "")
             for r in g.itertuples()
         ]
         citation = cite(sources.loc[[(study_id, o) for o in g["outcome"]]])

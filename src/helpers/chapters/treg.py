@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from helpers.evidence.load import Evidence
 from helpers.report.labels import timepoint_text
-from helpers.report.prose import GlueMarkdown, cite, fmt_int, is_missing, join_words
+from helpers.report.prose import GlueMarkdown, cite, fmt_int, is_missing, join_words, nested, parenthetical
 from helpers.review import treg
 
 
@@ -37,7 +37,7 @@ def no_finding_text(ev: Evidence, pairs) -> GlueMarkdown:
         reasons = "; ".join(dict.fromkeys(str(x) for x in list(r["na_reason"]) + list(r["note"]) if not is_missing(x)))
         locator = "; ".join(dict.fromkeys(str(x) for x in r["locator"] if not is_missing(x)))
         reason = _sentence(reasons) if reasons else "No Treg row in the consulted sources"
-        parts.append(f"{p.label}: {reason} ({locator}) {cite(r['source'])}.")
+        parts.append(f"{p.label}: {reason} {cite(r['source'])}; read in the {locator}.")
     return GlueMarkdown(" ".join(parts))
 
 
@@ -69,12 +69,13 @@ def scope_values(ev: Evidence, pairs) -> dict[str, object]:
         "treg_n_scope": fmt_int(len(scope)),
         "treg_n_included": fmt_int(len(included)),
         "treg_n_candidates": fmt_int(len(scope) - len(included)),
-        "treg_candidates": join_words(list(scope.loc[scope["inclusion_status"] != "included", "label"])) or "none",
+        "treg_candidates": nested(join_words(list(scope.loc[scope["inclusion_status"] != "included", "label"])))
+        or "none",
         "treg_n_increase": fmt_int(len(increase)),
-        "treg_increase": join_words(list(increase["label"])) if len(increase) else "none",
+        "treg_increase": nested(join_words(list(increase["label"]))) if len(increase) else "none",
         "treg_n_increase_included": fmt_int((increase["inclusion_status"] == "included").sum()),
         "treg_n_no_finding": fmt_int(len(no_finding)),
-        "treg_no_finding": join_words(list(no_finding["label"])) if len(no_finding) else "none",
+        "treg_no_finding": nested(join_words(list(no_finding["label"]))) if len(no_finding) else "none",
         "treg_n_values": fmt_int(smc["k"]),
         "treg_values_words": "none of them" if smc["k"] == 0 else f"{fmt_int(smc['k'])} of them",
         "treg_smc_min": fmt_int(treg.MIN_STUDIES_SMC),
@@ -89,10 +90,15 @@ def regimen_text(regimens) -> str:
     parts = []
     for group, g in regimens.groupby("Regimen group", sort=False):
         n_inc = int((g["Treg response"] == "Increase reported").sum())
-        parts.append(
-            f"of the studies in the group '{group}' ({join_words(list(g['Study']))}), {fmt_int(n_inc)} of "
-            f"{fmt_int(len(g))} report a Treg increase"
-        )
+        studies = parenthetical(join_words(list(g["Study"])))
+        if len(g) == 1:
+            verb = "reports" if n_inc else "does not report"
+            parts.append(f"the one study in the group '{group}' {studies} {verb} a Treg increase")
+        else:
+            parts.append(
+                f"of the {fmt_int(len(g))} studies in the group '{group}' {studies}, {fmt_int(n_inc)} "
+                f"report{'s' if n_inc == 1 else ''} a Treg increase"
+            )
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "." if text else "No study gives its regimen."
 
@@ -103,10 +109,16 @@ def pairs_values(pairs) -> dict[str, object]:
     same = both[both["same_time"]]
     return {
         "treg_n_both": fmt_int(len(both)),
-        "treg_both": join_words(list(both["label"])) if len(both) else "none",
+        "treg_both": nested(join_words(list(both["label"]))) if len(both) else "none",
         "treg_n_both_included": fmt_int((both["inclusion_status"] == "included").sum()),
         "treg_n_same_time": fmt_int(len(same)),
         "treg_same_time": join_words(list(same["label"])) if len(same) else "none",
+        "treg_same_time_text": (
+            f"only {join_words(list(same['label']))} report{'s' if len(same) == 1 else ''} both at the same "
+            "recorded time point"
+            if len(same)
+            else "none of them reports both at the same recorded time point"
+        ),
         "treg_pairs_text": pairs_text(pairs),
         "treg_pair_time": timepoint_text(treg.CLINICAL_PREFERENCE[0][1][0]),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.report.prose import NOT_REPORTED, fmt_pct, fmt_reported, is_missing
+from helpers.report.prose import NOT_REPORTED, fmt_pct, fmt_reported, is_missing, plural
 
 DESIGN_LABELS = {
     "rct": "Randomised, placebo-controlled",
@@ -108,7 +108,7 @@ def regimen_text(study: pd.Series) -> str:
     dose = f"dose {NOT_REPORTED}" if dose == NOT_REPORTED else dose
     parts = [f"{text_or_nr(study['agent'])} {dose}", text_or_nr(study["frequency"])]
     if not is_missing(study["cycles"]):
-        parts.append(f"{int(study['cycles'])} cycles")
+        parts.append(plural(int(study["cycles"]), "cycle"))
     text = ", ".join(parts)
     return f"{text} ({study['duration']})" if not is_missing(study["duration"]) else text
 

@@ -145,20 +145,42 @@ def glue_table(key: str, df: pd.DataFrame) -> None:
     glue(key, GlueMarkdown(markdown_table(df)), display=False)
 
 
+def plural(n: int, singular: str, plural_form: str | None = None) -> str:
+    """A count with its noun in the right number: (1, 'cycle') -> '1 cycle', (3, 'cycle') -> '3 cycles'."""
+    word = singular if int(n) == 1 else (plural_form or singular + "s")
+    return f"{fmt_int(n)} {word}"
+
+
+def nested(text: str) -> str:
+    """Text to be set inside parentheses: its own round brackets become square ones.
+
+    'He 2020 and JICR 2019 (lupus nephritis)' -> 'He 2020 and JICR 2019 [lupus nephritis]', so that
+    '(' + nested(...) + ')' never reads '...))'.
+    """
+    return str(text).replace("(", "[").replace(")", "]")
+
+
+def parenthetical(text: str) -> str:
+    """'(' + :func:`nested` text + ')'."""
+    return f"({nested(text)})"
+
+
 def join_words(items: list[str]) -> str:
-    """['a', 'b', 'c'] -> 'a, b and c'."""
+    """['a', 'b', 'c'] -> 'a, b and c'; no items -> ''."""
     items = list(items)
+    if not items:
+        return ""
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def cite(keys) -> str:
+def cite(keys, role: str = "p") -> str:
     """A MyST citation of bibliography keys, each once, in order: {cite:p}`he2020,humrich2022`.
 
     An entry may hold several keys separated by '; ' (the ``source`` column of the data); no key
     gives an empty string.
     """
     found = [k.strip() for key in keys for k in str(key).split(";") if k.strip()]
-    return "{cite:p}`" + ",".join(dict.fromkeys(found)) + "`" if found else ""
+    return f"{{cite:{role}}}`" + ",".join(dict.fromkeys(found)) + "`" if found else ""
 
 
 #: Words that keep their capital inside a sentence.

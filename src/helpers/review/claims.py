@@ -582,3 +582,38 @@ def _alternatives(ev: Evidence) -> list[str]:
         if x is None or y is None or pd.isna(x) or pd.isna(y) or x == y:
             facts.append(f"{study}: {first} {x} vs {second} {y}")
     return facts
+
+
+# ---------------------------------------------------------------------------
+# Declarations
+# ---------------------------------------------------------------------------
+@claim(
+    "review_authors_trial_unpublished",
+    "declarations",
+    "The review's authors' group runs Charact-IL-2 (NCT03312335), an open-label trial of low-dose IL-2 in SLE "
+    "with no results published in the review's window; this book lists it as a candidate, not as included.",
+)
+def _review_authors_trial(ev: Evidence) -> list[str]:
+    """studies.csv has charact_il2 with registration NCT03312335, design open_label and inclusion status other than
+    included, and its inclusion reason says it is run by the review's own group with no publication before the review's
+    search ended; outcomes.csv holds no result of it."""
+    s = ev.studies.set_index("study_id")
+    if "charact_il2" not in s.index:
+        return ["charact_il2 is not in studies.csv"]
+    r = s.loc["charact_il2"]
+    note = str(r["inclusion_reason"]) if pd.notna(r["inclusion_reason"]) else ""
+    facts = []
+    if r["registration"] != "NCT03312335":
+        facts.append(f"charact_il2 registration is {r['registration']!r}")
+    if r["design"] != "open_label":
+        facts.append(f"charact_il2 design is {r['design']!r}")
+    if r["inclusion_status"] == "included":
+        facts.append("charact_il2 is included")
+    if "review's own group" not in note:
+        facts.append(f"charact_il2's inclusion reason no longer says it is run by the review's own group: {note!r}")
+    if "no publication before" not in note:
+        facts.append(f"charact_il2's inclusion reason no longer says no publication is known in the window: {note!r}")
+    results = ev.outcomes[ev.outcomes["study_id"] == "charact_il2"]
+    if len(results):
+        facts.append(f"outcomes.csv holds {len(results)} result row(s) of charact_il2")
+    return facts

@@ -188,7 +188,7 @@ def rationale_table(rob: RiskOfBias) -> pd.DataFrame:
             "Item": r["item"].astype(int),
             "Answer": r["answer"].map(_answer_text),
             "Rationale": r["rationale"],
-            "Source": [f"{loc} ({ref})" for loc, ref in zip(r["locator"], r["evidence_ref"])],
+            "Source": [f"{loc}; {ref}" for loc, ref in zip(r["locator"], r["evidence_ref"])],
         }
     )
 

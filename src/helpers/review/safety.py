@@ -530,7 +530,7 @@ def comparison_table(ev: Evidence) -> pd.DataFrame:
                 else "not estimable (no events in one group)",
                 "RR, study (1/2 added to zero cells)": (
                     _ratio_text(r.study_rr, r.study_rr_low, r.study_rr_high)
-                    + (" (corrected)" if r.zero_cell_adjusted else "")
+                    + (", corrected" if r.zero_cell_adjusted else "")
                 ),
                 "RD in percentage points (95% CI)": _ratio_text(100 * r.rd, 100 * r.rd_low, 100 * r.rd_high, digits=1),
                 "p": fmt_num(r.rd_p, 3),

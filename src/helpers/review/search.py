@@ -40,6 +40,11 @@ def search_summary(ev: Evidence) -> dict[str, str]:
             else NOT_REPORTED
         ),
         "search_queries_known": "yes" if s["query"].notna().all() else "no",
+        "search_strings_text": (
+            "The review's exact search strings are known, and are shown in the table above."
+            if s["query"].notna().all()
+            else "The review's exact search strings are not known."
+        ),
     }
 
 

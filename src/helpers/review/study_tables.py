@@ -88,7 +88,10 @@ def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
             "Measure": results["measure"],
             "Model": [model_label(m, t) for m, t in zip(results["method"], results["test"])],
             "k": results["k"],
-            "n IL-2 / control": [f"{a} / {b}" for a, b in zip(results["n_il2"], results["n_control"])],
+            "n IL-2 / control": [
+                f"{'–' if is_missing(a) else fmt_int(a)} / {'–' if is_missing(b) else fmt_int(b)}"
+                for a, b in zip(results["n_il2"], results["n_control"])
+            ],
             "Estimate (95% CI)": [
                 f"{fmt_num(e, digits)} ({interval(lo, hi)})"
                 for e, lo, hi in zip(results["estimate"], results["ci_low"], results["ci_high"])
