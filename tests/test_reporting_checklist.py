@@ -81,7 +81,8 @@ def test_table_makes_each_location_a_cross_reference(checklist):
     table = reporting.checklist_table(checklist).set_index("Item")
     assert table.loc["17", "Where addressed"] == "{numref}`tbl-characteristics`"
     assert table.loc["4", "Where addressed"] == "{ref}`ch-search`"
-    assert table.loc["23d", "Where addressed"] == "Not addressed"
+    assert table.loc["23d", "Where addressed"] == "{ref}`ch-discussion`"
+    assert table.loc["22", "Where addressed"] == "{numref}`tbl-sof`; {numref}`tbl-sof-reasons`"
     stored = notebook_glue()["chapters/appendix_reporting.ipynb"]["prisma_checklist"]
     assert "{ref}`sec-competing-interests`" in stored and "{numref}`fig-prisma`" in stored
 

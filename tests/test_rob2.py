@@ -299,7 +299,7 @@ def test_display_tables(ev):
     assert len(R.answers_table(ev)) == 20
     rationale = R.rationale_table(ev)
     assert len(rationale) == 88 and rationale.loc[0, "Answer"] == "NI (no information)"
-    assert rationale.loc[0, "Source"] == "abstract (Methods) (S22)"
+    assert rationale.loc[0, "Source"] == "abstract (Methods); S22"
     assert len(R.questions_table()) == 22
 
 

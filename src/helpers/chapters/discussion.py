@@ -43,7 +43,8 @@ def evidence_limitations(ev: Evidence, rows: tuple[FindingRow, ...]) -> GlueMark
         )
     g = rob2.glue_values(ev)
     parts.append(
-        f"Risk of bias was judged with RoB 2 for {g['rob2_n_results']} results of {g['rob2_n_trials']} trials from "
+        "Risk of bias was judged with RoB 2 {cite:p}`sterne2019` for"
+        f"  {g['rob2_n_results']} results of {g['rob2_n_trials']} trials from "
         f"abstracts, registry records and table pages; {g['rob2_n_ni']} of {g['rob2_n_asked']} signalling questions "
         f"({g['rob2_pct_ni']}) have no information, so several judgements could improve with a full report."
     )
@@ -62,8 +63,8 @@ def evidence_limitations(ev: Evidence, rows: tuple[FindingRow, ...]) -> GlueMark
     if len(candidates):
         listed = "; ".join(f"{r.label}, {r.registration}: {r.inclusion_reason}" for r in candidates.itertuples())
         parts.append(
-            f"Registered studies whose results were not available in the review's window may be missing from "
-            f"the evidence ({listed}), a possible bias from missing results that no small-study test could detect."
+            "Registered studies whose results were not available in the review's window may be missing from the "
+            f"evidence, a possible bias from missing results that no small-study test could detect: {listed}."
         )
     return GlueMarkdown(" ".join(parts))
 

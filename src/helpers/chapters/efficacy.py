@@ -677,7 +677,8 @@ def robustness_values(ev: Evidence) -> dict[str, object]:
     alone = [f"{t.label} p = {fmt_num(t.fisher_p, 3)}" for t in trials.itertuples() if t.fragility_index is None]
     if len(alone) == len(trials):
         parts.append(
-            f"No trial is significant on its own by Fisher's exact test ({'; '.join(alone)}), so no trial has a "
+            f"No trial is significant on its own by Fisher's exact test {{cite:p}}`fisher1922` ({'; '.join(alone)}), "
+            "so no trial has a "
             "fragility index of its own."
         )
     splits = robustness.arm_splits(ev, a)

@@ -113,7 +113,9 @@ def methods_text(ev: Evidence) -> GlueMarkdown:
                 if r["rd_method"] == "newcombe"
                 else ""
             )
-            + f"; p is from {safety.METHOD_WORDS[r['test']]}; and the risk ratio has the "
+            + f"; p is from {safety.METHOD_WORDS[r['test']]}"
+            + (" {cite:p}`fisher1922`" if r["test"] == "fisher" else "")
+            + "; and the risk ratio has the "
             f"{safety.METHOD_WORDS[r['rr_method']]}, the Mantel-Haenszel interval of one table {MH_CITE}, which is "
             "not estimable where an arm has no events."
         )

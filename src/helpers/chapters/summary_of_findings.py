@@ -78,7 +78,7 @@ def reasons_table(rows: tuple[FindingRow, ...]) -> pd.DataFrame:
 
 def finding_sentence(r: FindingRow) -> str:
     """One sentence per outcome: the effect and how certain it is, with what lowered it."""
-    lowered = f", lowered for {r.downgrades}" if r.downgrades != "none" else ""
+    lowered = f", lowered for {r.downgrade_words}" if r.downgrade_words else ""
     start = f" (from {r.start}{lowered})" if r.certainty != r.start or lowered else ""
     if r.method == "narrative":
         what = f"{r.narrative} ({r.studies})"
@@ -89,7 +89,7 @@ def finding_sentence(r: FindingRow) -> str:
             if r.measure == "RR"
             else f"risk difference {fmt_ci(r.estimate, r.ci_low, r.ci_high, scale=1000, unit=' per 1,000', digits=0)}"
         )
-        what = f"{effect}, {_difference(r)} ({trials}: {r.studies})"
+        what = f"{effect}, {_difference(r)}; {trials}: {r.studies}"
     return f"**{r.label}**: {what}. Certainty: {r.certainty}{start}."
 
 

@@ -83,7 +83,7 @@ def judge_risk_of_bias(overall: Mapping[str, str], rules: Mapping) -> Judgement:
     """
     if not overall:
         return Judgement("risk_of_bias", 0, "no randomised result to judge", assessable=False)
-    level = {s: j.split(" (")[0] for s, j in overall.items()}
+    level = {s: j.split(",")[0] for s, j in overall.items()}
     concerns = [s for s, j in level.items() if j != "low"]  # 'not assessed' counts as a concern
     high = [s for s, j in level.items() if j == "high"]
     listed = "; ".join(f"{s}: {j}" for s, j in overall.items())
@@ -284,7 +284,7 @@ def _rob_overall(ev: Evidence, analysis, counts: pd.DataFrame) -> dict[str, str]
         elif len(mine):
             worst = max(mine["judgement"], key=["low", "some_concerns", "high"].index)
             stand_in = mine.loc[mine["judgement"] == worst, "result"].iloc[0]
-            out[lab] = f"{worst.replace('_', ' ')} (judged for {stand_in}; this result was not assessed)"
+            out[lab] = f"{worst.replace('_', ' ')}, judged for {stand_in}, as this result was not assessed"
         else:
             out[lab] = "not assessed"
     return out

@@ -567,6 +567,12 @@ def glue_values(rob: RiskOfBias) -> dict[str, str]:
     all_unable = shares.loc[shares["unable_to_determine"] >= 100, "label"].str.lower().to_list()
     values["rob_domains_all_unable"] = join_words(all_unable) if all_unable else "none of the"
     values["rob_n_good_or_better"] = fmt_int(int(ss["band"].isin(["good", "excellent"]).sum()))
+    good = ss.loc[ss["band"].isin(["good", "excellent"]), "label"].tolist()
+    values["rob_good_or_better_text"] = (
+        "none is rated good or better"
+        if not good
+        else f"{join_words(good)} {'is' if len(good) == 1 else 'are'} rated good or better"
+    )
     rct = ss[ss["design"] == "rct"]
     values["rob_n_rct"] = fmt_int(len(rct))
     values["rob_rct_unable_min"] = fmt_int(rct["n_unable_to_determine"].min()) if len(rct) else "not applicable"

@@ -351,7 +351,7 @@ def rationale_table(ev: Evidence) -> pd.DataFrame:
             "Question": [f"{q} {QUESTION_BY_ID[q].text}" for q in r["question"]],
             "Answer": [f"{a} ({ANSWER_LABELS[a]})" for a in r["answer"]],
             "Rationale": r["rationale"],
-            "Source": [f"{loc} ({ref})" for loc, ref in zip(r["locator"], r["evidence_ref"])],
+            "Source": [f"{loc}; {ref}" for loc, ref in zip(r["locator"], r["evidence_ref"])],
         }
     )
 
