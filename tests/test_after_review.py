@@ -128,7 +128,8 @@ def test_every_difference_is_explained_by_rule(ev):
 
 def test_no_later_between_arm_effect_of_the_primary_outcome(ev):
     results = results_table(ev).set_index(["analysis", "measure", "method", "test"])
-    primary = results.loc[("sri4_week12_rct", "RR", "REML", "z")]
+    model = load_protocol().raw["models"]["primary"]
+    primary = results.loc[("sri4_week12_rct", model["measure"], *model["pooled"])]
     text = chapter.primary_text(ev)
     assert text.startswith("No later review reports a between-arm effect of SRI-4 response")
     assert f"RR {primary['estimate']:.2f} (95% CI {primary['ci_low']:.2f} to {primary['ci_high']:.2f})" in text
@@ -224,20 +225,34 @@ def test_a_synthetic_update_window_trial_enters_only_the_update_analyses(synthet
 
 def test_many_synthetic_update_window_trials_change_no_review_result(synthetic_data):
     """SYNTHETIC trials with efficacy, responder-index and safety counts, some dose-ranging, dated in the update
-    window: every review-window result, total and claim stays as it was; the update analyses take them all in."""
+    window: every review-window result, total, claim, GRADE row, scorecard verdict and robustness check stays as it
+    was; the update analyses take them all in."""
     from helpers.review.claims import failures
+    from helpers.review.grade import summary_of_findings
     from helpers.review.reconciliation import book_totals
+    from helpers.review.robustness import robustness_table
+    from helpers.review.scorecard import scorecard, scorecard_table
     from tests import synthetic_many
 
+    def review_results(ev):
+        return (
+            results_csv(ev),
+            book_totals(ev),
+            failures(ev),
+            repr(summary_of_findings(ev)),
+            scorecard_table(scorecard(ev)).to_csv(),
+            robustness_table(ev).to_csv(),
+        )
+
     real = load_evidence()
-    before = (results_csv(real), book_totals(real), failures(real))
+    before = review_results(real)
     trials = synthetic_many.add_trials(synthetic_data, n=4)
     path = synthetic_data / "studies.csv"
     table = pd.read_csv(path, dtype="string", keep_default_na=False)
     table.loc[table["study_id"].isin([t.study_id for t in trials]), "published"] = "2024-05"
     table.to_csv(path, index=False)
     ev = load_evidence()
-    assert (results_csv(ev), book_totals(ev), failures(ev)) == before
+    assert review_results(ev) == before
     for u in later.update_analyses(ev):
         assert set(u.added) == {t.study_id for t in trials}, u.id
 
@@ -273,7 +288,9 @@ def test_the_chapter_shows_a_later_trial_added_as_data_only(synthetic_data, tmp_
     )
     assert "SRI-4 at week 12, randomised trials: the update window adds Synthetic C." in glued
     assert "with numbers: 1 (Synthetic C)" in glued
-    assert "| He 2020 and LUPIL-2 | RR 1.34 (95% CI 0.90 to 2.01), random effects (REML) | Synthetic C |" in glued
+    assert (
+        "| He 2020 and LUPIL-2 | RR 1.33 (95% CI 1.00 to 1.76), fixed effect (Mantel-Haenszel) | Synthetic C |" in glued
+    )
 
 
 def _later_trial_row(folder: Path, sid: str) -> None:

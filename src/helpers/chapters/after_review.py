@@ -11,8 +11,9 @@ import pandas as pd
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol, load_protocol
 from helpers.report.labels import RESULTS_AVAILABLE_LABELS, timepoint_text
-from helpers.report.prose import GlueMarkdown, cite, fmt_ci, fmt_int, is_missing, join_words
+from helpers.report.prose import GlueMarkdown, cite, fmt_ci, fmt_int, is_missing, join_words, lower_first
 from helpers.review import after_review as later
+from helpers.review.analyses import model_label
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -60,12 +61,14 @@ def primary_text(ev: Evidence, protocol: Protocol | None = None) -> str:
     protocol = protocol or load_protocol()
     primary = next(a for a in protocol.analyses if a.role == "primary")
     book = later.book_results(ev)
-    fit = later.preferred_fit(book[book["analysis"] == primary.id], protocol.measures[0])
+    measure = protocol.raw["models"]["primary"]["measure"]
+    fit = later.preferred_fit(book[book["analysis"] == primary.id], measure, later.preferred_fits(protocol))
     figures = later.later_figures(ev)
     same = figures[(figures["outcome"] == primary.outcome) & (figures["comparison"] == "between_arms")]
     ours = (
         f"this book's primary estimate ({primary.label}, {fit['measure']} "
-        f"{fmt_ci(fit['estimate'], fit['ci_low'], fit['ci_high'])}, review window)"
+        f"{fmt_ci(fit['estimate'], fit['ci_low'], fit['ci_high'])}, "
+        f"{lower_first(model_label(fit['method'], fit['test']))}, review window)"
         if fit is not None
         else "this book's primary analysis (no trial enters it)"
     )

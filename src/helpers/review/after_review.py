@@ -35,8 +35,18 @@ from helpers.report.labels import (
     month_text,
     timepoint_text,
 )
-from helpers.report.prose import NOT_REPORTED, cite, fmt_ci, fmt_int, fmt_num, fmt_reported, is_missing, join_words
-from helpers.review.analyses import Analysis, run_binary
+from helpers.report.prose import (
+    NOT_REPORTED,
+    cite,
+    fmt_ci,
+    fmt_int,
+    fmt_num,
+    fmt_reported,
+    is_missing,
+    join_words,
+    lower_first,
+)
+from helpers.review.analyses import Analysis, model_label, run_binary
 from helpers.review.results import results_table
 from helpers.review.selection import plan
 
@@ -56,7 +66,8 @@ BOOK_SCALES = {
     "MD": ("between_arms", "MD"),
     "SMCR": ("pre_post", "SMD"),
 }
-#: Of an analysis's fits, the one set beside a later figure: the first (method, test) present.
+#: Of an analysis's fits, the one set beside a later figure: the protocol's primary model (``models.primary``)
+#: where the analysis has it, else the first of these (method, test) present.
 PREFERRED_FITS = (("REML", "z"), ("MH", "z"), ("FE", "z"), ("DL", "z"))
 #: The measures on which a later value in percent is shown as a proportion of 1 (and back).
 PERCENT_SCALE = {"percent": 100.0}
@@ -199,12 +210,19 @@ def book_results(ev: Evidence) -> pd.DataFrame:
     return table
 
 
-def _preferred(rows: pd.DataFrame) -> pd.DataFrame:
-    """One row per analysis: the first measure of :data:`BOOK_SCALES` and the first fit of :data:`PREFERRED_FITS`."""
+def preferred_fits(protocol: Protocol | None = None) -> tuple[tuple[str, str], ...]:
+    """The fits in order of preference: the protocol's primary pooled model first, then :data:`PREFERRED_FITS`."""
+    protocol = protocol or load_protocol()
+    primary = tuple(protocol.raw["models"]["primary"]["pooled"])
+    return (primary, *(f for f in PREFERRED_FITS if f != primary))
+
+
+def _preferred(rows: pd.DataFrame, fits: tuple[tuple[str, str], ...] = PREFERRED_FITS) -> pd.DataFrame:
+    """One row per analysis: the first measure of :data:`BOOK_SCALES` and the first fit of ``fits`` present."""
     if rows.empty:
         return rows
     measure_rank = {m: i for i, m in enumerate(BOOK_SCALES)}
-    fit_rank = {f: i for i, f in enumerate(PREFERRED_FITS)}
+    fit_rank = {f: i for i, f in enumerate(fits)}
     ranked = rows.assign(
         _m=rows["measure"].map(measure_rank),
         _f=[fit_rank.get((m, t), len(fit_rank)) for m, t in zip(rows["method"], rows["test"])],
@@ -220,7 +238,7 @@ def rows_of_outcome(book: pd.DataFrame, outcome: object) -> pd.DataFrame:
     return book[book["outcomes"].map(lambda outs: outcome in outs)]
 
 
-def counterparts(book: pd.DataFrame, f: pd.Series) -> pd.DataFrame:
+def counterparts(book: pd.DataFrame, f: pd.Series, fits: tuple[tuple[str, str], ...] = PREFERRED_FITS) -> pd.DataFrame:
     """This book's estimates of the same quantity on the same scale as a later figure (one row per analysis).
 
     Same outcome, same comparison and measure; a single-arm proportion of IL-2-treated patients is set
@@ -230,7 +248,7 @@ def counterparts(book: pd.DataFrame, f: pd.Series) -> pd.DataFrame:
     rows = rows[(rows["comparison"] == f["comparison"]) & (rows["scale_measure"] == f["measure"])]
     if f["comparison"] == "single_arm":
         rows = rows[rows["il2_only"]]
-    return _preferred(rows)
+    return _preferred(rows, fits)
 
 
 def _book_improvement(ev: Evidence, outcome: str, measure: str) -> str | None:
@@ -266,18 +284,25 @@ def _overlap(f: pd.Series, row: pd.Series) -> bool:
     return not (hi < row["ci_low"] or row["ci_high"] < lo)
 
 
-def _main_effect(book: pd.DataFrame, same_outcome: pd.DataFrame, primary: tuple[str, ...]) -> pd.Series | None:
+def _main_effect(
+    same_outcome: pd.DataFrame, primary: tuple[str, ...], fits: tuple[tuple[str, str], ...]
+) -> pd.Series | None:
     """This book's between-arm estimate of an outcome: the protocol's primary analysis if on it, else the first."""
     between = same_outcome[same_outcome["comparison"] == "between_arms"]
     if between.empty:
         return None
     first = between[between["analysis"].isin(primary)]
     rows = first if len(first) else between[between["analysis"] == between["analysis"].iloc[0]]
-    return _preferred(rows).iloc[0]
+    return _preferred(rows, fits).iloc[0]
 
 
 def differences(
-    ev: Evidence, book: pd.DataFrame, f: pd.Series, row: pd.Series | None, primary: tuple[str, ...] = ()
+    ev: Evidence,
+    book: pd.DataFrame,
+    f: pd.Series,
+    row: pd.Series | None,
+    primary: tuple[str, ...] = (),
+    fits: tuple[tuple[str, str], ...] = PREFERRED_FITS,
 ) -> list[str]:
     """Why a later figure and this book's estimate differ (or why there is none to set beside it), by rules.
 
@@ -311,7 +336,7 @@ def differences(
     else:
         reasons.append(f"This book pools no estimate of {_outcome_label(ev, f['outcome'])}.")
     if f["comparison"] == "single_arm":
-        effect = _main_effect(book, same_outcome, primary)
+        effect = _main_effect(same_outcome, primary, fits)
         reasons.append(
             "A single-arm proportion is uncontrolled: it counts responses or events among patients given IL-2, "
             "whatever placebo would have done"
@@ -380,10 +405,11 @@ def comparisons(ev: Evidence, protocol: Protocol | None = None) -> pd.DataFrame:
     """One row per later figure of the update window and per estimate of this book beside it (or none)."""
     protocol = protocol or load_protocol()
     primary = tuple(a.id for a in protocol.analyses if a.role == "primary")
+    fits = preferred_fits(protocol)
     book = book_results(ev)
     rows = []
     for _, f in later_figures(ev).iterrows():
-        matches = counterparts(book, f)
+        matches = counterparts(book, f, fits)
         for row in [r for _, r in matches.iterrows()] or [None]:
             rows.append(
                 {
@@ -393,7 +419,7 @@ def comparisons(ev: Evidence, protocol: Protocol | None = None) -> pd.DataFrame:
                     "same_scale": row is not None,
                     "later": f,
                     "book": row,
-                    "reasons": differences(ev, book, f, row, primary),
+                    "reasons": differences(ev, book, f, row, primary, fits),
                 }
             )
     return pd.DataFrame(rows)
@@ -465,37 +491,40 @@ def update_analyses(ev: Evidence, protocol: Protocol | None = None) -> list[Upda
     return out
 
 
-def preferred_fit(rows: pd.DataFrame, measure: str) -> pd.Series | None:
-    """Of one analysis's fits, the one on ``measure`` listed first in :data:`PREFERRED_FITS`."""
+def preferred_fit(
+    rows: pd.DataFrame, measure: str, fits: tuple[tuple[str, str], ...] = PREFERRED_FITS
+) -> pd.Series | None:
+    """Of one analysis's fits, the one on ``measure`` listed first in ``fits``."""
     if rows.empty:
         return None
-    picked = _preferred(rows[rows["measure"] == measure])
+    picked = _preferred(rows[rows["measure"] == measure], fits)
     return None if picked.empty else picked.iloc[0]
 
 
 def _fit_text(row: pd.Series | None) -> str:
     if row is None:
         return "no trial"
-    model = "random effects (REML)" if row["method"] == "REML" else ("single trial" if row["k"] == 1 else row["method"])
+    model = "single trial" if row["k"] == 1 else lower_first(model_label(row["method"], row["test"]))
     return f"{row['measure']} {fmt_ci(row['estimate'], row['ci_low'], row['ci_high'])}, {model}"
 
 
 def update_table(ev: Evidence, protocol: Protocol | None = None) -> pd.DataFrame:
-    """Each update analysis: its trials in the review window, those the update window adds, and the estimate."""
+    """Each update analysis: its trials in the review window, those the update window adds, and the estimate
+    of the protocol's primary model (``models.primary``) on each."""
     protocol = protocol or load_protocol()
     labels = ev.studies.set_index("study_id")["label"]
-    measure = protocol.measures[0]
+    measure, fits = protocol.raw["models"]["primary"]["measure"], preferred_fits(protocol)
     review_rows = book_results(ev)
     rows = []
     for u in update_analyses(ev, protocol):
-        review_fit = preferred_fit(review_rows[review_rows["analysis"] == u.id], measure)
+        review_fit = preferred_fit(review_rows[review_rows["analysis"] == u.id], measure, fits)
         rows.append(
             {
                 "Analysis": u.label,
                 "Review window: trials": join_words([labels[s] for s in u.review.study_ids]) if u.review else "none",
                 "Review window: estimate": _fit_text(review_fit),
                 "Added by the update window": join_words([labels[s] for s in u.added]) if u.added else "none",
-                "Review and update windows: estimate": _fit_text(preferred_fit(u.rows, measure)),
+                "Review and update windows: estimate": _fit_text(preferred_fit(u.rows, measure, fits)),
             }
         )
     return pd.DataFrame(rows)
