@@ -40,7 +40,12 @@ def synthetic_bib(folder: Path) -> Path:
     return path
 
 
-def _study(study_id: str, label: str, dose: str, na_reason: str) -> dict:
+#: When a synthetic trial was "published" unless a test says otherwise: inside the review window, so it enters the
+#: review's analyses (a test of the update window passes a date after the review's search).
+REVIEW_WINDOW_DATE = "2021-06"
+
+
+def _study(study_id: str, label: str, dose: str, na_reason: str, published: str = REVIEW_WINDOW_DATE) -> dict:
     return {
         "study_id": study_id,
         "label": label,
@@ -56,6 +61,7 @@ def _study(study_id: str, label: str, dose: str, na_reason: str) -> dict:
         "regimen_group": "every_other_day",
         "inclusion_status": "included",
         "inclusion_reason": "SYNTHETIC test fixture: not a real trial",
+        "published": published,
         **PROVENANCE,
         "na_reason": na_reason,
     }
@@ -99,10 +105,15 @@ def _ratings(folder: Path, study_id: str) -> None:
     )
 
 
-def add_two_arm_trial(folder: Path, p_value: str = "0.40", note: str = "Primary endpoint; SYNTHETIC") -> str:
-    """A third placebo-controlled trial with SRI-4 week-12 counts (SYNTHETIC)."""
+def add_two_arm_trial(
+    folder: Path,
+    p_value: str = "0.40",
+    note: str = "Primary endpoint; SYNTHETIC",
+    published: str = REVIEW_WINDOW_DATE,
+) -> str:
+    """A third placebo-controlled trial with SRI-4 week-12 counts (SYNTHETIC), published on ``published``."""
     sid = "synthetic_trial_c"
-    _append(folder / "studies.csv", [_study(sid, "Synthetic C", "1.0", "registration: SYNTHETIC, none")])
+    _append(folder / "studies.csv", [_study(sid, "Synthetic C", "1.0", "registration: SYNTHETIC, none", published)])
     _append(
         folder / "arms.csv",
         [

@@ -73,6 +73,7 @@ STUDY = provenance(
     duration="12 weeks",
     regimen_group="every_other_day",
     inclusion_reason="SYNTHETIC test fixture: not a real trial",
+    published=synthetic.REVIEW_WINDOW_DATE,
 )
 ARMS = provenance(n="40")
 #: SYNTHETIC SRI-4 responders at week 12, of 40 per arm
@@ -251,9 +252,9 @@ def test_validation_names_every_new_row_until_filled(synthetic_data):
             inclusion_reason="SYNTHETIC test fixture: not a real trial",
         ),
     )
-    assert failing(load_evidence) == {("studies.csv", line, "na_reason") for line in lines["studies.csv"]}, (
-        "an empty value needs its reason"
-    )
+    assert failing(load_evidence) == {
+        ("studies.csv", line, column) for line in lines["studies.csv"] for column in ("na_reason", "published")
+    }, "an empty value needs its reason, and an included study its publication date (its window)"
     fill(folder, "studies.csv", STUDY)
     assert {(f, line) for f, line, _ in failing(load_evidence)} == {("arms.csv", n) for n in lines["arms.csv"]}
     fill(folder, "arms.csv", provenance())

@@ -36,6 +36,7 @@ PAGES = [
     "chapters/safety.html",
     "chapters/declarations.html",
     "chapters/appendix_reporting.html",
+    "chapters/after_review.html",
     "references.html",
 ]
 

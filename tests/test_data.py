@@ -26,7 +26,7 @@ def test_real_evidence_is_valid_and_typed():
 
 def test_every_unknown_value_has_a_reason():
     ev = load_evidence()
-    for name in ("studies", "arms", "search", "prisma", "review_reported"):
+    for name in ("studies", "arms", "search", "prisma", "review_reported", "later_trials", "later_reviews"):
         table = getattr(ev, name)
         spec = next(s for s in dictionary.all_specs() if s.name == name)
         missing = table[list(spec.value_columns)].isna().any(axis=1)
@@ -37,7 +37,7 @@ def test_every_unknown_value_has_a_reason():
 
 def test_every_derived_value_has_its_derivation():
     ev = load_evidence()
-    for name in ("studies", "arms", "outcomes", "prisma", "search", "review_reported"):
+    for name in ("studies", "arms", "outcomes", "prisma", "search", "review_reported", "later_trials", "later_reviews"):
         table = getattr(ev, name)
         derived = table[table["status"] == "derived"]
         assert derived["derivation"].notna().all(), name
@@ -327,6 +327,121 @@ BAD_INPUTS = [
         "empty events or total",
         "count_missing_needs_reason",
     ),
+    # studies.csv: the publication date that places a study in a protocol window
+    (
+        "studies.csv",
+        ",S22; S26,,,2020",
+        ",S22; S26,,,",
+        "published",
+        "publication date (YYYY, YYYY-MM or YYYY-MM-DD) of an included study",
+        "included_study_is_dated",
+    ),
+    ("studies.csv", ",S22; S26,,,2020", ",S22; S26,,,2020-13", "published", "pattern", None),
+    # later_trials.csv
+    (
+        "later_trials.csv",
+        ",qualitative,Treg restored in a dose-dependent way (in words; no numbers),",
+        ",with_numbers,Treg restored in a dose-dependent way (in words; no numbers),",
+        "published",
+        "publication date of results with numbers",
+        "results_with_numbers_are_dated",
+    ),
+    (
+        "later_trials.csv",
+        ",60,,qualitative,SRI-4 response significantly higher with IL-2 than with placebo from week 6 to week 10; "
+        "complete and partial remission of lupus nephritis significantly higher (P<0.05); a low baseline Treg ratio "
+        "predicted SRI-4 response; no counts,",
+        ",60,,qualitative,,",
+        "finding",
+        "the finding in 'finding'",
+        "results_state_the_finding",
+    ),
+    (
+        "later_trials.csv",
+        "He 2023 (congress abstract),he2023congress,",
+        "He 2023 (congress abstract),he2024congress,",
+        "study_id",
+        "study_id of studies.csv",
+        None,
+    ),
+    ("later_trials.csv", ",60,,qualitative,", ",sixty,,qualitative,", "n_enrolled", "a whole number", None),
+    ("later_trials.csv", ",qualitative,SRI-4", ",some,SRI-4", "results_available", "one of", None),
+    # later_reviews.csv
+    (
+        "later_reviews.csv",
+        ",0.819,0.745,0.894,ci95,",
+        ",0.919,0.745,0.894,ci95,",
+        "estimate",
+        "lower <= estimate <= upper",
+        "estimate_within_bounds",
+    ),
+    (
+        "later_reviews.csv",
+        ",0.819,0.745,0.894,ci95,",
+        ",0.819,0.745,0.894,,",
+        "interval",
+        "exactly where lower and upper are given",
+        "bounds_say_what_they_are",
+    ),
+    (
+        "later_reviews.csv",
+        ",,43,65.5,range,",
+        ",50,43,65.5,range,",
+        "measure",
+        "a 'range' figure gives its bounds as a range",
+        "range_is_not_an_estimate",
+    ),
+    (
+        "later_reviews.csv",
+        ",0.819,0.745,0.894,ci95,",
+        ",81.9,74.5,89.4,ci95,",
+        "estimate",
+        "from 0 to 1 (unit 'fraction')",
+        "proportion_on_its_scale",
+    ),
+    ("later_reviews.csv", ",sri4,,,single_arm,", ",sri4,,,one_arm,", "comparison", "one of", None),
+    ("later_reviews.csv", ",sri4,,,single_arm,", ",sri5,,,single_arm,", "outcome", "outcome_definitions.csv", None),
+    # dates against the protocol's windows (a check across data/ and protocol.yml)
+    (
+        "studies.csv",
+        ",S28; S32,,cycles: not a cyclic regimen (5-day induction then weekly injections),2022-08",
+        ",S28; S32,,cycles: not a cyclic regimen (5-day induction then weekly injections),2022",
+        "published",
+        "a date within one window (review 2010-01 to 2022-09; update from 2022-10): give the month",
+        "published_in_one_window",
+    ),
+    (
+        "studies.csv",
+        "S7; S9; S4,duration = 3 courses × (2 weeks of treatment + 2-week break) = 12 weeks; all other fields reported,,2016",
+        "S7; S9; S4,duration = 3 courses × (2 weeks of treatment + 2-week break) = 12 weeks; all other fields reported,,2005",
+        "published",
+        "an included study dated within a window",
+        "included_study_in_a_window",
+    ),
+    (
+        "later_trials.csv",
+        ",2024-12-31,reported,nct04077684,",
+        ",2021-12-31,reported,nct04077684,",
+        "trial_end",
+        "a date in the update window (from 2022-10): evidence of the review window belongs in studies.csv",
+        "later_in_update_window",
+    ),
+    (
+        "later_trials.csv",
+        ",2023,,derived,he2023congress,",
+        ",2023-05,,derived,he2023congress,",
+        "published",
+        "the publication date of study he2023congress in studies.csv (2023)",
+        "same_date_as_study",
+    ),
+    (
+        "later_reviews.csv",
+        "akkur2025,sri4_range,Akkur 2025,2025,",
+        "akkur2025,sri4_range,Akkur 2025,2022-09,",
+        "published",
+        "a review of the review window is not a later review",
+        "later_in_update_window",
+    ),
     (
         "outcomes.csv",
         "he2020,il2,selena_sledai,baseline,analysed_efficacy,median_range,,29,,,,12,8,27",
@@ -575,6 +690,11 @@ EMPTY_TABLES = [
     ("search.csv", "at least one database (the search chapter reports the search database by database)"),
     ("prisma.csv", "the PRISMA 2020 counts (the flow diagram is drawn from them)"),
     ("review_reported.csv", "the figures the review reports (the book reconciles its counts with them)"),
+    ("later_trials.csv", "at least one later trial or trial report (the chapter 'After the review' lists them)"),
+    (
+        "later_reviews.csv",
+        "at least one figure of a later review (the chapter 'After the review' sets them beside this book's estimates)",
+    ),
     ("downs_black_items.csv", "a row for each item of the checklist (the instrument has items 1 to 27)"),
     ("risk_of_bias.csv", "a rating of every item for every included study (each included study is assessed)"),
     ("rob2.csv", "the RoB 2 signalling answers of at least one result of a randomised trial"),

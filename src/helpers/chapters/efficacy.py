@@ -499,11 +499,10 @@ def activity_values(ev: Evidence) -> dict[str, object]:
         if trials
         else "No randomised trial reports disease activity as medians per arm."
     )
-    o = ev.outcomes.merge(ev.studies[["study_id", "design", "inclusion_status"]], on="study_id")
+    o = ev.outcomes.merge(ev.included_studies()[["study_id", "design", "inclusion_status"]], on="study_id")
     q = o[
         (o["direction"] == "between_arm_difference")
         & (o["design"] == "rct")
-        & (o["inclusion_status"] == "included")
         & o["outcome"].str.startswith("selena_sledai")
     ]
     statements = [

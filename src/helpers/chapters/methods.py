@@ -40,6 +40,17 @@ def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
         ("Comparators", ", ".join(ARM_LABELS.get(c, c).lower() for c in e["comparators"])),
         ("Search window of the review", _window(e["windows"]["review"])),
         ("Update window (living review)", _window(e["windows"]["update"])),
+        (
+            "Windows of the analyses",
+            "every declared analysis and the safety comparisons use the included studies published in the review "
+            "window (studies.csv `published`); the update analyses ("
+            + ", ".join(a.id for a in p.update_analyses)
+            + ") use those of the "
+            + " and ".join(p.update_windows)
+            + " windows and are reported only in the chapter chapters/"
+            + p.raw["update"]["reported_in"]
+            + ".ipynb",
+        ),
         ("Exclusions", "; ".join(f"{s}: {r}" for s, r in p.exclusions.items()) or "none"),
         (
             "Trials with several IL-2 arms",

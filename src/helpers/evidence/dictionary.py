@@ -9,6 +9,8 @@ from helpers.evidence.schemas import (
     COLUMN_DESCRIPTIONS,
     TableSpec,
     arms_spec,
+    later_reviews_spec,
+    later_trials_spec,
     outcome_definitions_spec,
     outcomes_spec,
     prisma_spec,
@@ -30,6 +32,8 @@ def all_specs(bib_keys: set[str] | None = None) -> list[TableSpec]:
         search_spec(keys),
         prisma_spec(keys),
         review_reported_spec(keys),
+        later_trials_spec(keys, set()),
+        later_reviews_spec(keys, set()),
         rob_tables.items_spec(keys),
         rob_tables.ratings_spec(keys, set(), set(), {}),
         rob2_tables.rob2_spec(keys, set(), set(), set()),
@@ -68,11 +72,16 @@ def data_dictionary() -> pd.DataFrame:
 
 
 def row_rules() -> pd.DataFrame:
-    """Every row rule, for the methods appendix."""
-    return pd.DataFrame(
-        [
-            {"Table": spec.filename, "Rule": r.name, "Column blamed": r.column, "Expected": r.expected}
-            for spec in all_specs()
-            for r in spec.rules
-        ]
-    )
+    """Every row rule, and the checks of dates against the protocol's windows, for the methods appendix."""
+    from helpers.evidence.load import WINDOW_RULE_TEXT
+
+    rows = [
+        {"Table": spec.filename, "Rule": r.name, "Column blamed": r.column, "Expected": r.expected}
+        for spec in all_specs()
+        for r in spec.rules
+    ]
+    rows += [
+        {"Table": tables, "Rule": name, "Column blamed": column, "Expected": f"{expected} (protocol.yml windows)"}
+        for name, (tables, column, expected) in WINDOW_RULE_TEXT.items()
+    ]
+    return pd.DataFrame(rows)

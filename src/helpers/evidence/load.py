@@ -11,6 +11,7 @@ book's build before any number is rendered.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from helpers.evidence import schemas
+from helpers.evidence.windows import OUTSIDE, SPANS, window_of, window_text, windows_text
 from helpers.paths import bib_file, data_dir
 
 
@@ -95,7 +97,14 @@ class DataValidationError(ValueError):
 
 @dataclass(frozen=True)
 class Evidence:
-    """All evidence tables, validated and typed."""
+    """All evidence tables, validated and typed, and the protocol windows that place their dated rows.
+
+    The review's analyses see the studies of the review window only: :meth:`included_studies`
+    keeps the included studies whose publication date (studies.csv ``published``) falls in one of
+    ``analysis_windows`` (by default the review window). :meth:`with_windows` gives the same
+    evidence seen through other windows, which is how the update analyses of the protocol are run
+    (review and update windows), without any analysis code knowing about windows.
+    """
 
     studies: pd.DataFrame
     arms: pd.DataFrame
@@ -104,10 +113,37 @@ class Evidence:
     search: pd.DataFrame
     prisma: pd.DataFrame
     review_reported: pd.DataFrame
+    later_trials: pd.DataFrame
+    later_reviews: pd.DataFrame
     folder: Path
+    #: The protocol's windows: (name, first month, last month or None for an open window).
+    windows: tuple[tuple[str, str, str | None], ...] = ()
+    #: The windows whose studies the analyses of this view use.
+    analysis_windows: tuple[str, ...] = ("review",)
+
+    @property
+    def window_bounds(self) -> dict[str, tuple[str, str | None]]:
+        return {name: (start, end) for name, start, end in self.windows}
+
+    def window_of(self, date: object) -> str | None:
+        """The protocol window a date falls in ('review', 'update'), 'spans', 'outside', or None if missing."""
+        return window_of(date, self.window_bounds)
+
+    def study_windows(self) -> pd.Series:
+        """Each study's window (by its publication date), indexed like studies."""
+        return self.studies["published"].map(self.window_of)
 
     def included_studies(self) -> pd.DataFrame:
-        return self.studies[self.studies["inclusion_status"] == "included"]
+        """The included studies of this view's windows (the review window, unless :meth:`with_windows` says so)."""
+        s = self.studies
+        return s[(s["inclusion_status"] == "included") & self.study_windows().isin(self.analysis_windows)]
+
+    def with_windows(self, *names: str) -> Evidence:
+        """The same evidence, its analyses using the studies of these windows (e.g. 'review', 'update')."""
+        unknown = [n for n in names if n not in self.window_bounds]
+        if unknown or not names:
+            raise ValueError(f"windows {names}: expected some of {', '.join(self.window_bounds)}")
+        return dataclasses.replace(self, analysis_windows=tuple(names))
 
     def review_value(self, quantity: str) -> int:
         """A figure the review reports (see review_reported.csv)."""
@@ -317,6 +353,12 @@ def load_evidence(folder: Path | None = None) -> Evidence:
     search = load_table(folder, schemas.search_spec, keys)
     prisma = load_table(folder, schemas.prisma_spec, keys)
     review_reported = load_table(folder, schemas.review_reported_spec, keys)
+    later_trials = load_table(folder, schemas.later_trials_spec, keys, study_ids)
+    later_reviews = load_table(folder, schemas.later_reviews_spec, keys, set(outcome_kinds))
+    windows = protocol_windows()
+    problems = window_problems(studies, later_trials, later_reviews, windows)
+    if problems:
+        raise DataValidationError(problems)
     return Evidence(
         studies=studies,
         arms=arms,
@@ -325,5 +367,129 @@ def load_evidence(folder: Path | None = None) -> Evidence:
         search=search,
         prisma=prisma,
         review_reported=review_reported,
+        later_trials=later_trials,
+        later_reviews=later_reviews,
         folder=folder,
+        windows=tuple((name, start, end) for name, (start, end) in windows.items()),
     )
+
+
+# ---------------------------------------------------------------------------
+# Dates against the protocol's windows (a check across the data and protocol.yml)
+# ---------------------------------------------------------------------------
+#: The checks across the data and the protocol's windows (:func:`window_problems`): name -> (tables, column, expected).
+WINDOW_RULE_TEXT = {
+    "published_in_one_window": ("studies.csv", "published", "a date within one protocol window (else give the month)"),
+    "included_study_in_a_window": ("studies.csv", "published", "an included study dated within a protocol window"),
+    "later_in_update_window": (
+        "later_trials.csv, later_reviews.csv",
+        "published (later_trials.csv: else trial_end)",
+        "a date in the update window: evidence of the review window belongs in studies.csv",
+    ),
+    "same_date_as_study": (
+        "later_trials.csv",
+        "published",
+        "the publication date of the same study in studies.csv",
+    ),
+}
+WINDOW_RULES = tuple(WINDOW_RULE_TEXT)
+
+
+def protocol_windows() -> dict[str, tuple[str, str | None]]:
+    """The protocol's windows by name: (first month, last month or None)."""
+    from helpers.evidence.protocol import load_protocol
+
+    return load_protocol().windows
+
+
+def _date_problem(
+    spec: schemas.TableSpec, table: pd.DataFrame, index, column: str, expected: str, rule: str
+) -> Problem:
+    row = table.loc[index]
+    return Problem(spec.filename, int(index) + 2, _key_text(row, spec.key), column, row[column], expected, rule)
+
+
+def window_problems(
+    studies: pd.DataFrame,
+    later_trials: pd.DataFrame,
+    later_reviews: pd.DataFrame,
+    windows: dict[str, tuple[str, str | None]],
+) -> list[Problem]:
+    """Every dated row that no single protocol window holds, and every later row dated in the review window.
+
+    * a study's ``published`` must fall in one window (a bare year across a boundary must give the month);
+      an included study's in a window at all;
+    * a later trial (by ``published``, else ``trial_end``) and a later review (``published``) must fall in the
+      update window: a report of the review window belongs in studies.csv, not among the later evidence;
+    * a later trial that is also a study of studies.csv carries the same publication date there.
+    """
+    all_windows = windows_text(windows)
+    update = f"a date in the update window ({window_text(windows, 'update')})"
+    problems: list[Problem] = []
+    spec = schemas.studies_spec(set())
+    for index, row in studies.iterrows():
+        where = window_of(row["published"], windows)
+        if where == SPANS:
+            problems.append(
+                _date_problem(
+                    spec,
+                    studies,
+                    index,
+                    "published",
+                    f"a date within one window ({all_windows}): give the month",
+                    "published_in_one_window",
+                )
+            )
+        elif where == OUTSIDE and row["inclusion_status"] == "included":
+            problems.append(
+                _date_problem(
+                    spec,
+                    studies,
+                    index,
+                    "published",
+                    f"an included study dated within a window ({all_windows})",
+                    "included_study_in_a_window",
+                )
+            )
+    dates = dict(zip(studies["study_id"], studies["published"]))
+    spec = schemas.later_trials_spec(set(), set())
+    for index, row in later_trials.iterrows():
+        column = "published" if pd.notna(row["published"]) else "trial_end"
+        where = window_of(row[column], windows)
+        if where is not None and where != "update":
+            problems.append(
+                _date_problem(
+                    spec,
+                    later_trials,
+                    index,
+                    column,
+                    f"{update}: evidence of the review window belongs in studies.csv",
+                    "later_in_update_window",
+                )
+            )
+        study = row["study_id"]
+        if pd.notna(study) and pd.notna(row["published"]) and str(dates.get(study)) != str(row["published"]):
+            problems.append(
+                _date_problem(
+                    spec,
+                    later_trials,
+                    index,
+                    "published",
+                    f"the publication date of study {study} in studies.csv ({dates.get(study)})",
+                    "same_date_as_study",
+                )
+            )
+    spec = schemas.later_reviews_spec(set(), set())
+    for index, row in later_reviews.iterrows():
+        if window_of(row["published"], windows) != "update":
+            problems.append(
+                _date_problem(
+                    spec,
+                    later_reviews,
+                    index,
+                    "published",
+                    f"{update}: a review of the review window is not a later review",
+                    "later_in_update_window",
+                )
+            )
+    return problems

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from helpers.evidence.schemas import DESIGNS, POPULATIONS, ROLES, TIMEPOINT_PATTERN, YEAR_MONTH_PATTERN
+from helpers.evidence.windows import WINDOW_NAMES
 from helpers.paths import ROOT
 
 PROTOCOL_ENV_VAR = "IL2_PROTOCOL"
@@ -193,6 +194,18 @@ SCHEMA = _object(
                 "main_scale": {"type": "number", "exclusiveMinimum": 0},
             }
         ),
+        "update": _object(
+            {
+                "windows": {
+                    "type": "array",
+                    "items": {"enum": list(WINDOW_NAMES)},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+                "analyses": {"type": "array", "items": _ID, "minItems": 1, "uniqueItems": True},
+                "reported_in": _ID,
+            }
+        ),
     }
 )
 # the Bayesian analysis is optional: a protocol without it has none
@@ -322,6 +335,21 @@ class Protocol:
             main_scale=float(b["main_scale"]),
         )
 
+    @property
+    def windows(self) -> dict[str, tuple[str, str | None]]:
+        """The review's search window and the living update's, by name: (first month, last month or None)."""
+        return {name: (w["from"], w["to"]) for name, w in self.eligibility["windows"].items()}
+
+    @property
+    def update_windows(self) -> tuple[str, ...]:
+        """The windows whose studies the update analyses use (the review's analyses use the review window only)."""
+        return tuple(self.raw["update"]["windows"])
+
+    @property
+    def update_analyses(self) -> tuple[PlannedAnalysis, ...]:
+        """The declared analyses run again on the update windows, reported only in ``update.reported_in``."""
+        return tuple(self.analysis(a) for a in self.raw["update"]["analyses"])
+
 
 def protocol_path() -> Path:
     override = os.environ.get(PROTOCOL_ENV_VAR)
@@ -379,6 +407,14 @@ def _semantic_problems(raw: dict) -> list[str]:
         problems.append(
             f"bayesian.main_scale: found {bayesian['main_scale']!r}; expected one of the scales "
             + ", ".join(map(str, bayesian["scales"]))
+        )
+    for n, target in enumerate(raw["update"]["analyses"]):
+        if target not in ids:
+            problems.append(f"update.analyses[{n}]: found '{target}'; expected the id of a declared analysis")
+    if "review" not in raw["update"]["windows"]:
+        problems.append(
+            f"update.windows: found {raw['update']['windows']!r}; expected the review window among them "
+            "(the update adds to the review's evidence)"
         )
     return problems
 

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from helpers.evidence.windows import DATE_PATTERN
+
 # ---------------------------------------------------------------------------
 # Vocabulary shared by the CSVs, the helpers and the chapters
 # ---------------------------------------------------------------------------
@@ -55,6 +57,17 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 EVIDENCE_REF_PATTERN = r"^[SN]\d+(; [SN]\d+)*$"  # S: evidence dossier; N: new sources (data/new_sources.md)
 P_VALUE_PATTERN = r"^[<>]?(0(\.\d+)?|1(\.0+)?|\.\d+)$"
 YEAR_MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+#: Later trials and reviews (the chapter "After the review"): what results are available to this book.
+RESULTS_AVAILABLE = ("no", "qualitative", "with_numbers")
+#: What a later review's figure compares, and on which measure.
+LATER_COMPARISONS = ("single_arm", "between_arms", "pre_post", "across_studies")
+LATER_MEASURES = ("proportion", "SMD", "MD", "RR", "OR", "RD", "range")
+LATER_UNITS = ("fraction", "percent", "sd_units", "points", "ratio")
+LATER_POPULATIONS = ("sle", "autoimmune_rheumatic_diseases")
+#: Which direction of a figure means improvement with IL-2 (not_applicable: a rate, or a cell count).
+IMPROVEMENT = ("higher", "lower", "not_applicable")
+INTERVALS = ("ci95", "range")
 
 #: PRISMA 2020 rows (names of the PRISMA2020 R package's CSV template).
 PRISMA_ROWS = (
@@ -271,7 +284,7 @@ def outcome_definitions_spec() -> TableSpec:
 
 
 def studies_spec(bib_keys: set[str]) -> TableSpec:
-    value_columns = ("registration", "dose_miu", "frequency", "cycles", "duration")
+    value_columns = ("registration", "dose_miu", "frequency", "cycles", "published", "duration")
     return TableSpec(
         name="studies",
         filename="studies.csv",
@@ -298,9 +311,22 @@ def studies_spec(bib_keys: set[str]) -> TableSpec:
             "regimen_group": _required_text(pa.Check.isin(REGIMEN_GROUPS)),
             "inclusion_status": _required_text(pa.Check.isin(INCLUSION)),
             "inclusion_reason": _required_text(),
+            # When the study's main report was published: it places the study in a protocol window
+            # (helpers.evidence.windows), so it decides whether the study enters the review's analyses.
+            "published": _text(pa.Check.str_matches(DATE_PATTERN)),
             **_provenance_columns(bib_keys),
         },
-        rules=_provenance_rules(value_columns) + _dose_range_rules(),
+        rules=_provenance_rules(value_columns)
+        + _dose_range_rules()
+        + (
+            RowRule(
+                "included_study_is_dated",
+                "published",
+                "the publication date (YYYY, YYYY-MM or YYYY-MM-DD) of an included study's main report: it decides "
+                "the protocol window, and so the analyses, the study enters",
+                lambda d: (d["inclusion_status"] != "included") | _filled(d["published"]),
+            ),
+        ),
         unique=("study_id",),
         value_columns=value_columns,
     )
@@ -595,6 +621,142 @@ def review_reported_spec(bib_keys: set[str]) -> TableSpec:
     )
 
 
+def later_trials_spec(bib_keys: set[str], study_ids: set[str]) -> TableSpec:
+    """Trials and trial reports after the review's window (the chapter "After the review"), one row each."""
+    value_columns = (
+        "registration",
+        "design",
+        "arms",
+        "trial_status",
+        "published",
+        "trial_end",
+        "n_planned",
+        "n_enrolled",
+    )
+    return TableSpec(
+        name="later_trials",
+        filename="later_trials.csv",
+        rows_expected="at least one later trial or trial report (the chapter 'After the review' lists them)",
+        key=("trial_id",),
+        columns={
+            "trial_id": _required_text(pa.Check.str_matches(ID_PATTERN)),
+            "label": _required_text(),
+            "study_id": _text(pa.Check.isin(sorted(study_ids), error="study_id must be a study_id of studies.csv")),
+            "registration": _text(),
+            "design": _text(),
+            "arms": _text(),
+            "n_planned": _count(1),
+            "n_enrolled": _count(1),
+            "trial_status": _text(),
+            "results_available": _required_text(pa.Check.isin(RESULTS_AVAILABLE)),
+            "finding": _text(),
+            "published": _text(pa.Check.str_matches(DATE_PATTERN)),
+            "trial_end": _text(pa.Check.str_matches(DATE_PATTERN)),
+            **_provenance_columns(bib_keys),
+            "note": _text(),
+        },
+        rules=_provenance_rules(value_columns)
+        + (
+            RowRule(
+                "results_state_the_finding",
+                "finding",
+                "the finding in 'finding' where results are available (qualitative or with_numbers)",
+                lambda d: (d["results_available"] == "no") | _filled(d["finding"]),
+            ),
+            RowRule(
+                "results_with_numbers_are_dated",
+                "published",
+                "the publication date of results with numbers (it places them in a protocol window)",
+                lambda d: (d["results_available"] != "with_numbers") | _filled(d["published"]),
+            ),
+        ),
+        unique=("trial_id",),
+        value_columns=value_columns,
+    )
+
+
+def later_reviews_spec(bib_keys: set[str], outcomes: set[str]) -> TableSpec:
+    """Pooled (or summary) figures of reviews published after the review's window, one row per figure."""
+    value_columns = ("timepoint", "estimate", "lower", "upper", "p_value", "k_review", "n_review", "studies")
+
+    def bounds_ordered(d: pd.DataFrame) -> pd.Series:
+        bad = (d["lower"] > d["upper"]) | (d["estimate"] < d["lower"]) | (d["estimate"] > d["upper"])
+        return ~bad.fillna(False).astype(bool)
+
+    def proportion_on_scale(d: pd.DataFrame) -> pd.Series:
+        top = d["unit"].map({"fraction": 1.0, "percent": 100.0})
+        values = d[["estimate", "lower", "upper"]].astype("float64")
+        outside = values.lt(0).any(axis=1) | values.gt(top.astype("float64"), axis=0).any(axis=1)
+        return ~((d["measure"] == "proportion") & outside)
+
+    def range_without_estimate(d: pd.DataFrame) -> pd.Series:
+        return (d["measure"] != "range") | (d["estimate"].isna() & (d["interval"] == "range"))
+
+    return TableSpec(
+        name="later_reviews",
+        filename="later_reviews.csv",
+        rows_expected="at least one figure of a later review (the chapter 'After the review' sets them beside this "
+        "book's estimates)",
+        key=("review_id", "figure"),
+        columns={
+            "review_id": _required_text(pa.Check.str_matches(ID_PATTERN)),
+            "figure": _required_text(pa.Check.str_matches(ID_PATTERN)),
+            "review": _required_text(),
+            "published": _required_text(pa.Check.str_matches(DATE_PATTERN)),
+            "population": _required_text(pa.Check.isin(LATER_POPULATIONS)),
+            "outcome_as_reported": _required_text(),
+            "outcome": _text(
+                pa.Check.isin(sorted(outcomes), error="outcome must be an outcome of outcome_definitions.csv")
+            ),
+            "subgroup": _text(),
+            "timepoint": _text(),
+            "comparison": _required_text(pa.Check.isin(LATER_COMPARISONS)),
+            "measure": _required_text(pa.Check.isin(LATER_MEASURES)),
+            "unit": _required_text(pa.Check.isin(LATER_UNITS)),
+            "improvement": _required_text(pa.Check.isin(IMPROVEMENT)),
+            "estimate": _number(),
+            "lower": _number(),
+            "upper": _number(),
+            "interval": _text(pa.Check.isin(INTERVALS)),
+            "p_value": _text(pa.Check.str_matches(P_VALUE_PATTERN)),
+            "k_review": _count(1),
+            "n_review": _count(1),
+            "studies": _text(),
+            **_provenance_columns(bib_keys),
+            "note": _text(),
+        },
+        rules=_provenance_rules(value_columns)
+        + (
+            RowRule(
+                "estimate_within_bounds",
+                "estimate",
+                "lower <= estimate <= upper",
+                bounds_ordered,
+            ),
+            RowRule(
+                "bounds_say_what_they_are",
+                "interval",
+                "'ci95' or 'range' in 'interval' exactly where lower and upper are given",
+                lambda d: (d["lower"].isna() & d["upper"].isna()) == d["interval"].isna(),
+            ),
+            RowRule(
+                "range_is_not_an_estimate",
+                "measure",
+                "a 'range' figure gives its bounds as a range (interval 'range') and no estimate",
+                range_without_estimate,
+            ),
+            RowRule(
+                "proportion_on_its_scale",
+                "estimate",
+                "a proportion (estimate and bounds) from 0 to 1 (unit 'fraction') or 0 to 100 (unit 'percent')",
+                proportion_on_scale,
+            ),
+        ),
+        unique=("review_id", "figure"),
+        value_columns=value_columns,
+    )
+
+
 def _counts_or_nan(d: pd.DataFrame) -> dict[str, float]:
     """PRISMA ``data`` name -> count (NaN when not reported)."""
     return {k: (float(v) if pd.notna(v) else np.nan) for k, v in zip(d["data"], d["n"])}
@@ -731,6 +893,43 @@ COLUMN_DESCRIPTIONS = {
     "reasons": "Exclusion reasons as 'Reason, n; Reason, n'",
     "quantity": "Figure reported by the review",
     "value": "Its value",
+    "published": (
+        "Publication date of the main report (YYYY, YYYY-MM or YYYY-MM-DD, as precise as the source): places the "
+        "row in a protocol window"
+    ),
+    "trial_id": "Identifier of a later trial or trial report",
+    "later_trials.csv:study_id": "The study's row in studies.csv, where it has one",
+    "later_trials.csv:label": "Name of the trial or report shown in the book",
+    "later_trials.csv:design": "Design as the source describes it",
+    "arms": "Arms with their doses and schedules, as the source gives them",
+    "n_planned": "Planned number of patients (registry)",
+    "n_enrolled": "Patients enrolled or randomised",
+    "trial_status": "Recruitment status as the source gives it, with the date of the record where known",
+    "results_available": "Results available to this book: no, qualitative (words only) or with_numbers",
+    "finding": "What the available results say",
+    "trial_end": "End date of the trial (registry): places a trial without results in a window",
+    "review_id": "Identifier of a later review (its key in book/references.bib where possible)",
+    "figure": "Identifier of one figure of the review",
+    "review": "Name of the review shown in the book",
+    "later_reviews.csv:population": "Who the figure pools: SLE, or all autoimmune rheumatic diseases",
+    "outcome_as_reported": "The outcome in the review's words",
+    "later_reviews.csv:outcome": "This book's outcome for the same quantity (outcome_definitions.csv), if it has one",
+    "subgroup": "The review's subgroup (e.g. a regimen), where the figure is a subgroup's",
+    "later_reviews.csv:timepoint": "Time point of the figure, as the review states it",
+    "comparison": (
+        "What the figure compares: single_arm (a proportion of treated patients), between_arms, pre_post (before "
+        "against after treatment) or across_studies (a range of study results)"
+    ),
+    "later_reviews.csv:measure": "Effect measure: proportion, SMD, MD, RR, OR, RD or range",
+    "later_reviews.csv:unit": "Unit of estimate, lower and upper: fraction, percent, sd_units, points, ratio",
+    "improvement": "Which direction of the figure means improvement with IL-2 (not_applicable: a rate or a cell count)",
+    "estimate": "The review's estimate, as reported",
+    "later_reviews.csv:lower": "Lower bound (of the 95% CI, or of the range)",
+    "later_reviews.csv:upper": "Upper bound (of the 95% CI, or of the range)",
+    "interval": "What lower and upper are: ci95 or range",
+    "k_review": "Studies in the review as a whole",
+    "n_review": "Patients in the review as a whole",
+    "studies": "The studies behind the figure, as the review lists them",
     "item": "Downs and Black checklist item number",
     "short_label": "Short name of the item",
     "points": "Answers the item allows and their points, as 'answer=points; ...'",
@@ -751,6 +950,8 @@ COLUMN_DESCRIPTIONS = {
     "source": "Key(s) of the source in book/references.bib, separated by '; '",
     "locator": "Where in the source: abstract, table, figure, registry record",
     "evidence_ref": "Source code(s): S1-S71 in the evidence dossier, N1... in data/new_sources.md, separated by '; '",
+    "later_trials.csv:note": "Context: conflicts between sources, links to other rows (inferences marked as such)",
+    "later_reviews.csv:note": "Context: how this book reads the figure (e.g. what its SMD compares)",
     "derivation": "How a derived value was computed",
     "na_reason": "Why a value is not reported (required for every empty value)",
 }

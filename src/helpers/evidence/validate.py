@@ -9,7 +9,17 @@ from __future__ import annotations
 from helpers.evidence.load import load_evidence
 
 #: Tables of the evidence object, in the order the summary lists them.
-EVIDENCE_TABLES = ("studies", "arms", "outcomes", "outcome_definitions", "search", "prisma", "review_reported")
+EVIDENCE_TABLES = (
+    "studies",
+    "arms",
+    "outcomes",
+    "outcome_definitions",
+    "search",
+    "prisma",
+    "review_reported",
+    "later_trials",
+    "later_reviews",
+)
 
 
 def validate_all() -> dict[str, int]:

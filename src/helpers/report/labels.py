@@ -7,6 +7,8 @@ derivation in the data appendix.
 
 from __future__ import annotations
 
+import calendar
+
 import pandas as pd
 
 from helpers.report.prose import NOT_REPORTED, fmt_pct, fmt_reported, is_missing, plural
@@ -52,6 +54,30 @@ POPULATION_LABELS = {
     "registered_target": "registered target",
 }
 
+#: Later evidence (the chapter "After the review"): the vocabularies of later_trials.csv and later_reviews.csv.
+RESULTS_AVAILABLE_LABELS = {
+    "no": "none available to this book",
+    "qualitative": "in words only (no numbers)",
+    "with_numbers": "with numbers",
+}
+COMPARISON_LABELS = {
+    "single_arm": "single-arm proportion (patients given IL-2)",
+    "between_arms": "between arms (IL-2 against control)",
+    "pre_post": "after against before treatment (within patients)",
+    "across_studies": "range across studies (not pooled)",
+}
+MEASURE_LABELS = {
+    "proportion": "proportion",
+    "SMD": "standardised mean difference",
+    "MD": "mean difference",
+    "RR": "risk ratio",
+    "OR": "odds ratio",
+    "RD": "risk difference",
+    "range": "range",
+}
+LATER_POPULATION_LABELS = {"sle": "SLE", "autoimmune_rheumatic_diseases": "all autoimmune rheumatic diseases"}
+WINDOW_LABELS = {"review": "review window", "update": "update window", "spans": "straddles two windows"}
+
 #: Tests of a 2x2 table (helpers.stats.two_by_two.TESTS), as tables name them.
 TEST_LABELS = {
     "pearson": "Pearson χ²",
@@ -59,6 +85,23 @@ TEST_LABELS = {
     "n_minus_1": "N − 1 χ²",
     "fisher": "Fisher exact",
 }
+
+
+def month_text(year_month: str) -> str:
+    """'2010-01' -> 'January 2010'."""
+    year, month = year_month.split("-")
+    return f"{calendar.month_name[int(month)]} {year}"
+
+
+def date_text(date: object) -> str:
+    """A date as precise as its source: '2023', '2022-08' -> 'August 2022', '2024-12-31' -> '31 December 2024'."""
+    if is_missing(date):
+        return NOT_REPORTED
+    parts = str(date).split("-")
+    if len(parts) == 1:
+        return parts[0]
+    month = month_text("-".join(parts[:2]))
+    return f"{int(parts[2])} {month}" if len(parts) == 3 else month
 
 
 def timepoint_text(tp: object, short: bool = False) -> str:

@@ -145,8 +145,8 @@ def _primary_endpoint(ev: Evidence) -> list[str]:
 def _activity(ev: Evidence) -> list[str]:
     """Every SELENA-SLEDAI median row of an included RCT has p_comparison vs_baseline (or none), and each arm's
     median after baseline is below its baseline median."""
-    o = ev.outcomes.merge(ev.studies[["study_id", "design", "inclusion_status"]], on="study_id")
-    o = o[(o["design"] == "rct") & (o["inclusion_status"] == "included") & (o["outcome"] == "selena_sledai")]
+    o = ev.outcomes.merge(ev.included_studies()[["study_id", "design"]], on="study_id")
+    o = o[(o["design"] == "rct") & (o["outcome"] == "selena_sledai")]
     o = o[o["statistic"].isin(["median_range", "median_iqr"])]
     facts = [
         f"{r.study_id} {r.arm} {r.timepoint}: p compares {r.p_comparison}"
@@ -178,8 +178,8 @@ claim(
 # Safety: the wording paragraph names sources; each statement is checked against their rows
 # ---------------------------------------------------------------------------
 def _rows(ev: Evidence, outcome: str) -> pd.DataFrame:
-    o = ev.outcomes.merge(ev.studies[["study_id", "label", "inclusion_status"]], on="study_id")
-    return o[(o["outcome"] == outcome) & (o["inclusion_status"] == "included")]
+    o = ev.outcomes.merge(ev.included_studies()[["study_id", "label"]], on="study_id")
+    return o[o["outcome"] == outcome]
 
 
 def _labels_with_note(ev: Evidence, outcome: str, text: str) -> set[str]:

@@ -30,8 +30,9 @@ ACTIVITY_OUTCOMES = ("selena_sledai", "bilag", "bilag_a_or_2b", "pga")
 
 
 def _included(ev: Evidence) -> pd.DataFrame:
-    o = ev.outcomes.merge(ev.studies[["study_id", "label", "inclusion_status"]], on="study_id")
-    return o[o["inclusion_status"] == "included"]
+    """Outcome rows of the included studies (of the review window), with each study's label."""
+    o = ev.outcomes.merge(ev.included_studies()[["study_id", "label", "inclusion_status"]], on="study_id")
+    return o
 
 
 def clinical_response_table(ev: Evidence) -> pd.DataFrame:

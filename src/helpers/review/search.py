@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
-
 import pandas as pd
 
 from helpers.evidence.load import Evidence
+from helpers.report.labels import month_text
 from helpers.report.prose import NOT_REPORTED, fmt_int, is_missing, join_words
 
-
-def month_text(year_month: str) -> str:
-    """'2010-01' -> 'January 2010'."""
-    year, month = year_month.split("-")
-    return f"{calendar.month_name[int(month)]} {year}"
+__all__ = ["month_text", "search_summary", "search_table"]
 
 
 def search_summary(ev: Evidence) -> dict[str, str]:

@@ -85,7 +85,7 @@ def scope_studies(ev: Evidence) -> pd.DataFrame:
     """Included studies, then candidate studies that have a Treg row, in the order of studies.csv."""
     s = ev.studies
     with_rows = set(treg_rows(ev)["study_id"])
-    keep = (s["inclusion_status"] == "included") | (
+    keep = s["study_id"].isin(ev.included_studies()["study_id"]) | (
         (s["inclusion_status"] == "candidate") & s["study_id"].isin(with_rows)
     )
     out = s[keep].copy()
