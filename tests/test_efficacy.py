@@ -1,4 +1,4 @@
-"""Efficacy and responder-index helpers: values from the data, checked by hand or against metafor."""
+"""Efficacy helpers: values from the data, checked by hand or against metafor (responder indices: test_responder.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from scipy import stats
 
 from helpers.evidence.load import load_evidence
-from helpers.review import efficacy, responder
+from helpers.review import efficacy
 from helpers.review.analyses import analysis
 from helpers.stats.effects import mean_sd_from_median
 
@@ -101,60 +101,6 @@ def test_leave_one_out_and_regimen_subgroups_with_two_trials(ev):
     assert sub["q_between"].iloc[0] == pytest.approx(1.5628163870710246, rel=1e-6)
 
 
-def test_p_below():
-    assert responder.p_below("<0.001") is True and responder.p_below("0.052") is False
-    assert responder.p_below("0.0168") is True and responder.p_below(None) is None
-    with pytest.raises(ValueError):
-        responder.p_below("p=0.01")
-
-
-def test_index_matrix_categories(ev):
-    m = responder.index_matrix(ev).set_index(["outcome", "study_id", "timepoint", "population"])
-    cat = lambda *k: m.loc[k, "category"]  # noqa: E731
-    assert cat("sri4", "he2020", "week_12", "analysed_efficacy") == responder.NO_DIFFERENCE  # reported p 0.052
-    assert cat("sri4", "he2020", "week_24", "analysed_efficacy") == responder.SEPARATED  # reported p 0.027
-    assert cat("sri4", "lupil2", "week_12", "itt") == responder.NO_DIFFERENCE
-    assert cat("sri4", "lupil2", "week_12", "per_protocol") == responder.SEPARATED
-    assert cat("selena_sledai_change", "lupil2", "week_12", "per_protocol") == responder.SEPARATED
-    assert cat("selena_sledai", "he2020", "week_12", "analysed_efficacy") == responder.WITHIN_ONLY
-    assert cat("bilag_a_or_2b", "he2020", "week_12", "analysed_efficacy") == responder.NO_DIFFERENCE
-    assert cat("sri_unspecified", "he2016", "week_6", "enrolled") == responder.WITHIN_ONLY
-    assert cat("sri4", "proimmun", "trial_period", "analysed_efficacy") == responder.NOT_REPORTED
-    # PRO-IMMUN's counts (N2): within the IL-2 arm only, the reported p against baseline shown where given
-    assert cat("sledai_reduction_any", "proimmun", "trial_period", "analysed_efficacy") == responder.WITHIN_ONLY
-    key = ("sledai_reduction_any", "proimmun", "trial_period", "analysed_efficacy")
-    assert m.loc[key, "text"] == "10/12 (83%) responders; p <0.05 vs baseline"
-    key = ("clinical_response_unspecified", "proimmun", "trial_period", "analysed_efficacy")
-    assert m.loc[key, "text"] == "8/12 (67%) responders"
-    assert "reported p 0.036" in m.loc[("ln_complete_remission", "he2020", "end_of_study", "subgroup"), "text"]
-
-
-def test_between_arm_effects_on_one_scale(ev):
-    e = responder.between_arm_effects(ev).set_index("label")
-    free = e.loc["He 2020: Free of BILAG A or 2 B, week 12"]
-    assert (free["il2_text"], free["control_text"]) == ("28/30", "26/30")  # 30 - 2 and 30 - 4
-    assert free["estimate"] == pytest.approx((28 / 30) / (26 / 30), rel=1e-12)
-    assert list(e["index"]) == [
-        "SRI-4, week 12",
-        "SRI-4, week 12 (ITT)",
-        "SRI-4, week 12 (per-protocol)",
-        "SRI-4, week 24",
-        "Free of BILAG A or 2 B, week 12",
-        "Free of BILAG A or 2 B, week 24",
-        "Nephritis complete remission",
-    ]
-
-
-def test_heatmap_renders_one_cell_per_index_and_column(ev):
-    m = responder.index_matrix(ev)
-    fig = responder.index_heatmap(m)
-    from matplotlib.patches import Rectangle
-
-    cells = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
-    assert len(cells) == len(m) == len(responder.INDICES) * m["column"].nunique()
-    assert "separated from placebo: SRI-4" in responder.heatmap_alt_text(m)
-
-
 def test_refits_appear_in_the_results_table(ev):
     from helpers.review.results import results_table
 
@@ -168,14 +114,3 @@ def test_refits_appear_in_the_results_table(ev):
         "LUPIL-2",
     )
     assert r.loc["sri4_week12_rct_regimen_every_other_day", "studies"] == "He 2020"
-
-
-def test_placebo_response_from_the_data(ev):
-    pr = responder.placebo_response(ev)
-    assert list(zip(pr["label"], pr["population"], pr["primary"])) == [
-        ("He 2020", "analysed_efficacy", True),
-        ("LUPIL-2", "itt", True),
-        ("LUPIL-2", "per_protocol", False),
-        ("LUPIL-2", "subgroup", False),
-    ]
-    assert pr.loc[2, "p_between"] == "0.0168" and pr.loc[3, "percent"] == 100

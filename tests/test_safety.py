@@ -474,3 +474,85 @@ def test_chapter_says_single_trial_and_weighs_the_review(ev):
     table = chapter.coverage_table(ev).set_index("Event")
     assert table.loc["Injection-site reaction", "IL-2 patients counted"] == "69 of 137 (50%)"
     assert table.loc["Fever (adverse event)", "IL-2 patients compared with placebo"] == "29 (single trial)"
+
+
+# ---------------------------------------------------------------------------
+# Information on harms and the appraisal of the review's claim
+# ---------------------------------------------------------------------------
+def test_information_on_harms_per_study(ev):
+    info = safety.harms_information(ev).set_index("study_id")
+    assert list(info.index) == ["he2016", "vonspeemayer2016", "proimmun", "he2020", "lupil2"]
+    # the patients the counts rest on: He 2020's safety set (Table 3, 29 and 30), He 2016's 40 enrolled
+    assert info.loc["he2020", "arms"] == [
+        ("il2", 29, "analysed_safety", False, True),
+        ("placebo", 30, "analysed_safety", False, True),
+    ]
+    assert info.loc["he2016", "arms"] == [("il2", 40, "enrolled", False, True)]
+    # no count at all: LUPIL-2's arms are the derived 50 randomised to each
+    assert info.loc["lupil2", "arms"] == [
+        ("il2", 50, "randomised", True, False),
+        ("placebo", 50, "randomised", True, False),
+    ]
+    assert info.loc["he2020", "counted"][:3] == [
+        "Injection-site reaction",
+        "Fever (adverse event)",
+        "Flu-like symptoms",
+    ]
+    assert info.loc["he2020", "not_reported"] == [
+        "Serious adverse event",
+        "Discontinuation due to an adverse event",
+        "Death",
+    ]
+    assert info.loc["lupil2", "described"] == ["Anti-drug antibodies"]
+    assert info.loc["lupil2", "not_reported"] == ["Injection-site reaction", "Infection (any)"]
+    assert info.loc["proimmun", "counted"] == info.loc["proimmun", "described"] == []
+    assert (info.loc["he2020", "last_timepoint"], info.loc["he2020", "last_week"]) == ("week_24", 24)
+    assert info.loc["vonspeemayer2016", "last_timepoint"] == "end_of_study"
+    assert info.loc["he2016", "duration_derived"] and not info.loc["he2020", "duration_derived"]
+
+
+def test_information_table_and_appraisal(ev):
+    from helpers.chapters import safety as chapter
+    from helpers.review.claims import wording
+
+    t = chapter.information_table(ev).set_index("Study")
+    col = "Patients the harms rest on (population)"
+    assert t.loc["He 2020", col] == "IL-2 29, placebo 30 (safety set)"
+    assert t.loc["LUPIL-2", col] == "IL-2 50, placebo 50 (randomised, derived); no harm counted"
+    assert t.loc["PRO-IMMUN", col] == "IL-2 12 (treated); no harm counted"
+    exposure = "IL-2 exposure (dose, schedule, cycles, duration)"
+    assert t.loc["He 2016", exposure] == "1 MIU every other day; 3 cycles; 12 weeks (derived)"
+    assert t.loc["von Spee-Mayer 2016", exposure] == "1.5 MIU daily; 1 cycle; 5 days"
+    assert t.loc["PRO-IMMUN", exposure].startswith("0.75–3 MIU daily in 5-day cycles; 4 cycles;")
+    assert t.loc["He 2020", "Latest visit named in the sources"] == "week 24"
+    assert t.loc["PRO-IMMUN", "Harms recorded as not reported"] == "no harm is mentioned"
+    assert t.loc["LUPIL-2", "Harms described without a count"] == "Anti-drug antibodies"
+    values = chapter.appraisal_values(ev)
+    assert values["safety_information_text"] == (
+        "2 of the 5 included studies count any harm (He 2016 and He 2020); von Spee-Mayer 2016 and PRO-IMMUN count "
+        "none; LUPIL-2 only describes anti-drug antibodies without a count."
+    )
+    assert values["safety_longest_followup"] == "week 24"
+    # 9/29 vs 2/30: Newcombe's interval 4.3 to 43.2 points excludes 0; every other event's interval includes it
+    assert values["safety_compared_text"].startswith(
+        "In He 2020, the interval of the risk difference excludes no difference for injection-site reaction "
+        "(more often with IL-2); for every other event it includes no difference"
+    )
+    assert values["safety_followup_claim"] == wording("harms_follow_up_under_a_year")
+    assert values["safety_nothing_serious"] == wording("no_discontinuations_deaths_serious")
+
+
+def test_follow_up_claim_fails_by_name(data_copy):
+    """SYNTHETIC: a He 2020 outcome row at week 52 makes 'no study counting harms follows its patients for a
+    year' false, and the safety chapter stops by name."""
+    from helpers.review.claims import ClaimFailed, verify
+
+    path = data_copy / "outcomes.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    row = next(line for line in lines if line.startswith("he2020,il2,sri4,week_24,"))
+    lines.append(row.replace(",week_24,", ",week_52,", 1))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ev = load_evidence()
+    assert safety.harms_information(ev).set_index("study_id").loc["he2020", "last_week"] == 52
+    with pytest.raises(ClaimFailed, match="harms_follow_up_under_a_year.*He 2020: latest visit week_52"):
+        verify(ev, "safety")

@@ -7,6 +7,7 @@ import pandas as pd
 from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
 from helpers.report.prose import (
+    NOT_REPORTED,
     GlueMarkdown,
     cite,
     fmt_ci,
@@ -303,4 +304,118 @@ def pooled_incidence_figure(ev: Evidence):
         "safety_isr_pooled_ft": safety.pooled_incidence_text(ev, outcome, "PFT", "z"),
         "safety_isr_pooled_i2": f"{logit_fit.i2:.0f}%",
         "safety_isr_forest_alt": alt_text(inputs["studies"], inputs["pooled"], "PLO"),
+    }
+
+
+# ---------------------------------------------------------------------------
+# Information on harms, and an appraisal of the review's claim
+# ---------------------------------------------------------------------------
+def exposure_text(study: pd.Series) -> str:
+    """IL-2 exposure from studies.csv: '1 MIU every other day; 3 cycles; 12 weeks (derived)'."""
+    from helpers.report.labels import dose_text
+
+    dose = dose_text(study["dose_miu"], study.get("dose_miu_low"), study.get("dose_miu_high"))
+    parts = [f"{dose} {study['frequency']}" if not is_missing(study["frequency"]) else f"{dose}, schedule not reported"]
+    if not is_missing(study["cycles"]):
+        n = int(study["cycles"])
+        parts.append(f"{n} cycle{'' if n == 1 else 's'}")
+    if not is_missing(study["duration"]):
+        derived = safety.derived_field(study, "duration")
+        parts.append(f"{study['duration']}{' (derived)' if derived else ''}")
+    return "; ".join(parts)
+
+
+def _patients_text(arms: list[tuple]) -> str:
+    """'IL-2 29, placebo 30 (safety set)'; each arm's population where they differ; 'no harm counted' where none is."""
+    from helpers.report.labels import ARM_LABELS, POPULATION_LABELS
+
+    def where(population: str, derived: bool) -> str:
+        return POPULATION_LABELS.get(population, population) + (", derived" if derived else "")
+
+    known = [a for a in arms if a[1] is not None]
+    places = {where(a[2], a[3]) for a in known}
+    shown = []
+    for i, (role, n, population, derived, _) in enumerate(arms):
+        name = ARM_LABELS[role] if i == 0 else lower_first(ARM_LABELS[role])
+        if n is None:
+            shown.append(f"{name} {NOT_REPORTED}")
+        else:
+            shown.append(f"{name} {fmt_int(n)}" + ("" if len(places) == 1 else f" ({where(population, derived)})"))
+    text = ", ".join(shown) + (f" ({places.pop()})" if len(places) == 1 else "")
+    return text + ("" if any(a[4] for a in arms) else "; no harm counted")
+
+
+def information_table(ev: Evidence) -> pd.DataFrame:
+    """Information on harms per included study: patients, IL-2 exposure, follow-up, which harms it reports."""
+    from helpers.report.labels import DESIGN_LABELS, timepoint_text
+
+    info = safety.harms_information(ev)
+    studies = ev.studies.set_index("study_id")
+    nothing = "none in the sources consulted"
+    return pd.DataFrame(
+        {
+            "Study": info["label"],
+            "Design": info["design"].map(DESIGN_LABELS),
+            "Patients the harms rest on (population)": info["arms"].map(_patients_text),
+            "IL-2 exposure (dose, schedule, cycles, duration)": [
+                exposure_text(studies.loc[s]) for s in info["study_id"]
+            ],
+            "Latest visit named in the sources": info["last_timepoint"].map(timepoint_text),
+            "Harms counted": [", ".join(v) or nothing for v in info["counted"]],
+            "Harms described without a count": [", ".join(v) or nothing for v in info["described"]],
+            "Harms recorded as not reported": [
+                ", ".join(v) or ("–" if c or d else "no harm is mentioned")
+                for v, c, d in zip(info["not_reported"], info["counted"], info["described"])
+            ],
+        }
+    )
+
+
+def appraisal_values(ev: Evidence) -> dict[str, object]:
+    """The data-dependent parts of the appraisal of the review's safety claim, generated or checked."""
+    from helpers.review.claims import wording
+
+    info = safety.harms_information(ev)
+    counting = info[info["counted"].map(bool)]
+    silent = info[~info["counted"].map(bool)]
+    weeks = counting["last_week"].dropna()
+    parts = [
+        f"{fmt_int(len(counting))} of the {fmt_int(len(info))} included studies count any harm "
+        f"({join_words(list(counting['label'])) if len(counting) else 'none'})"
+    ]
+    if len(silent):
+        described = [
+            f"{r.label} only describes {lower_first(join_words(r.described))} without a count"
+            for r in silent.itertuples()
+            if r.described
+        ]
+        quiet = [r.label for r in silent.itertuples() if not r.described]
+        tail = []
+        if quiet:
+            tail.append(f"{join_words(quiet)} {'counts' if len(quiet) == 1 else 'count'} none")
+        tail += described
+        parts.append("; ".join(tail))
+    comp = safety.rct_comparisons(ev)
+    compared = ""
+    if len(comp):
+        clear = comp[(comp["rd_low"] > 0) | (comp["rd_high"] < 0)]
+        more = [lower_first(r.event) for r in clear.itertuples() if r.rd > 0]
+        less = [lower_first(r.event) for r in clear.itertuples() if r.rd < 0]
+        trials = comp["studies"].iloc[0] if comp["k"].max() == 1 else "the trials that compare harms"
+        said = []
+        said += [f"{e} (more often with IL-2)" for e in more]
+        said += [f"{e} (less often with IL-2)" for e in less]
+        rest = "every other event" if said else "every event"
+        compared = (
+            f"In {trials}, the interval of the risk difference excludes no difference for "
+            + (join_words(said) if said else "no event")
+            + f"; for {rest} it includes no difference, and intervals this wide cannot rule out a harm that "
+            "matters."
+        )
+    return {
+        "safety_information_text": "; ".join(parts) + ".",
+        "safety_longest_followup": f"week {int(weeks.max())}" if len(weeks) else NOT_REPORTED,
+        "safety_compared_text": compared,
+        "safety_nothing_serious": wording("no_discontinuations_deaths_serious"),
+        "safety_followup_claim": wording("harms_follow_up_under_a_year"),
     }

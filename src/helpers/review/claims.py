@@ -277,6 +277,26 @@ def _safety_coverage(ev: Evidence) -> list[str]:
     return facts
 
 
+@claim(
+    "harms_follow_up_under_a_year",
+    "safety",
+    "No included study that counts adverse events follows its patients for as long as a year, so harms that are "
+    "late or cumulative could not have been seen.",
+)
+def _harms_follow_up(ev: Evidence) -> list[str]:
+    """Every included study with an adverse-event count has its latest visit with a week number before week 52
+    (a study counting harms whose latest visit has no week number contradicts the claim: its length is unknown)."""
+    from helpers.review import safety
+
+    info = safety.harms_information(ev)
+    counting = info[info["counted"].map(bool)]
+    return [
+        f"{r.label}: latest visit {r.last_timepoint}"
+        for r in counting.itertuples()
+        if r.last_week is None or pd.isna(r.last_week) or r.last_week >= 52
+    ]
+
+
 # ---------------------------------------------------------------------------
 # Treg
 # ---------------------------------------------------------------------------

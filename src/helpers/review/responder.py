@@ -1,13 +1,21 @@
-"""Responder-index sensitivity: which indices moved with IL-2, and which separated it from placebo.
+"""Responder indices side by side: what each study reports for each index, judged by one rule.
 
-For every included study and time point, each index (SRI-4, SRI, SELENA-SLEDAI, BILAG,
-BILAG A/2B, PGA, lupus nephritis remission) is put in one of four categories from the
-data: it separated IL-2 from placebo (the trial's reported between-arm p < 0.05, or,
-where none is reported, a computed 95% CI excluding no effect), it showed no clear
-difference, it improved in the IL-2 arm (reported p < 0.05 against baseline) without a
-between-arm comparison, or it was not reported. For the randomised
-trials the between-arm effect of every binary index is given on one scale (risk ratio
-of responding, > 1 favours IL-2).
+For every included study and time point, each index (SRI-4, SRI, SELENA-SLEDAI, BILAG score,
+PGA, lupus nephritis remission) is put in one category from the data, by one rule for every
+between-arm comparison: the risk ratio of responding and its 95% CI, recomputed here from the
+counts. Its interval *excludes no difference* (RR = 1) or *includes no difference*; that is the
+only criterion. The trial's own between-arm p-value is shown beside it, never used to decide,
+and it is checked against the counts: the four tests of a 2×2 table a report may have used
+(:mod:`helpers.stats.two_by_two`: Pearson, Yates and 'N − 1' chi-square, Fisher's exact test)
+are recomputed, and a reported p that none of them reproduces at its reported precision
+(:mod:`helpers.stats.reported`) is flagged as such. Where a trial reports a between-arm
+difference without counts, nothing can be recomputed, and the cell says so; a within-arm result
+(against baseline, or a count of responders with no comparator) is a within-arm result only.
+
+The chapter describes; it does not rank the indices by sensitivity (the review's answer to that
+question is not in its abstracts). Counts of patients who are in a state after treatment (free of
+BILAG A or 2 B) are not responses: :func:`state_counts` shows why such an outcome is not a responder
+index here (:data:`STATE_OUTCOMES`; protocol amendment 1.5).
 """
 
 from __future__ import annotations
@@ -19,17 +27,16 @@ import numpy as np
 import pandas as pd
 
 from helpers.evidence.load import Evidence
-from helpers.report.labels import POPULATION_LABELS, timepoint_label, timepoint_text
+from helpers.report.labels import POPULATION_LABELS, TEST_LABELS, timepoint_label, timepoint_text
 from helpers.report.prose import fmt_ci, fmt_pct
 from helpers.report.style import OKABE_ITO, use_book_style
 from helpers.review.analyses import RESULT_COLUMNS, results_of, study_effects, two_arm_counts
-from helpers.review.claims import p_below
 from helpers.review.selection import single_trial
 
 if TYPE_CHECKING:  # matplotlib is imported where a figure is drawn, so computing results does not load it
     from matplotlib.figure import Figure
 
-#: Indices compared, in display order: outcome -> label. "invert" marks a state where fewer is better.
+#: Indices compared, in display order: outcome -> label.
 INDICES = {
     "sri4": "SRI-4",
     "sri_unspecified": "SRI (threshold not stated)",
@@ -38,33 +45,96 @@ INDICES = {
     "selena_sledai": "SELENA-SLEDAI",
     "selena_sledai_change": "SELENA-SLEDAI change",
     "bilag": "BILAG score",
-    "bilag_a_or_2b": "Free of BILAG A or 2 B",
     "pga": "PGA",
     "ln_complete_remission": "Nephritis complete remission",
 }
-INVERTED = {"bilag_a_or_2b"}
+#: Counts of patients *in a state* at each visit (not a change from baseline): not responder indices.
+STATE_OUTCOMES = ("bilag_a_or_2b",)
 
-#: Significance level for the reported p-values behind the categories.
+#: Significance level of the within-arm p-values shown in the categories.
 ALPHA = 0.05
 
-SEPARATED = "separated from placebo"
-NO_DIFFERENCE = "no clear difference from placebo"
-WITHIN_ONLY = "improved in the IL-2 arm (no between-arm comparison)"
+EXCLUDES = "interval excludes no difference"
+INCLUDES = "interval includes no difference"
+REPORTED_ONLY = "difference vs placebo reported, no counts to recompute"
+WITHIN_ONLY = "within-arm result only (no comparison with placebo)"
 NOT_REPORTED = "not reported"
-CATEGORIES = (SEPARATED, NO_DIFFERENCE, WITHIN_ONLY, NOT_REPORTED)
+CATEGORIES = (EXCLUDES, INCLUDES, REPORTED_ONLY, WITHIN_ONLY, NOT_REPORTED)
 #: Colour and symbol per category: the symbol carries the meaning without colour.
 CATEGORY_STYLE = {
-    SEPARATED: (OKABE_ITO["bluish_green"], "▲"),
-    NO_DIFFERENCE: (OKABE_ITO["orange"], "●"),
+    EXCLUDES: (OKABE_ITO["bluish_green"], "▲"),
+    INCLUDES: (OKABE_ITO["orange"], "●"),
+    REPORTED_ONLY: (OKABE_ITO["yellow"], "◇"),
     WITHIN_ONLY: (OKABE_ITO["sky_blue"], "◆"),
     NOT_REPORTED: ("#FFFFFF", "–"),
 }
+#: Marks a cell whose reported between-arm p no 2×2 test on the counts reproduces.
+NOT_REPRODUCED_MARK = "‡"
 
 
+# ---------------------------------------------------------------------------
+# A reported between-arm p-value against the counts
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PCheck:
+    """A trial's reported between-arm p and the p-values of the 2×2 tests on the counts behind its RR."""
+
+    reported: str
+    #: (test, p) in the order of helpers.stats.two_by_two.TESTS
+    recomputed: tuple[tuple[str, float], ...]
+    reproduced_by: tuple[str, ...]
+
+    @property
+    def reproduced(self) -> bool:
+        return bool(self.reproduced_by)
+
+    #: the counts were derived (from percentages and arm sizes), not reported
+    derived: bool = False
+
+    def describe(self, tests: tuple[str, ...] = ("pearson", "fisher")) -> str:
+        """'reproduced by N − 1 χ²' or 'not reproduced by the counts (Pearson χ² 0.053, Fisher exact 0.097)'."""
+        if self.reproduced:
+            return "reproduced by " + ", ".join(TEST_LABELS[t] for t in self.reproduced_by)
+        values = dict(self.recomputed)
+        shown = ", ".join(f"{TEST_LABELS[t]} {fmt_p(values[t])}" for t in tests)
+        return f"not reproduced by the {'derived ' if self.derived else ''}counts ({shown})"
+
+
+def fmt_p(p: float) -> str:
+    """A recomputed p to two significant digits ('0.053', '0.0156', '0.41'); NaN as 'not defined'."""
+    if p != p:
+        return "not defined"
+    if p < 0.001:
+        return "<0.001"
+    return f"{float(f'{p:.2g}'):.{max(2, -int(np.floor(np.log10(p))) + 1)}f}"
+
+
+def check_reported_p(e1: int, n1: int, e2: int, n2: int, p_text: str, derived: bool = False) -> PCheck:
+    """Which 2×2 tests of e1/n1 vs e2/n2 reproduce the reported p at its precision.
+
+    The statistics (scipy.stats) are imported here, so computing the results table does not load them.
+    """
+    from helpers.stats.reported import parse_reported
+    from helpers.stats.two_by_two import TESTS, p_values
+
+    reported = parse_reported(p_text)
+    p = p_values(int(e1), int(n1), int(e2), int(n2))
+    return PCheck(
+        reported=reported.text,
+        recomputed=tuple((t, p[t]) for t in TESTS),
+        reproduced_by=tuple(t for t in TESTS if reported.reproduced_by(p[t])),
+        derived=derived,
+    )
+
+
+# ---------------------------------------------------------------------------
+# One cell of the matrix
+# ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Cell:
     category: str
     text: str
+    p_check: PCheck | None = None
 
 
 def _rr_text(rr: pd.Series) -> str:
@@ -75,6 +145,15 @@ def _by_role(ev: Evidence, rows: pd.DataFrame, role: str) -> pd.DataFrame:
     arms = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
     mask = [arms.get((s, a)) == role for s, a in zip(rows["study_id"], rows["arm"])]
     return rows[pd.Series(mask, index=rows.index, dtype=bool)]
+
+
+def _between_arm_p(*rows: pd.DataFrame) -> str | None:
+    """The reported between-arm p of the comparison (carried by the IL-2 or the placebo row), if any."""
+    for r in rows:
+        r = r[(r["p_comparison"] == "between_arms") & r["p_value"].notna()]
+        if len(r):
+            return str(r["p_value"].iloc[0])
+    return None
 
 
 def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome: str) -> Cell:
@@ -90,28 +169,36 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
         return Cell(NOT_REPORTED, "")
     r = il2.iloc[0]
     if r["statistic"] == "qualitative":
-        category = SEPARATED if r["direction"] == "between_arm_difference" else WITHIN_ONLY
-        return Cell(
-            category, "significant vs placebo; values not reported" if category == SEPARATED else str(r["note"])
-        )
+        if r["direction"] == "between_arm_difference":
+            return Cell(REPORTED_ONLY, "reported as different from placebo; no values to recompute")
+        return Cell(WITHIN_ONLY, str(r["note"]))
     if r["statistic"] == "count" and not placebo.empty and pd.notna(placebo.iloc[0]["events"]):
-        a = single_trial(outcome, timepoint, study_id, population, invert=outcome in INVERTED)
-        rr = study_effects(two_arm_counts(ev, a), "RR").iloc[0]
-        # The trial's own between-arm test decides where it is reported; else the computed 95% CI.
-        reported = p_below(r["p_value"]) if r["p_comparison"] == "between_arms" else None
-        separated = reported if reported is not None else bool(rr["ci_low"] > 1 or rr["ci_high"] < 1)
-        text = _rr_text(rr) + (f"; reported p {r['p_value']}" if reported is not None else "")
-        return Cell(SEPARATED if separated else NO_DIFFERENCE, text)
+        counts = two_arm_counts(ev, single_trial(outcome, timepoint, study_id, population))
+        rr = study_effects(counts, "RR").iloc[0]
+        excludes = bool(rr["ci_low"] > 1 or rr["ci_high"] < 1)
+        text = _rr_text(rr)
+        p_text = _between_arm_p(il2, placebo)
+        check = None
+        if p_text is not None:
+            c = counts.iloc[0]
+            check = check_reported_p(
+                c["events_il2"], c["total_il2"], c["events_control"], c["total_control"], p_text, bool(c["derived"])
+            )
+            text += f"; reported p {p_text}, " + check.describe()
+        return Cell(EXCLUDES if excludes else INCLUDES, text, check)
     if r["statistic"] == "count":
         share = 100 * r["events"] / r["total"]
         p = f"; p {r['p_value']} vs baseline" if r["p_comparison"] == "vs_baseline" else ""
         return Cell(WITHIN_ONLY, f"{int(r['events'])}/{int(r['total'])} ({fmt_pct(share, 0)}) responders{p}")
-    # medians: within-arm change against baseline, as reported
-    improved = p_below(r["p_value"]) if r["p_comparison"] == "vs_baseline" else None
-    text = f"IL-2 p {r['p_value']} vs baseline" if pd.notna(r["p_value"]) else "no test reported"
+    # medians: a test as reported, with no counts to recompute an effect from
+    if pd.isna(r["p_value"]):
+        return Cell(NOT_REPORTED, "no test reported")
+    if r["p_comparison"] == "between_arms":
+        return Cell(REPORTED_ONLY, f"reported p {r['p_value']} vs placebo; no counts to recompute")
+    text = f"IL-2 p {r['p_value']} vs baseline"
     if not placebo.empty and pd.notna(placebo.iloc[0]["p_value"]):
-        text += f"; placebo p {placebo.iloc[0]['p_value']}"
-    return Cell(WITHIN_ONLY if improved else NO_DIFFERENCE if improved is False else NOT_REPORTED, text)
+        text += f"; placebo p {placebo.iloc[0]['p_value']} vs baseline"
+    return Cell(WITHIN_ONLY, text)
 
 
 def columns(ev: Evidence) -> list[tuple[str, str, str]]:
@@ -145,17 +232,26 @@ def index_matrix(ev: Evidence) -> pd.DataFrame:
                     "population": key[2],
                     "category": cell.category,
                     "text": cell.text,
+                    "p_reported": cell.p_check.reported if cell.p_check else pd.NA,
+                    # True / False where a reported between-arm p is checked against the counts, else NA
+                    "p_reproduced": cell.p_check.reproduced if cell.p_check else pd.NA,
+                    "p_check": cell.p_check,
                 }
             )
     return pd.DataFrame(rows)
 
 
+def _not_reproduced(matrix: pd.DataFrame) -> pd.Series:
+    return matrix["p_reproduced"].map(lambda v: v is False)
+
+
 def index_table(matrix: pd.DataFrame) -> pd.DataFrame:
-    """The matrix as a wide display table (symbol and text per cell)."""
+    """The matrix as a wide display table (symbol and text per cell; ‡ where the counts reproduce no reported p)."""
     shown = matrix.assign(
         cell=[
-            f"{CATEGORY_STYLE[c][1]} {t}".strip() if c != NOT_REPORTED else "not reported"
-            for c, t in zip(matrix["category"], matrix["text"])
+            (f"{CATEGORY_STYLE[c][1]}{NOT_REPRODUCED_MARK if flag else ''} {t}".strip() if c != NOT_REPORTED else t)
+            or "not reported"
+            for c, t, flag in zip(matrix["category"], matrix["text"], _not_reproduced(matrix))
         ]
     )
     wide = shown.pivot(index="index", columns="column", values="cell")
@@ -172,14 +268,20 @@ def index_heatmap(matrix: pd.DataFrame) -> Figure:
     use_book_style()
     idx = list(dict.fromkeys(matrix["index"]))
     cols = list(dict.fromkeys(matrix["column"]))
-    width, height = 1.3 * len(cols) + 2.4, 0.5 * len(idx) + 2.0
+    ncol = 2 if len(cols) < 6 else 3
+    legend_h = 0.28 * -(-(len(CATEGORIES) + 1) // ncol) + 0.15  # the categories and the mark, ncol per line
+    bottom = 0.85 + legend_h  # tick labels (three lines), then the legend
+    width, height = 1.3 * len(cols) + 2.9, 0.5 * len(idx) + bottom + 0.1
     fig = Figure(figsize=(width, height))
-    ax = fig.add_axes((2.2 / width, 1.45 / height, 1 - 2.3 / width, 1 - 1.55 / height))
-    for _, r in matrix.iterrows():
+    ax = fig.add_axes((2.7 / width, bottom / height, 1 - 2.8 / width, 1 - (bottom + 0.1) / height))
+    flagged = _not_reproduced(matrix)
+    for (_, r), flag in zip(matrix.iterrows(), flagged):
         x, y = cols.index(r["column"]), idx.index(r["index"])
         colour, symbol = CATEGORY_STYLE[r["category"]]
         ax.add_patch(Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="#555555", linewidth=0.6))
         ax.text(x + 0.5, y + 0.5, symbol, ha="center", va="center", fontsize=11, color=OKABE_ITO["black"])
+        if flag:
+            ax.text(x + 0.9, y + 0.12, NOT_REPRODUCED_MARK, ha="right", va="top", fontsize=10, fontweight="bold")
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(idx), 0)
     ax.set_xticks(
@@ -202,25 +304,42 @@ def index_heatmap(matrix: pd.DataFrame) -> Figure:
         )
         for c in CATEGORIES
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=2, frameon=False, fontsize=8.5, bbox_to_anchor=(0.5, 0.0))
+    handles.append(
+        mpl.lines.Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=f"${NOT_REPRODUCED_MARK}$",
+            markersize=9,
+            color=OKABE_ITO["black"],
+            label="reported p not reproduced by the counts",
+        )
+    )
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        ncol=ncol,
+        frameon=False,
+        fontsize=9,
+        bbox_to_anchor=((2.7 / width + 1 - 0.1 / width) / 2, 0.0),
+        borderaxespad=0.2,
+    )
     return fig
 
 
 def heatmap_alt_text(matrix: pd.DataFrame) -> str:
     parts = []
     for column, g in matrix.groupby("column", sort=False):
-        sep = list(g.loc[g["category"] == SEPARATED, "index"])
-        nod = list(g.loc[g["category"] == NO_DIFFERENCE, "index"])
-        win = list(g.loc[g["category"] == WITHIN_ONLY, "index"])
-        described = [
-            f"{name}: {', '.join(v)}"
-            for name, v in (
-                ("separated from placebo", sep),
-                ("no clear difference", nod),
-                ("improved in the IL-2 arm only", win),
-            )
-            if v
-        ]
+        flags = _not_reproduced(g)
+        described = []
+        for category in CATEGORIES[:-1]:
+            names = [
+                i + (" (reported p not reproduced by the counts)" if f else "")
+                for i, c, f in zip(g["index"], g["category"], flags)
+                if c == category
+            ]
+            if names:
+                described.append(f"{category}: {', '.join(names)}")
         parts.append(f"{column}: " + ("; ".join(described) if described else "no index reported") + ".")
     return "Responder indices by study and time point. " + " ".join(parts)
 
@@ -270,12 +389,20 @@ def between_arm_effects(ev: Evidence) -> pd.DataFrame:
     labels = ev.studies.set_index("study_id")["label"]
     rows = []
     for index_label, study_id, outcome, timepoint, population in side_by_side(ev):
-        a = single_trial(outcome, timepoint, study_id, population, invert=outcome in INVERTED)
+        a = single_trial(outcome, timepoint, study_id, population)
         counts = two_arm_counts(ev, a)
         rr = study_effects(counts, "RR").iloc[0]
         c = counts.iloc[0]
+        cell = _cell(ev, study_id, timepoint, population, outcome)
         rows.append(
             {
+                "study_id": study_id,
+                "outcome": outcome,
+                "timepoint": timepoint,
+                "population": population,
+                "category": cell.category,
+                "p_reported": cell.p_check.reported if cell.p_check else pd.NA,
+                "p_check": cell.p_check,
                 "label": f"{labels[study_id]}: {index_label}",
                 "index": index_label,
                 "study": labels[study_id],
@@ -289,6 +416,86 @@ def between_arm_effects(ev: Evidence) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def comparison_table(effects: pd.DataFrame) -> pd.DataFrame:
+    """Every binary index of the RCTs: counts, the recomputed RR, the one criterion, the reported p and its check."""
+    from helpers.stats.two_by_two import TESTS
+
+    rows = []
+    for r in effects.itertuples(index=False):
+        check: PCheck | None = r.p_check
+        values = dict(check.recomputed) if check else {}
+        rows.append(
+            {
+                "Trial and index": r.label,
+                "IL-2 n/N": r.il2_text,
+                "Placebo n/N": r.control_text,
+                "RR (95% CI), recomputed": fmt_ci(r.estimate, r.ci_low, r.ci_high, label=False),
+                "Interval": "excludes no difference" if r.category == EXCLUDES else "includes no difference",
+                "Reported p": check.reported if check else "none reported",
+                **{f"{TEST_LABELS[t]} p": fmt_p(values[t]) if check else "–" for t in TESTS},
+                "Reported p reproduced by": (
+                    ", ".join(TEST_LABELS[t] for t in check.reproduced_by) or f"none {NOT_REPRODUCED_MARK}"
+                    if check
+                    else "–"
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# ---------------------------------------------------------------------------
+# A state after treatment is not a response
+# ---------------------------------------------------------------------------
+def state_counts(ev: Evidence, outcome: str) -> pd.DataFrame:
+    """Per randomised trial, arm and time point: patients in the state (e.g. with a BILAG A or 2 B score).
+
+    Columns: study_id, label, role, timepoint, events, total, status, the arm's efficacy-set size
+    (``arm_n``, from arms.csv, NA if none) and, after baseline, the bounds on how many of the patients
+    in the state at baseline had left it: a count of patients at each visit cannot say *which* patients,
+    so resolution among those affected at baseline is only known to lie between ``resolved_low`` and
+    ``resolved_high``.
+    """
+    o = ev.outcomes.merge(ev.arms.drop_duplicates(["study_id", "arm"])[["study_id", "arm", "role"]])
+    rcts = ev.included_studies().query("design == 'rct'")
+    o = o[(o["outcome"] == outcome) & (o["statistic"] == "count") & o["events"].notna()]
+    o = o[o["study_id"].isin(rcts["study_id"])]
+    n = ev.arms[ev.arms["population"] == "analysed_efficacy"].set_index(["study_id", "arm"])["n"]
+    labels = ev.studies.set_index("study_id")["label"]
+    rows = []
+    for (study_id, arm, population), g in o.groupby(["study_id", "arm", "population"], sort=False):
+        base = g[g["timepoint"] == "baseline"]
+        b = int(base["events"].iloc[0]) if len(base) else None
+        bt = int(base["total"].iloc[0]) if len(base) else None
+        for r in g.itertuples(index=False):
+            later = r.timepoint != "baseline" and b is not None
+            e, t = int(r.events), int(r.total)
+            rows.append(
+                {
+                    "study_id": study_id,
+                    "label": labels[study_id],
+                    "arm": arm,
+                    "role": r.role,
+                    "population": population,
+                    "timepoint": r.timepoint,
+                    "events": e,
+                    "total": t,
+                    "status": r.status,
+                    "arm_n": n.get((study_id, arm), pd.NA),
+                    "baseline_events": b,
+                    "baseline_total": bt,
+                    # still in the state: at least those in it now who were not free of it at baseline
+                    "resolved_low": b - min(e, b) if later else pd.NA,
+                    "resolved_high": b - max(0, e - (bt - b)) if later else pd.NA,
+                }
+            )
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["_w"] = out["timepoint"].map(lambda tp: -1 if tp == "baseline" else _week(tp))
+    out["_r"] = out["role"].map({"il2": 0}).fillna(1)
+    return out.sort_values(["study_id", "_w", "_r"], kind="stable").drop(columns=["_w", "_r"]).reset_index(drop=True)
 
 
 def placebo_response(ev: Evidence) -> pd.DataFrame:

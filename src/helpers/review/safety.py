@@ -626,6 +626,91 @@ def coverage_totals(ev: Evidence) -> dict[str, object]:
 
 
 # ---------------------------------------------------------------------------
+# Information on harms, study by study
+# ---------------------------------------------------------------------------
+#: What a study gives for a harm: a count, words without a count, or a row saying it gives nothing.
+HARM_REPORTING = ("counted", "described", "not_reported")
+
+
+def _last_assessment(ev: Evidence, study_id: str) -> tuple[str | None, int | None]:
+    """The latest time point with any outcome row of the study: (time point, week) - the week when it has one."""
+    tps = set(ev.outcomes.loc[ev.outcomes["study_id"] == study_id, "timepoint"]) - {"baseline"}
+    weeks = {tp: int(tp.removeprefix("week_")) for tp in tps if tp.startswith("week_")}
+    if weeks:
+        tp = max(weeks, key=weeks.get)
+        return tp, weeks[tp]
+    for named in ("end_of_study", "trial_period", "during_treatment"):
+        if named in tps:
+            return named, None
+    return None, None
+
+
+def derived_field(study: pd.Series, field: str) -> bool:
+    """True when the study row's derivation computes this field ('duration = 3 courses × ...')."""
+    derivation = "" if is_missing(study["derivation"]) else str(study["derivation"])
+    return study["status"] == "derived" and derivation.strip().startswith(f"{field} =")
+
+
+def harms_information(ev: Evidence) -> pd.DataFrame:
+    """Per included study: the patients its harms rest on, IL-2 exposure, follow-up and which harms it reports.
+
+    Columns: study_id, label, design; ``arms`` [(role, n, population, derived, counted)] - for an arm with any
+    adverse-event count, the largest total it counts (its safety population), else the arm size this book
+    counts (helpers.review.reconciliation), the last element saying which; ``duration_derived`` (the exposure
+    itself is studies.csv's dose, frequency, cycles and duration); ``last_timepoint`` / ``last_week``: the
+    latest time point with any outcome row; ``harm_timepoints``: the periods the safety rows cover; and
+    ``counted``, ``described`` and ``not_reported``: the safety events (labels, display order) the study
+    counts, describes without a count, or records as not reported.
+    """
+    from helpers.review.reconciliation import counted_patients
+
+    rows = safety_rows(ev)
+    counts = event_counts(ev)
+    known = counted_patients(ev)
+    out = []
+    for study in ev.included_studies().to_dict("records"):
+        sid = study["study_id"]
+        mine, mine_counts = rows[rows["study_id"] == sid], counts[counts["study_id"] == sid]
+        arms = []
+        for role in ("il2", "placebo") if study["design"] == "rct" else ("il2",):
+            c = mine_counts[mine_counts["arm"] == role]
+            if len(c):
+                top = c.loc[c["total"].idxmax()]
+                arms.append((role, int(top["total"]), top["population"], top["status"] == "derived", True))
+                continue
+            k = known[(known["study_id"] == sid) & (known["arm"] == role)]
+            if len(k) and not is_missing(k["n"].iloc[0]):
+                r = k.iloc[0]
+                arms.append((role, int(r["n"]), r["population"], r["status"] == "derived", False))
+            else:
+                arms.append((role, None, None, False, False))
+        by_kind: dict[str, list[str]] = {kind: [] for kind in HARM_REPORTING}
+        for _, g in mine.groupby("outcome", sort=False):
+            label = g["event"].iloc[0]
+            if g.apply(_has_count, axis=1).any():
+                by_kind["counted"].append(label)
+            elif (g["statistic"] == "qualitative").any():
+                by_kind["described"].append(label)
+            else:
+                by_kind["not_reported"].append(label)
+        last_tp, last_week = _last_assessment(ev, sid)
+        out.append(
+            {
+                "study_id": sid,
+                "label": study["label"],
+                "design": study["design"],
+                "arms": arms,
+                "duration_derived": derived_field(pd.Series(study), "duration"),
+                "last_timepoint": last_tp,
+                "last_week": last_week,
+                "harm_timepoints": list(dict.fromkeys(mine["timepoint"])),
+                **by_kind,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+# ---------------------------------------------------------------------------
 # Pooled incidence across the IL-2 arms
 # ---------------------------------------------------------------------------
 def il2_arm_counts(ev: Evidence, outcome: str) -> pd.DataFrame:
