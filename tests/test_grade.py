@@ -93,4 +93,13 @@ def test_absolute_effects_per_1000():
     assert a["difference_per_1000"] == pytest.approx(475 * 0.328)
     assert (a["difference_low"], a["difference_high"]) == pytest.approx((475 * 0.004, 475 * 0.757))
     d = grade.per_1000(0.0, "RD", 0.138, -0.003, 0.306)
-    assert (d["difference_per_1000"], d["difference_low"]) == pytest.approx((138, -3))
+    assert (d["difference_per_1000"], d["difference_low"]) == pytest.approx((138, 0))  # a risk cannot fall below 0
+
+
+def test_absolute_risk_is_capped_at_1000_per_1000():
+    # He 2020's lupus nephritis remission: control 2/12, RR up to 12.61: 2,102 per 1,000 uncapped.
+    a = grade.per_1000(2 / 12, "RR", 3.23, 0.83, 12.61)
+    assert a["difference_high"] == pytest.approx(1000 - 1000 * 2 / 12)
+    assert a["difference_low"] == pytest.approx(1000 * 2 / 12 * (0.83 - 1))
+    d = grade.per_1000(0.1, "RD", -0.1, -0.256, 0.034)
+    assert d["difference_low"] == pytest.approx(-100)  # the risk cannot fall below 0

@@ -8,7 +8,8 @@ import pandas as pd
 
 from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, join_words
+from helpers.evidence.protocol import load_protocol
+from helpers.report.prose import GlueMarkdown, fmt_ci, fmt_int, fmt_num, fmt_pct, join_words
 from helpers.review.grade import DOMAIN_LABELS, FindingRow, summary_of_findings
 
 #: Certainty in symbols as well as words, so the table reads without colour (GRADE's convention).
@@ -102,7 +103,13 @@ def glue_values(ev: Evidence) -> dict[str, object]:
         for level, labels in by_level.items()
         if labels
     ]
+    rules = load_protocol().raw["grade"]["imprecision"]
     return {
+        "sof_relative_change": fmt_pct(100 * rules["relative_change"], 0),
+        "sof_alpha": fmt_num(rules["alpha"]),
+        "sof_power": fmt_pct(100 * rules["power"], 0),
+        "sof_appreciable_low": fmt_num(1 - rules["relative_change"]),
+        "sof_appreciable_high": fmt_num(1 + rules["relative_change"]),
         "sof_n_outcomes": fmt_int(len(rows)),
         "sof_findings": GlueMarkdown("\n".join(f"- {finding_sentence(r)}" for r in rows)),
         "sof_levels": "; ".join(levels),

@@ -189,14 +189,15 @@ def judge_publication_bias(k: int, minimum_k: int) -> Judgement:
 def per_1000(control_risk: float, measure: str, estimate: float, low: float, high: float) -> dict[str, float]:
     """Risk per 1,000 with the comparator, with IL-2, and the difference with its interval.
 
-    From a risk ratio: IL-2 risk = control risk x RR (GRADE's assumed-risk method); from a risk
-    difference: control risk + RD.
+    From a risk ratio: IL-2 risk = control risk x RR (GRADE's assumed-risk method), at most 1,000
+    per 1,000; from a risk difference: control risk + RD, kept within 0 and 1,000.
     """
     cr = 1000 * control_risk
     if measure == "RR":
-        risk, lo, hi = cr * estimate, cr * low, cr * high
+        # A risk cannot exceed 1,000 per 1,000: a wide interval times the control risk is capped there.
+        risk, lo, hi = (min(1000.0, cr * x) for x in (estimate, low, high))
     elif measure == "RD":
-        risk, lo, hi = cr + 1000 * estimate, cr + 1000 * low, cr + 1000 * high
+        risk, lo, hi = (min(1000.0, max(0.0, cr + 1000 * x)) for x in (estimate, low, high))
     else:
         raise ValueError(f"absolute effects come from RR or RD, not {measure!r}")
     return {
