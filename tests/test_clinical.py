@@ -104,6 +104,7 @@ def test_clinical_table_patients(ev):
     # Table 1 and Table 2 agree on SELENA-SLEDAI (one value) and differ on prednisone (both shown; dossier D1)
     assert t.loc["SELENA-SLEDAI, points", "He 2020, IL-2"] == "median 12 (range 8–27)"
     assert t.loc["SELENA-SLEDAI, points", "Source"] == "He 2020: S23 Table 1, S24 Table 2"
+    assert t.loc["Age, years", "Source"] == "He 2016: S6 Suppl. Table S1, S6 Suppl. Table S2; He 2020: S23 Table 1"
     assert t.loc["Prednisone dose, mg/day", "He 2020, IL-2"] == (
         "median 12.5 (range 0–50) (Table 1); median 15 (range 0–50) (Table 2)"
     )
@@ -143,7 +144,7 @@ def test_background_table(ev):
 def test_discrepancy_sentence(ev):
     text = prisma_chapter.discrepancy_text(ev)
     assert text.startswith(
-        "He 2020's baseline prednisone dose (mg/day) differs between Table 1 (randomised) and Table 2"
+        "He 2020's baseline prednisone dose (mg/day) differs between its report's Table 1 (randomised) and Table 2"
     )
     assert "IL-2 arm median 12.5 (range 0–50) vs median 15 (range 0–50)" in text
     assert "The placebo arm counts the same 30 patients in both" in text
@@ -216,6 +217,7 @@ def test_applicability_sentences(ev):
         "For PRO-IMMUN it is a range"
     )
     assert prisma_chapter.baseline_values(ev)["baseline_with"] == "He 2016 and He 2020"
+    assert prisma_chapter.baseline_values(ev)["baseline_prednisone"] == "He 2016 and He 2020"
 
 
 # ---------------------------------------------------------------------------
@@ -448,3 +450,11 @@ def test_every_included_study_gives_every_fact(data_copy):
     (problem,) = info.value.problems
     assert (problem.file, problem.line, problem.key) == ("study_context.csv", None, "study_id=lupil2, fact=sponsor")
     assert "found no row; expected a row for the fact 'sponsor' of the included study 'lupil2'" in str(info.value)
+
+
+def test_cumulative_dose_by_regimen_group(ev):
+    assert treg_chapter.cumulative_text(ev) == (
+        "‘Every other day, in cycles’, 21 MIU in He 2016 and He 2020; "
+        "‘Daily for 5 days (then maintenance or repeat courses)’, 7.5 MIU in von Spee-Mayer 2016, "
+        "15–60 MIU in PRO-IMMUN and not computable for LUPIL-2"
+    )

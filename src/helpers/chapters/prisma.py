@@ -111,7 +111,9 @@ def cumulative_sentences(ev: Evidence) -> str:
 def baseline_values(ev: Evidence) -> dict[str, object]:
     """Which included studies report baseline characteristics, and where one report gives two values."""
     with_values, without = study_tables.baseline_studies(ev)
+    prednisone, _ = study_tables.baseline_studies(ev, "prednisone_mg_day")
     return {
+        "baseline_prednisone": _words(prednisone),
         "baseline_with": _words(with_values),
         "baseline_without": _words(without),
         "baseline_discrepancy_text": discrepancy_text(ev),
@@ -141,7 +143,7 @@ def discrepancy_text(ev: Evidence) -> str:
             if len(ns) == 1 and None not in ns and not any(is_missing(n) for n in ns):
                 same_patients.append((arm, int(next(iter(ns)))))
         text = (
-            f"{study}'s baseline {lower_first(characteristic)} ({g['unit'].iloc[0]}) differs between "
+            f"{study}'s baseline {lower_first(characteristic)} ({g['unit'].iloc[0]}) differs between its report's "
             f"{join_words(places)}: {'; '.join(arms)}."
         )
         for arm, n in same_patients:

@@ -277,5 +277,5 @@ def cumulative_text(ev: Evidence) -> str:
         unknown = list(g.loc[g["low"].isna(), "label"])
         if unknown:
             items.append(f"not computable for {join_words(unknown)}")
-        parts.append(f"{lower_first(treg.REGIMEN_LABELS[group])}: {join_words(items)}")
+        parts.append(f"‘{treg.REGIMEN_LABELS[group]}’, {join_words(items)}")
     return "; ".join(parts)

@@ -216,9 +216,14 @@ def _arm_columns(view: pd.DataFrame, ev: Evidence) -> list[tuple[str, str, str]]
 
 
 def _source_text(rows: pd.DataFrame, study_order: dict[str, int]) -> str:
-    rows = rows.assign(_s=rows["study_id"].map(study_order), _r=rows["population"].map(_population_rank))
+    role_rank = {"il2": 0, "placebo": 1, "conventional": 2}
+    rows = rows.assign(
+        _s=rows["study_id"].map(study_order),
+        _a=rows["role"].map(role_rank),
+        _r=rows["population"].map(_population_rank),
+    )
     parts = {}
-    for _, r in rows.sort_values(["_s", "_r"], kind="stable").iterrows():
+    for _, r in rows.sort_values(["_s", "_a", "_r"], kind="stable").iterrows():
         parts.setdefault(r["study_label"], []).append(f"{r['evidence_ref']} {r['locator']}")
     return "; ".join(f"{study}: {', '.join(dict.fromkeys(refs))}" for study, refs in parts.items())
 
@@ -283,9 +288,12 @@ def background_table(ev: Evidence) -> pd.DataFrame:
     return _baseline_table(view, ev, [(view, BACKGROUND_SECTION)])
 
 
-def baseline_studies(ev: Evidence) -> tuple[list[str], list[str]]:
-    """Labels of the included studies with any baseline value, and of those with none."""
-    have = set(baseline_view(ev)["study_id"])
+def baseline_studies(ev: Evidence, characteristic: str | None = None) -> tuple[list[str], list[str]]:
+    """Labels of the included studies with any baseline value (of one characteristic), and of those with none."""
+    view = baseline_view(ev)
+    if characteristic is not None:
+        view = view[view["characteristic"] == characteristic]
+    have = set(view["study_id"])
     s = ev.included_studies()
     return list(s.loc[s["study_id"].isin(have), "label"]), list(s.loc[~s["study_id"].isin(have), "label"])
 
