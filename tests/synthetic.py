@@ -105,6 +105,19 @@ def _ratings(folder: Path, study_id: str) -> None:
     )
 
 
+def _context(folder: Path, study_id: str) -> None:
+    """The study-context facts every included study gives (data/study_context.csv), all not reported."""
+    from helpers.evidence.clinical_tables import FACTS
+
+    _append(
+        folder / "study_context.csv",
+        [
+            {"study_id": study_id, "fact": fact, **PROVENANCE, "status": "not_reported", "na_reason": "SYNTHETIC"}
+            for fact, _ in FACTS
+        ],
+    )
+
+
 def add_two_arm_trial(
     folder: Path,
     p_value: str = "0.40",
@@ -126,6 +139,7 @@ def add_two_arm_trial(
         [_count(sid, "il2", 22, 40, p_value, note), _count(sid, "placebo", 16, 40)],
     )
     _ratings(folder, sid)
+    _context(folder, sid)
     return sid
 
 
@@ -154,4 +168,5 @@ def add_dose_ranging_trial(folder: Path) -> str:
     counts.append(_count(sid, "placebo", DOSE_PLACEBO_RESPONDERS, DOSE_ARM_SIZE))
     _append(folder / "outcomes.csv", counts)
     _ratings(folder, sid)
+    _context(folder, sid)
     return sid

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpers.__main__ import main
+from helpers.evidence.clinical_tables import load_study_context
 from helpers.evidence.load import DataValidationError, load_evidence
 from helpers.evidence.rob_tables import load_risk_of_bias
 from helpers.evidence.validate import validate_all
@@ -24,7 +25,7 @@ from tests import synthetic
 
 NEW = "synthetic_added2026"
 LABEL = "SYNTHETIC Added 2026"
-FILES = ("studies.csv", "arms.csv", "outcomes.csv", "risk_of_bias.csv")
+FILES = ("studies.csv", "arms.csv", "outcomes.csv", "risk_of_bias.csv", "study_context.csv")
 
 
 @pytest.fixture
@@ -80,6 +81,11 @@ ARMS = provenance(n="40")
 RESPONDERS = {"il2": 22, "placebo": 16}
 OUTCOMES = lambda row: {**synthetic.PROVENANCE, "events": str(RESPONDERS[row["arm"]]), "total": "40"}  # noqa: E731
 RATINGS = provenance(answer="yes", rationale="SYNTHETIC test fixture (S1): not a real trial")
+#: SYNTHETIC study-context facts: a whole number of injections per cycle, a Yes/No answer for refractory disease
+CONTEXT = lambda row: {  # noqa: E731
+    **synthetic.PROVENANCE,
+    "value": {"injections_per_cycle": "7", "refractory": "No: SYNTHETIC"}.get(row["fact"], "SYNTHETIC"),
+}
 
 
 def run(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, str, str]:
@@ -106,6 +112,7 @@ def test_writes_the_rows_a_randomised_trial_needs(data_copy, capsys):
         "arms.csv": 2,
         "outcomes.csv": 2,
         "risk_of_bias.csv": 27,
+        "study_context.csv": 8,
     }
     study = rows(data_copy, "studies.csv")[-1]
     assert (study["study_id"], study["label"], study["design"], study["inclusion_status"]) == (
@@ -129,6 +136,18 @@ def test_writes_the_rows_a_randomised_trial_needs(data_copy, capsys):
     ratings = rows(data_copy, "risk_of_bias.csv")[-27:]
     assert [r["item"] for r in ratings] == [str(i) for i in range(1, 28)]
     assert all(r["study_id"] == NEW and r["answer"] == r["rationale"] == r["source"] == "" for r in ratings)
+    context = rows(data_copy, "study_context.csv")[-8:]
+    assert [r["fact"] for r in context] == [
+        "setting",
+        "entry_criteria",
+        "refractory",
+        "background_therapy",
+        "glucocorticoid_taper",
+        "product",
+        "sponsor",
+        "injections_per_cycle",
+    ]
+    assert all(r["study_id"] == NEW and r["value"] == r["source"] == "" and r["status"] == "reported" for r in context)
     # it says what it wrote, then the to-do list
     lines = {name: sorted(new_lines(data_copy, name)) for name in FILES}
     assert f"studies.csv       line {lines['studies.csv'][0]} " in out
@@ -143,6 +162,7 @@ def test_other_designs_arms_and_roles(data_copy, capsys):
     assert [(r["arm"], r["role"], r["population"]) for r in arms] == [("il2", "il2", "enrolled")]
     assert not [r for r in rows(data_copy, "outcomes.csv") if r["study_id"] == "newsingle"]  # not a pooled design
     assert len([r for r in rows(data_copy, "risk_of_bias.csv") if r["study_id"] == "newsingle"]) == 27
+    assert len([r for r in rows(data_copy, "study_context.csv") if r["study_id"] == "newsingle"]) == 8
 
     code, _, _ = run(capsys, "add-study", "newdoses", "--arms", "il2_low,il2_high,soc", "--role", "soc=conventional")
     assert code == 0
@@ -210,7 +230,7 @@ def test_dry_run_prints_the_rows_and_writes_nothing(data_copy, capsys):
         assert f"# {name}\n" + (data_copy / name).read_text(encoding="utf-8").splitlines()[0] in out
     assert f"{NEW},{LABEL},,rct," in out
     assert f"{NEW},placebo,sri4,week_12,itt,count," in out
-    assert out.count(f"\n{NEW},") == 1 + 2 + 2 + 27
+    assert out.count(f"\n{NEW},") == 1 + 2 + 2 + 27 + 8
 
 
 # ---------------------------------------------------------------------------
@@ -231,6 +251,7 @@ def test_validation_names_every_new_row_until_filled(synthetic_data):
     assert {("arms.csv", c) for c in ("source", "locator", "evidence_ref")} <= named
     assert {("outcomes.csv", c) for c in ("source", "locator", "evidence_ref")} <= named
     assert {("risk_of_bias.csv", c) for c in ("answer", "rationale", "source", "locator", "evidence_ref")} <= named
+    assert {("study_context.csv", c) for c in ("source", "locator", "evidence_ref")} <= named
     assert all(p.value is None for p in problems)  # empty cells, shown as such
     text = format_todo(problems)
     assert "columns 'answer', 'rationale', 'source', 'locator', 'evidence_ref': found empty cells" in text
@@ -272,6 +293,16 @@ def test_validation_names_every_new_row_until_filled(synthetic_data):
         for line in lines["risk_of_bias.csv"]
         for column in ("answer", "rationale", "source", "locator", "evidence_ref")
     }
+    # the study-context facts: the provenance first, then each empty value needs its reason
+    assert {(f, line) for f, line, _ in failing(lambda: load_study_context(ev))} == {
+        ("study_context.csv", n) for n in lines["study_context.csv"]
+    }
+    fill(folder, "study_context.csv", provenance())
+    assert failing(lambda: load_study_context(ev)) == {
+        ("study_context.csv", line, "na_reason") for line in lines["study_context.csv"]
+    }
+    fill(folder, "study_context.csv", CONTEXT)
+    assert len(load_study_context(ev)) == len(rows(folder, "study_context.csv"))
 
 
 def test_several_il2_arms_need_their_doses(synthetic_data):
@@ -289,7 +320,7 @@ def test_several_il2_arms_need_their_doses(synthetic_data):
 def test_filled_trial_validates_and_enters_the_primary_analysis(synthetic_data, capsys):
     code, _, _ = run(capsys, "add-study", NEW, "--label", LABEL)
     assert code == 0
-    for name, values in zip(FILES, (STUDY, ARMS, OUTCOMES, RATINGS)):
+    for name, values in zip(FILES, (STUDY, ARMS, OUTCOMES, RATINGS, CONTEXT)):
         fill(synthetic_data, name, values)
 
     assert todo() == []

@@ -211,6 +211,7 @@ def add_trial(folder: Path, il2: dict, placebo: dict, arm_derivation: str = "") 
     )
     synthetic._append(folder / "outcomes.csv", [il2, placebo])
     synthetic._ratings(folder, SID)
+    synthetic._context(folder, SID)
     lines = lambda name: len((folder / name).read_text(encoding="utf-8").splitlines())  # noqa: E731
     return lines("outcomes.csv") - 1, lines("arms.csv") - 1
 

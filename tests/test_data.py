@@ -25,7 +25,13 @@ def test_real_evidence_is_valid_and_typed():
 
 
 def test_every_unknown_value_has_a_reason():
+    from helpers.evidence.clinical_tables import load_baseline, load_study_context
+
     ev = load_evidence()
+    context = load_study_context(ev)
+    assert context.loc[context["value"].isna(), "na_reason"].notna().all()
+    baseline = load_baseline(ev)
+    assert baseline.loc[baseline["total"].isna() & (baseline["statistic"] == "count"), "na_reason"].notna().all()
     for name in ("studies", "arms", "search", "prisma", "review_reported", "later_trials", "later_reviews"):
         table = getattr(ev, name)
         spec = next(s for s in dictionary.all_specs() if s.name == name)
@@ -36,9 +42,15 @@ def test_every_unknown_value_has_a_reason():
 
 
 def test_every_derived_value_has_its_derivation():
+    from helpers.evidence.clinical_tables import load_baseline, load_study_context
+
     ev = load_evidence()
-    for name in ("studies", "arms", "outcomes", "prisma", "search", "review_reported", "later_trials", "later_reviews"):
-        table = getattr(ev, name)
+    tables = {
+        name: getattr(ev, name)
+        for name in ("studies", "arms", "outcomes", "prisma", "search", "review_reported", "later_trials", "later_reviews")
+    }
+    tables |= {"baseline": load_baseline(ev), "study_context": load_study_context(ev)}
+    for name, table in tables.items():
         derived = table[table["status"] == "derived"]
         assert derived["derivation"].notna().all(), name
 
@@ -578,13 +590,17 @@ SPECS = {spec.filename: spec for spec in dictionary.all_specs()}
 
 
 def load_all():
-    """Every table: the evidence, the risk-of-bias instrument and ratings, and the RoB 2 answers."""
+    """Every table: the evidence, the risk-of-bias instrument and ratings, the RoB 2 answers, the baseline
+    characteristics and the study context."""
+    from helpers.evidence.clinical_tables import load_baseline, load_study_context
     from helpers.evidence.rob2_tables import load_rob2
     from helpers.evidence.rob_tables import load_risk_of_bias
 
     ev = load_evidence()
     load_risk_of_bias(ev)
     load_rob2(ev)
+    load_baseline(ev)
+    load_study_context(ev)
 
 
 def _rewrite(path: Path, edit) -> pd.DataFrame:
@@ -665,6 +681,7 @@ def test_every_prisma_bound_is_checked(data_copy, small, large):
 
 
 def test_every_row_rule_has_a_bad_input_test():
+    from tests.test_clinical import BAD_BASELINE, BAD_CONTEXT
     from tests.test_rob import BAD_ITEMS, BAD_RATINGS
     from tests.test_rob2 import BAD as BAD_ROB2
 
@@ -672,6 +689,7 @@ def test_every_row_rule_has_a_bad_input_test():
     covered |= {("downs_black_items.csv", c[4]) for c in BAD_ITEMS if c[4]}
     covered |= {("risk_of_bias.csv", c[4]) for c in BAD_RATINGS if c[4]}
     covered |= {("rob2.csv", c[4]) for c in BAD_ROB2 if c[4]}
+    covered |= {(c[0], c[5]) for c in BAD_BASELINE + BAD_CONTEXT if c[5]}
     covered |= {(f, r) for f, r, _ in PROVENANCE_CASES}
     covered |= {("prisma.csv", f"prisma_{r}") for r, _ in schemas.PRISMA_EQUATIONS}
     covered |= {("prisma.csv", f"prisma_{a}_le_{b}") for a, b in schemas.PRISMA_BOUNDS}
@@ -698,6 +716,11 @@ EMPTY_TABLES = [
     ("downs_black_items.csv", "a row for each item of the checklist (the instrument has items 1 to 27)"),
     ("risk_of_bias.csv", "a rating of every item for every included study (each included study is assessed)"),
     ("rob2.csv", "the RoB 2 signalling answers of at least one result of a randomised trial"),
+    ("baseline.csv", "the baseline characteristics the sources report (the clinical table is drawn from them)"),
+    (
+        "study_context.csv",
+        "the setting, eligibility, background therapy, product and sponsor of every included study",
+    ),
 ]
 
 

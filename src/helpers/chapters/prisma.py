@@ -1,10 +1,13 @@
-"""What the PRISMA chapter glues: the flow's counts, this book's totals and the reconciliation with the review."""
+"""What the PRISMA chapter glues: the flow's counts, this book's totals, the reconciliation with the review, and the
+applicability and baseline characteristics of the included studies."""
 
 from __future__ import annotations
 
 from helpers.evidence.load import Evidence
+from helpers.report.labels import ARM_LABELS, POPULATION_LABELS
 from helpers.report.prisma import prisma_alt_text, prisma_counts
-from helpers.report.prose import fmt_int, join_words
+from helpers.report.prose import fmt_int, is_missing, join_words, lower_first
+from helpers.review import study_tables
 from helpers.review.reconciliation import book_totals, open_label_arithmetic, reconciliation_table
 
 
@@ -50,3 +53,108 @@ def reconcile_values(ev: Evidence) -> dict[str, str]:
         "reconcile_open_label_left": fmt_int(patients.iloc[2]),
         "reconcile_unknown_left": fmt_int(patients.iloc[-1]),
     }
+
+
+# ---------------------------------------------------------------------------
+# Applicability and baseline clinical characteristics
+# ---------------------------------------------------------------------------
+def _words(labels: list[str], none: str = "none") -> str:
+    return join_words(labels) if labels else none
+
+
+def applicability_values(ev: Evidence) -> dict[str, str]:
+    """Who was studied and how, in sentences: refractory disease required, taper rules, cumulative dose."""
+    refractory = study_tables.refractory_required(ev)
+    sentences = []
+    if refractory["yes"]:
+        sentences.append(f"Refractory disease was an entry requirement in {join_words(refractory['yes'])}.")
+    if refractory["no"]:
+        sentences.append(f"It was not required in {join_words(refractory['no'])}.")
+    if refractory["not reported"]:
+        sentences.append(f"The consulted sources of {join_words(refractory['not reported'])} do not say.")
+    taper_given, taper_missing = study_tables.facts_reported(ev, "glucocorticoid_taper")
+    if not taper_given:
+        taper = (
+            f"None of the {fmt_int(len(taper_missing))} included studies states a glucocorticoid taper rule in the "
+            "sources consulted."
+        )
+    else:
+        taper = (
+            f"A glucocorticoid taper rule is stated for {join_words(taper_given)}, not for "
+            f"{_words(taper_missing, 'any other study')}."
+        )
+    return {
+        "ctx_refractory_text": " ".join(sentences),
+        "ctx_taper_text": taper,
+        "ctx_cumulative_text": cumulative_sentences(ev),
+    }
+
+
+def cumulative_sentences(ev: Evidence) -> str:
+    """The cumulative IL-2 dose per patient of each included study, where it is a range, and where not computable."""
+    doses = study_tables.cumulative_doses(ev)
+    known = doses[doses["low"].notna()]
+    by_total: dict[str, list[str]] = {}
+    for r in known.itertuples():
+        total = study_tables.mmiu_text(r.low) if r.low == r.high else f"{r.low:g}–{study_tables.mmiu_text(r.high)}"
+        by_total.setdefault(total, []).append(r.label)
+    out = []
+    if by_total:
+        out.append("It is " + "; ".join(f"{t} in {join_words(labels)}" for t, labels in by_total.items()) + ".")
+    ranged = list(known.loc[known["low"] != known["high"], "label"])
+    if ranged:
+        out.append(
+            f"For {join_words(ranged)} it is a range, from the lowest to the highest dose per injection, because "
+            "patients received different doses and the sources do not say how many received each."
+        )
+    unknown = list(doses.loc[doses["low"].isna(), "label"])
+    if unknown:
+        out.append(f"For {join_words(unknown)} it cannot be computed (the table gives the reason).")
+    return " ".join(out) or "No included study gives a regimen."
+
+
+def baseline_values(ev: Evidence) -> dict[str, object]:
+    """Which included studies report baseline characteristics, and where one report gives two values."""
+    with_values, without = study_tables.baseline_studies(ev)
+    prednisone, _ = study_tables.baseline_studies(ev, "prednisone_mg_day")
+    return {
+        "baseline_prednisone": _words(prednisone),
+        "baseline_with": _words(with_values),
+        "baseline_without": _words(without),
+        "baseline_discrepancy_text": discrepancy_text(ev),
+    }
+
+
+def discrepancy_text(ev: Evidence) -> str:
+    """Where one arm's baseline value differs between two places of a report, in words, with what explains it
+    (or cannot: the same patients counted in both)."""
+    d = study_tables.baseline_discrepancies(ev)
+    if d.empty:
+        return "Where a report gives a baseline value twice, the two agree."
+    sizes = ev.arms.set_index(["study_id", "arm", "population"])["n"]
+    parts = []
+    for (study, characteristic), g in d.groupby(["study_label", "label"], sort=False):
+        places = list(
+            dict.fromkeys(
+                f"{loc} ({POPULATION_LABELS.get(pop, pop)})" for r in g.itertuples() for _, loc, pop in r.texts
+            )
+        )
+        arms = []
+        same_patients = []
+        for r in g.itertuples():
+            arm = lower_first(ARM_LABELS.get(r.role, r.arm))
+            arms.append(f"{arm} arm {' vs '.join(text for text, _, _ in r.texts)}")
+            ns = {sizes.get((r.study_id, r.arm, pop)) for _, _, pop in r.texts}
+            if len(ns) == 1 and None not in ns and not any(is_missing(n) for n in ns):
+                same_patients.append((arm, int(next(iter(ns)))))
+        text = (
+            f"{study}'s baseline {lower_first(characteristic)} ({g['unit'].iloc[0]}) differs between its report's "
+            f"{join_words(places)}: {'; '.join(arms)}."
+        )
+        for arm, n in same_patients:
+            text += (
+                f" The {arm} arm counts the same {fmt_int(n)} patients in both, so a difference in who is counted "
+                "cannot explain it."
+            )
+        parts.append(text)
+    return " ".join(parts)

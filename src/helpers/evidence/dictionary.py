@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.evidence import rob2_tables, rob_tables
+from helpers.evidence import clinical_tables, rob2_tables, rob_tables
 from helpers.evidence.schemas import (
     COLUMN_DESCRIPTIONS,
     TableSpec,
@@ -37,6 +37,8 @@ def all_specs(bib_keys: set[str] | None = None) -> list[TableSpec]:
         rob_tables.items_spec(keys),
         rob_tables.ratings_spec(keys, set(), set(), {}),
         rob2_tables.rob2_spec(keys, set(), set(), set()),
+        clinical_tables.baseline_spec(keys, set(), set(), {}, set()),
+        clinical_tables.context_spec(keys, set()),
     ]
 
 

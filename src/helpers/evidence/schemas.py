@@ -945,6 +945,19 @@ COLUMN_DESCRIPTIONS = {
     "asked, given the earlier answers)",
     "rob2.csv:outcome": "Outcome of the assessed result (outcome_definitions.csv)",
     "rob2.csv:population": "Analysis population of the assessed result (as in outcomes.csv)",
+    "characteristic": "Baseline characteristic (an outcome id of outcome_definitions.csv, which gives its label, "
+    "domain, kind and unit)",
+    "baseline.csv:population": "Analysis population the value describes (randomised, enrolled, ...; 'subgroup' for a "
+    "count the source gives only within a subgroup)",
+    "baseline.csv:statistic": "What the numbers are: count (events/total), median_range, median_iqr, mean_sd, "
+    "not_reported",
+    "baseline.csv:events": "Patients with the characteristic",
+    "baseline.csv:p_value": "Between-arm p-value of the baseline comparison, as reported (on the IL-2 arm's row)",
+    "baseline.csv:note": "Context: what the source's table calls the statistic, or another table's value",
+    "fact": "Study-context fact: setting, entry_criteria, refractory, background_therapy, glucocorticoid_taper, "
+    "product, sponsor, injections_per_cycle",
+    "study_context.csv:value": "The fact as the source gives it (refractory: 'Yes' or 'No' first; "
+    "injections_per_cycle: a whole number); empty when not reported, with the reason",
     "rationale": "Why, in one line, naming the source that shows it (or that it is not shown)",
     "status": "reported (read in the source), derived (computed; see derivation) or not_reported",
     "source": "Key(s) of the source in book/references.bib, separated by '; '",

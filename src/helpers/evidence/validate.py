@@ -24,6 +24,7 @@ EVIDENCE_TABLES = (
 
 def validate_all() -> dict[str, int]:
     """Load and validate every table and the protocol; return row counts by name, or raise the first error."""
+    from helpers.evidence.clinical_tables import load_baseline, load_study_context
     from helpers.evidence.protocol import check_against_evidence, load_protocol
     from helpers.evidence.rob2_tables import load_rob2
     from helpers.evidence.rob_tables import load_risk_of_bias
@@ -36,5 +37,7 @@ def validate_all() -> dict[str, int]:
     counts["downs_black_items"] = len(rob.items)
     counts["risk_of_bias"] = len(rob.ratings)
     counts["rob2"] = len(load_rob2(ev))
+    counts["baseline"] = len(load_baseline(ev))
+    counts["study_context"] = len(load_study_context(ev))
     counts["protocol analyses"] = len(protocol.analyses)
     return counts

@@ -8,7 +8,12 @@
 * for a design the protocol pools (``rct``), a row of ``outcomes.csv`` per arm for the
   outcome, time point and population the protocol's primary analysis needs (the first of its
   ``population_preference``), statistic ``count``;
-* for an included study, a row of ``risk_of_bias.csv`` per Downs and Black item, not yet rated.
+* for an included study, a row of ``risk_of_bias.csv`` per Downs and Black item, not yet rated;
+* for an included study, a row of ``study_context.csv`` per study-context fact (setting, entry
+  criteria, ..., injections per cycle; :data:`helpers.evidence.clinical_tables.FACTS`), not yet given.
+
+Baseline characteristics (``baseline.csv``) are added row by row as the source reports them: a
+study has no fixed set of them, so none is written here.
 
 Nothing is invented: every value (label, citation, regimen, sizes, counts, answers) and every
 provenance field (source, locator, evidence_ref, na_reason) is left empty, and ``status`` is
@@ -28,7 +33,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.evidence import schemas
+from helpers.evidence import clinical_tables, schemas
 from helpers.evidence.load import WINDOW_RULES, DataValidationError, Problem, bib_keys, load_table, read_csv
 from helpers.evidence.protocol import Protocol, load_protocol
 from helpers.paths import data_dir
@@ -55,8 +60,11 @@ ARMS = "arms.csv"
 OUTCOMES = "outcomes.csv"
 ITEMS = "downs_black_items.csv"
 RATINGS = "risk_of_bias.csv"
+CONTEXT = clinical_tables.CONTEXT_FILE
 #: The files a new study's rows go to, in the order they are written and listed.
-FILES = (STUDIES, ARMS, OUTCOMES, RATINGS)
+FILES = (STUDIES, ARMS, OUTCOMES, RATINGS, CONTEXT)
+#: Files keyed by study whose ids a new study may not reuse (those it writes, and baseline.csv).
+ID_FILES = (*FILES, clinical_tables.BASELINE_FILE)
 
 #: Preset status of every new row: a value is read in a source unless the author says otherwise
 #: (``derived`` with its derivation, ``not_reported`` with its reason).
@@ -161,9 +169,9 @@ def _column(folder: Path, filename: str, column: str) -> list[str]:
 
 
 def check_new_id(study_id: str, folder: Path | None = None) -> None:
-    """Refuse an id that studies.csv, arms.csv, outcomes.csv or risk_of_bias.csv already uses."""
+    """Refuse an id that a table keyed by study (studies.csv, arms.csv, ..., baseline.csv) already uses."""
     folder = Path(folder) if folder else data_dir()
-    used = [f for f in FILES if study_id in _column(folder, f, "study_id")]
+    used = [f for f in ID_FILES if study_id in _column(folder, f, "study_id")]
     if used:
         raise AddStudyError(
             f"study id '{study_id}' already exists (in {', '.join(used)} of {folder}); "
@@ -200,6 +208,7 @@ def study_rows(study: NewStudy, folder: Path | None = None, protocol: Protocol |
         ],
         OUTCOMES: [],
         RATINGS: [],
+        CONTEXT: [],
     }
     if study.design in protocol.designs_pooled:
         primary = _primary_analysis(protocol)
@@ -220,6 +229,7 @@ def study_rows(study: NewStudy, folder: Path | None = None, protocol: Protocol |
         if not items:
             raise AddStudyError(f"{ITEMS} in {folder} lists no items to rate")
         rows[RATINGS] = [{"study_id": sid, "item": item, **_provenance()} for item in items]
+        rows[CONTEXT] = [{"study_id": sid, "fact": fact, **_provenance()} for fact in clinical_tables.FACT_IDS]
     return rows
 
 
@@ -360,8 +370,26 @@ def todo(folder: Path | None = None) -> list[Problem]:
         if {"study_id", "inclusion_status"} <= set(studies.columns):
             known = studies.dropna(subset=["study_id"]).fillna({"inclusion_status": ""})
             _collect(problems, rob.validate_ratings, ratings_raw, items, known, keys)
+    context_raw = _raw(folder, CONTEXT, problems)
+    if context_raw is not None and studies is not None and {"study_id", "inclusion_status"} <= set(studies.columns):
+        known = studies.dropna(subset=["study_id"]).fillna({"inclusion_status": ""})
+        _collect(problems, clinical_tables.validate_study_context, context_raw, known, keys)
+    problems += _baseline_problems(folder)
     problems += _derived_count_problems(folder)
     return _in_order(problems, folder)
+
+
+def _baseline_problems(folder: Path) -> list[Problem]:
+    """baseline.csv's problems, once the tables it is checked against (arms, outcomes, definitions) load."""
+    from helpers.evidence.load import load_evidence
+
+    try:
+        ev = load_evidence(folder)
+    except DataValidationError:
+        return []  # the tables' own problems are listed; baseline.csv is checked when they are fixed
+    problems: list[Problem] = []
+    _collect(problems, clinical_tables.load_baseline, ev)
+    return problems
 
 
 def _derived_count_problems(folder: Path) -> list[Problem]:
@@ -463,4 +491,6 @@ def _what(name: str, rows: list[dict[str, str]]) -> str:
     if name == OUTCOMES:
         r = rows[0]
         return f"{n}: {r['outcome']} at {r['timepoint']}, population {r['population']}, statistic count (per arm)"
+    if name == CONTEXT:
+        return f"{n}: study-context facts {rows[0]['fact']} to {rows[-1]['fact']}, not yet given"
     return f"{n}: Downs and Black items {rows[0]['item']}-{rows[-1]['item']}, not yet rated"

@@ -416,3 +416,167 @@ def treg_results(ev: Evidence, ri: float = ASSUMED_PRE_POST_R) -> pd.DataFrame:
         for method, test in (("REML", "z"), ("REML", "knha"))
     ]
     return results_frame(rows)
+
+
+# ---------------------------------------------------------------------------
+# Magnitude of the Treg response, and what a reported rise can and cannot show
+# ---------------------------------------------------------------------------
+#: What a study's IL-2-arm Treg rows give, from most to least: values with spread (a magnitude: a
+#: mean or median at baseline and follow-up, hence a fold change), the number of patients with a
+#: rise (not its size), a direction only, or nothing.
+MAGNITUDE_LEVELS = {
+    "values": "Treg values with their spread (a magnitude)",
+    "patients": "the number of patients with a rise, not its size",
+    "direction": "the direction only",
+    "none": "no Treg finding",
+}
+#: A primary endpoint is 'met' when its between-arm p is below this.
+PRIMARY_ALPHA = 0.05
+
+
+def magnitude_level(rows: pd.DataFrame) -> str:
+    """The most a study's IL-2-arm Treg rows give: 'values', 'patients', 'direction' or 'none'."""
+    il2 = rows[(rows["arm"] == "il2") & (rows["status"] != "not_reported")]
+    if len(il2) and il2.apply(_numeric, axis=1).any():
+        return "values"
+    if ((il2["statistic"] == "count") & il2["events"].notna()).any():
+        return "patients"
+    if il2["direction"].notna().any():
+        return "direction"
+    return "none"
+
+
+def magnitude_table(ev: Evidence) -> pd.DataFrame:
+    """Per study in scope: what its Treg rows give (MAGNITUDE_LEVELS), the design, and whether any arm other
+    than IL-2 has a Treg value (a comparison between arms).
+
+    Columns: study_id, label, inclusion_status, design, level, compared (bool), placebo_reason (why a
+    placebo arm's Treg row has no value, or '').
+    """
+    rows = treg_rows(ev)
+    out = []
+    for s in scope_studies(ev).itertuples(index=False):
+        r = rows[rows["study_id"] == s.study_id]
+        others = r[(r["arm"] != "il2")]
+        given = others[others["status"] != "not_reported"]
+        missing = others[others["status"] == "not_reported"]
+        out.append(
+            {
+                "study_id": s.study_id,
+                "label": s.label,
+                "inclusion_status": s.inclusion_status,
+                "design": s.design,
+                "level": magnitude_level(r),
+                "compared": bool(len(given)),
+                "placebo_reason": "; ".join(dict.fromkeys(str(x) for x in missing["na_reason"] if not is_missing(x))),
+            }
+        )
+    return pd.DataFrame(
+        out, columns=["study_id", "label", "inclusion_status", "design", "level", "compared", "placebo_reason"]
+    )
+
+
+def p_not_below(p_text: object, alpha: float = PRIMARY_ALPHA) -> bool | None:
+    """True when a reported p is not below alpha ('0.052'), False when it is ('<0.001', '0.03'), None if missing."""
+    if is_missing(p_text):
+        return None
+    from fractions import Fraction
+
+    from helpers.stats.reported import parse_reported
+
+    p, limit = parse_reported(str(p_text)), Fraction(str(alpha))  # exact: '0.05' is not below 0.05
+    if p.relation == "<":
+        return not p.value <= limit
+    return bool(p.value >= limit)
+
+
+def primary_endpoints(ev: Evidence) -> pd.DataFrame:
+    """The primary endpoint of every included randomised trial, as its outcome rows record it.
+
+    A trial's primary endpoint is the result whose IL-2 row's note starts with 'Primary endpoint'
+    (outcomes.csv). Columns: study_id, label, outcome, timepoint, population, il2 (row, IL-2 arms
+    combined), control (row), p (the reported between-arm p-values), verdict ('met', 'missed', or
+    'unknown' when no p is reported), treg_level (MAGNITUDE_LEVELS of the trial's Treg rows).
+    """
+    from helpers.review.selection import rows_by_role
+
+    s = ev.studies
+    rcts = s[(s["design"] == "rct") & (s["inclusion_status"] == "included")]
+    levels = magnitude_table(ev).set_index("study_id")["level"]
+    roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
+    o = ev.outcomes
+    out = []
+    for trial in rcts.itertuples(index=False):
+        rows = o[o["study_id"] == trial.study_id]
+        il2_rows = rows[[roles.get((trial.study_id, a)) == "il2" for a in rows["arm"]]]
+        primary = il2_rows[il2_rows["note"].fillna("").str.startswith("Primary endpoint")]
+        for (outcome, timepoint, population), g in primary.groupby(["outcome", "timepoint", "population"], sort=False):
+            same = rows[
+                (rows["outcome"] == outcome) & (rows["timepoint"] == timepoint) & (rows["population"] == population)
+            ]
+            by_role = rows_by_role(ev, same)
+            ps = [str(p) for p in g.loc[g["p_comparison"] == "between_arms", "p_value"].dropna()]
+            not_below = [p_not_below(p) for p in ps]
+            verdict = "unknown" if not not_below else "missed" if all(not_below) else "met"
+            control = by_role[by_role["arm"] == "placebo"]
+            out.append(
+                {
+                    "study_id": trial.study_id,
+                    "label": trial.label,
+                    "outcome": outcome,
+                    "timepoint": timepoint,
+                    "population": population,
+                    "il2": by_role[by_role["arm"] == "il2"].iloc[0],
+                    "control": control.iloc[0] if len(control) else None,
+                    "p": ps,
+                    "verdict": verdict,
+                    "treg_level": levels.get(trial.study_id, "none"),
+                }
+            )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "study_id",
+            "label",
+            "outcome",
+            "timepoint",
+            "population",
+            "il2",
+            "control",
+            "p",
+            "verdict",
+            "treg_level",
+        ],
+    )
+
+
+def glucocorticoid_course(ev: Evidence) -> pd.DataFrame:
+    """Each included study arm whose prednisone dose is reported at baseline and later, in one population.
+
+    Columns: study_id, label, arm (role), population, baseline (row), last (row at the latest week).
+    Background therapy that changes during follow-up is one reason a rise from baseline is not the
+    effect of IL-2 alone.
+    """
+    o = ev.outcomes
+    o = o[(o["outcome"] == "prednisone_mg_day") & o["median"].notna()]
+    o = o[o["study_id"].isin(ev.included_studies()["study_id"])]
+    labels = ev.studies.set_index("study_id")["label"]
+    roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
+    out = []
+    for (sid, arm, population), g in o.groupby(["study_id", "arm", "population"], sort=False):
+        base = g[g["timepoint"] == "baseline"]
+        later = g[g["timepoint"].str.startswith("week_")]
+        if base.empty or later.empty:
+            continue
+        last = later.assign(_w=later["timepoint"].str.removeprefix("week_").astype(int)).sort_values("_w").iloc[-1]
+        out.append(
+            {
+                "study_id": sid,
+                "label": labels[sid],
+                "arm": roles.get((sid, arm), arm),
+                "population": population,
+                "baseline": base.iloc[0],
+                "last": last,
+            }
+        )
+    return pd.DataFrame(out, columns=["study_id", "label", "arm", "population", "baseline", "last"])
