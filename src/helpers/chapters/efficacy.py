@@ -730,7 +730,14 @@ def bayes_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
 
     primary, nothing = primary_analysis(ev)
     if primary is None:
-        return {"bayes_text": nothing, "bayes_alt": "", "bayes_figure": None}
+        from helpers.report.style import use_book_style
+
+        use_book_style()
+        from matplotlib.figure import Figure
+
+        empty = Figure(figsize=(6.0, 0.8))
+        empty.text(0.5, 0.5, nothing, ha="center", va="center", fontsize=10)
+        return {"bayes_text": nothing, "bayes_alt": nothing, "bayes_figure": empty}
     flat = results.reset_index() if "analysis" not in results.columns else results
     rows = flat[(flat["analysis"] == primary.id) & (flat["measure"] == "RR") & (flat["test"] == "posterior")]
     plan = load_protocol().bayesian
