@@ -47,7 +47,16 @@ def test_every_derived_value_has_its_derivation():
     ev = load_evidence()
     tables = {
         name: getattr(ev, name)
-        for name in ("studies", "arms", "outcomes", "prisma", "search", "review_reported", "later_trials", "later_reviews")
+        for name in (
+            "studies",
+            "arms",
+            "outcomes",
+            "prisma",
+            "search",
+            "review_reported",
+            "later_trials",
+            "later_reviews",
+        )
     }
     tables |= {"baseline": load_baseline(ev), "study_context": load_study_context(ev)}
     for name, table in tables.items():
