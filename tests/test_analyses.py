@@ -40,8 +40,10 @@ def test_sri4_week12_inputs_come_from_the_data():
         ["LUPIL-2", 34, 50, 29, 50],
     ]
     assert counts["derived"].tolist() == [True, True]
-    pp = two_arm_counts(load_evidence(), analysis(load_evidence(), "sri4_week12_rct_pp"))
-    assert pp.loc[1, ["events_il2", "total_il2", "events_control", "total_control"]].tolist() == [20, 24, 15, 29]
+    assert analysis(load_evidence(), "sri4_week12_rct").populations == (
+        ("he2020", "analysed_efficacy"),
+        ("lupil2", "itt"),
+    )
 
 
 def test_metafor_two_rct_demo_is_this_books_primary_data():
@@ -90,8 +92,8 @@ def test_mantel_haenszel_risk_ratio_by_hand(results):
     """RR_MH = sum(a n2 / N) / sum(c n1 / N), written out for He 2020 (16/29 vs 9/30) and LUPIL-2 (34/50 vs 29/50)."""
     by_hand = (16 * 30 / 59 + 34 * 50 / 100) / (9 * 29 / 59 + 29 * 50 / 100)
     assert results.loc[("sri4_week12_rct", "RR", "MH", "z"), "estimate"] == pytest.approx(by_hand, rel=1e-12)
-    pp = (16 * 30 / 59 + 20 * 29 / 53) / (9 * 29 / 59 + 15 * 24 / 53)
-    assert results.loc[("sri4_week12_rct_pp", "RR", "MH", "z"), "estimate"] == pytest.approx(pp, rel=1e-12)
+    # protocol 1.5: no pooled per-protocol analysis; LUPIL-2's per-protocol set is that trial's own result
+    assert not any(a.startswith("sri4_week12_rct_pp") for a in results.index.get_level_values(0))
 
 
 def test_results_table_shape_and_columns(results):
@@ -100,7 +102,7 @@ def test_results_table_shape_and_columns(results):
     planned = planned_analyses(load_evidence(), roles=EFFICACY_ROLES)
     pooled = [a for a in planned if len(a.populations) > 1]
     single = [a for a in planned if len(a.populations) == 1]
-    assert (len(pooled), len(single)) == (2, 2)
+    assert (len(pooled), len(single)) == (1, 2)
     bayesian = load_protocol().bayesian  # plus one Bayesian row per measure and prior scale, each analysis
     n_bayes = len(bayesian.measures) * len(bayesian.scales)
     rows = table[table["analysis"].isin([a.id for a in planned])]
@@ -115,8 +117,10 @@ def test_results_table_shape_and_columns(results):
     assert wider.all()  # with two studies the t(1) interval is far wider
 
 
-def test_a_missing_count_moves_the_trial_to_its_next_reported_population(data_copy):
-    """The protocol's preference order decides: without LUPIL-2's ITT placebo count, its per-protocol set enters."""
+def test_a_per_protocol_count_never_stands_in_for_a_missing_itt_count(data_copy):
+    """Protocol 1.5: per-protocol populations are in no preference order, so without LUPIL-2's ITT placebo count
+    the trial leaves the primary analysis instead of entering with its per-protocol set, which is still reported
+    as its own result."""
     edit_file(
         data_copy / "outcomes.csv",
         "lupil2,placebo,sri4,week_12,itt,count,29,50,58",
@@ -129,9 +133,10 @@ def test_a_missing_count_moves_the_trial_to_its_next_reported_population(data_co
     )
     ev = load_evidence()
     primary = analysis(ev, "sri4_week12_rct")
-    assert primary.populations == (("he2020", "analysed_efficacy"), ("lupil2", "per_protocol"))
-    # the per-protocol sensitivity analysis now repeats the primary one, so it is not run twice
-    assert "sri4_week12_rct_pp" not in [a.id for a in planned_analyses(ev)]
+    assert primary.populations == (("he2020", "analysed_efficacy"),)
+    from helpers.review.efficacy import per_protocol_results
+
+    assert list(per_protocol_results(ev)["label"]) == ["LUPIL-2"]
 
 
 def test_an_arm_without_its_count_is_an_error_naming_the_study():

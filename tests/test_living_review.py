@@ -27,10 +27,18 @@ REFERENCE = Path(__file__).parent / "reference" / "results_real_data.csv"
 SINGLE_TRIAL_REFERENCE = Path(__file__).parent / "reference" / "single_trial" / "two_by_two.csv"
 #: Analyses whose label text was rewritten when the protocol replaced the trial names written into the
 #: code (their numbers are unchanged; see test_real_data_results_unchanged).
-RELABELLED = {"sri4_week12_rct_pp"}
-#: Protocol 1.5: being free of BILAG A or 2 B after treatment is a state, not a response; these analyses
-#: (and their Bayesian rows) are withdrawn. Every other row is unchanged.
+RELABELLED: set[str] = set()
+#: Protocol 1.6: being free of BILAG A or 2 B after treatment is a state, not a response; these analyses
+#: (and their Bayesian rows) are withdrawn.
 WITHDRAWN = {"bilag_a2b_free_week12_rct", "bilag_a2b_free_week24_rct"}
+#: Protocol 1.5 (issue 16), applied to the stored table deliberately: removed the pooled per-protocol analysis
+#: sri4_week12_rct_pp (15 rows and its 2 Bayesian rows), the single-arm pools across indices and time points
+#: response_rate_il2_arms and response_rate_placebo_arms (4), the median-to-mean rows
+#: selena_sledai_week_{12,24}_md_estimated (2; now an appendix table, not results) and the two-trial leave-one-out
+#: and regimen refits sri4_week12_rct_without_* and sri4_week12_rct_regimen_* (4; minimum_k 3); added the pools
+#: within one role, outcome and time point response_rate_{il2,placebo}_arms_sri4_week_12 (4) and LUPIL-2's own
+#: per-protocol result sri4_week12_rct_per_protocol_lupil2 (1); and every single-study row's tau2, i2, q and q_p
+#: emptied (not applicable, were 0, 0, 0 and 1).
 #: Single-arm analyses: no comparator group, so n_control is empty (the stored table had 0 for one of them).
 NO_CONTROL_GROUP = {"ae_injection_site_reaction_il2_arms"}
 #: Protocol 1.1: harms compared in one trial are that trial's own result ("single_trial"), relabelled from
@@ -160,6 +168,22 @@ def test_protocol_cross_references_are_checked():
     assert "id 'sri4_week12_rct' is declared 2 times" in str(info.value)
 
 
+def test_a_per_protocol_population_in_a_preference_is_refused():
+    """Protocol 1.5: per_protocol.populations are never pooled, so no analysis may list them as a fallback."""
+    raw = copy.deepcopy(load_protocol().raw)
+    raw["analyses"][0]["population_preference"].append("per_protocol")
+    with pytest.raises(ProtocolError, match=r"analyses\[0\]\.population_preference: found per_protocol"):
+        check_protocol(raw)
+    raw = copy.deepcopy(load_protocol().raw)
+    raw["per_protocol"]["pooled"] = True
+    with pytest.raises(ProtocolError, match="per_protocol.pooled: found True; expected False"):
+        check_protocol(raw)
+    raw = copy.deepcopy(load_protocol().raw)
+    raw["single_arm_rates"]["pool_within"] = ["role", "outcome"]
+    with pytest.raises(ProtocolError, match="single_arm_rates.pool_within"):
+        check_protocol(raw)
+
+
 def test_a_protocol_exclusion_takes_a_trial_out(tmp_path, monkeypatch):
     text = (Path(load_protocol().path)).read_text(encoding="utf-8")
     edited = text.replace("  exclusions: []", "  exclusions:\n    - {study_id: lupil2, reason: test of an exclusion}")
@@ -183,6 +207,12 @@ def test_a_third_trial_enters_every_analysis_it_qualifies_for(synthetic_data):
     assert reml["k"] == 3 and reml["n_il2"] == 29 + 50 + 40 and reml["n_control"] == 30 + 50 + 40
     assert np.isfinite(reml["pi_low"]) and reml["pi_low"] < reml["ci_low"]  # a prediction interval from k = 3
     assert "sri4_week12_rct_without_syntheticc" in results.index.get_level_values(0)
+    # protocol 1.5: leave-one-out and the regimen subgroups run from three trials, with their tables
+    refits = chapter.refit_values(ev, *chapter.refit_tables(ev))["sri4_refit_text"].text
+    assert "Leaving out each of the three trials in turn" in refits and "| Trial left out |" in refits
+    assert "| Synthetic C | 2 |" in refits
+    assert "split by regimen (REML risk ratio), the test for a difference between the subgroups" in refits
+    assert "not run" not in refits.split("Small-study")[0]
     values = chapter.primary_values(ev, results)
     assert "Synthetic C (intention to treat), 22/40 (55.0%) and 16/40 (40.0%)" in values["sri4_counts_text"].text
     assert (

@@ -67,3 +67,64 @@ def test_a_malformed_row_is_refused_by_name(row, change, column):
 def test_duplicate_rows_are_refused(row):
     with pytest.raises(pa.errors.SchemaErrors):
         results_schema().validate(results_frame([row, row]), lazy=True)
+
+
+@pytest.mark.parametrize("method", ["FE", "REML", "DL"])
+def test_a_single_study_has_no_heterogeneity(method):
+    """Issue 16: one study's tau², I², Q and Q p are not applicable (NaN, read 'not applicable'), not 0, 0%, 0, 1."""
+    es = effects.escalc("RR", ai=[19], n1i=[29], ci=[11], n2i=[30])
+    fit = pooling.rma(es["yi"], es["vi"], method=method, measure="RR")
+    assert (fit.tau2, fit.i2, fit.q, fit.q_p) == (0.0, 0.0, 0.0, 1.0)  # what the fit itself holds
+    one = ResultRow.from_fit(
+        fit,
+        analysis="x",
+        label="x",
+        outcome="sri4",
+        timepoint="week_24",
+        population="A",
+        n_il2=29,
+        n_control=30,
+        studies="A",
+        inputs_derived=False,
+    )
+    assert all(np.isnan(v) for v in (one.tau2, one.i2, one.q, one.q_p))
+    assert one.p == pytest.approx(fit.pval)
+
+
+def test_every_single_study_row_of_the_real_table_reads_not_applicable():
+    from helpers.chapters.results_appendix import results_display
+
+    table = results_table(load_evidence())
+    single = table[(table["k"] == 1) & (table["test"] != "posterior")]
+    assert len(single) and single[["tau2", "i2", "q", "q_p"]].isna().all().all()
+    shown = results_display(table)[((table["k"] == 1) & (table["test"] != "posterior")).to_numpy()]
+    assert (shown[["τ²", "I² (%)", "Q p"]] == "not applicable").all().all()
+    pooled = table[(table["k"] > 1) & (table["test"] != "posterior")]
+    assert pooled[["i2", "q", "q_p"]].notna().all().all()
+
+
+def test_mantel_haenszel_and_inverse_variance_q_differ_by_their_centre():
+    """The MH rows' Q is taken around the MH estimate (metafor rma.mh); the REML/DL rows' around the
+    inverse-variance common-effect estimate, where Q is smallest: so MH's Q >= the others', as the appendix says."""
+    from helpers.chapters.results_appendix import q_explanation
+    from helpers.review.analyses import Q_AROUND_TEXT, analysis, heterogeneity_q, two_arm_counts
+
+    ev = load_evidence()
+    table = results_table(ev).set_index(["analysis", "measure", "method", "test"])
+    counts = two_arm_counts(ev, analysis(ev, "sri4_week12_rct"))
+    for measure in ("RR", "OR", "RD"):
+        mh, reml = (
+            table.loc[("sri4_week12_rct", measure, "MH", "z")],
+            table.loc[("sri4_week12_rct", measure, "REML", "z")],
+        )
+        assert mh["q"] == pytest.approx(heterogeneity_q(counts, measure, "MH"), rel=1e-10)
+        assert reml["q"] == pytest.approx(heterogeneity_q(counts, measure, "REML"), rel=1e-10)
+        assert mh["q"] >= reml["q"] - 1e-12 and mh["i2"] >= reml["i2"] - 1e-9
+    rr_mh, rr_reml = table.loc[("sri4_week12_rct", "RR", "MH", "z")], table.loc[("sri4_week12_rct", "RR", "REML", "z")]
+    assert rr_mh["q"] == pytest.approx(1.6526982339, rel=1e-9) and rr_reml["q"] == pytest.approx(1.5628163865, rel=1e-9)
+    text = q_explanation(ev, table.reset_index())
+    assert text.startswith(Q_AROUND_TEXT)
+    assert (
+        "Q is 1.65 around the Mantel-Haenszel estimate (I² = 39%) and 1.56 around the inverse-variance one (I² = 36%)"
+        in text
+    )

@@ -13,7 +13,7 @@ from scipy import stats
 
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import load_protocol
-from helpers.report.labels import POPULATION_PHRASES, timepoint_label
+from helpers.report.labels import ARM_LABELS, DESIGN_LABELS, POPULATION_PHRASES, timepoint_label
 from helpers.report.prose import (
     GlueMarkdown,
     cite,
@@ -85,6 +85,15 @@ def _ci(results: pd.DataFrame, analysis_id: str, measure: str, method: str, test
     return fmt_ci(row["estimate"], row["ci_low"], row["ci_high"], digits)
 
 
+def _ci_near_null(row: pd.Series, null: float = 1.0, p: bool = False) -> str:
+    """'1.33 (95% CI 1.004 to 1.757)': the interval to three decimals where a limit would round to the null at two
+    (then whether it excludes the null shows); with ``p``, the p-value inside the brackets."""
+    near = any(round(float(row[c]), 2) == null for c in ("ci_low", "ci_high"))
+    digits = 3 if near else 2
+    text = f"{fmt_num(row['estimate'])} (95% CI {fmt_num(row['ci_low'], digits)} to {fmt_num(row['ci_high'], digits)}"
+    return text + (f"; p = {fmt_num(row['p'], 3)})" if p else ")")
+
+
 def no_data_figure(text: str):
     """A small figure saying that there is nothing to plot (so a chapter keeps its figure numbers for any k)."""
     from matplotlib.figure import Figure
@@ -98,46 +107,24 @@ def no_data_figure(text: str):
 
 
 def forest_figure(ev: Evidence, a: Analysis | None, nothing: str) -> tuple[object, str]:
-    """The risk-ratio forest plot of an analysis and its text description, or a 'no trial' figure."""
+    """The risk-ratio forest plot of an analysis under its primary model (the protocol's ``models.primary``; a
+    single trial's own estimate), with its text description, or a 'no trial' figure."""
     from helpers.report.forest import alt_text, forest_plot
-    from helpers.review.analyses import forest_inputs
+    from helpers.review.analyses import primary_forest_inputs
 
     if a is None:
         return no_data_figure(nothing), nothing
-    inputs = forest_inputs(ev, a, "RR", models=MAIN_MODELS if a.k > 1 else (("FE", "z"),))
+    inputs = primary_forest_inputs(ev, a)
     figure = forest_plot(
         inputs["studies"],
         inputs["pooled"],
         measure="RR",
-        heterogeneity=inputs["heterogeneity"] if a.k > 1 else None,
+        heterogeneity=inputs["heterogeneity"],
         notes=inputs["notes"],
         left_labels={"il2_text": "IL-2 n/N", "control_text": "Placebo n/N"},
         favours=("placebo", "IL-2"),
     )
     return figure, alt_text(inputs["studies"], inputs["pooled"], "RR")
-
-
-#: Models drawn in the forest plots and named in the prose when trials are pooled.
-MAIN_MODELS = (("MH", "z"), ("REML", "z"), ("REML", "knha"))
-
-
-def estimates_table(results: pd.DataFrame, a: Analysis | None) -> pd.DataFrame:
-    """Every measure and model of one analysis, formatted; one 'no trial' row when nothing is pooled."""
-    columns = ["Measure", "Method", "Test", "Estimate", "95% CI low", "95% CI high", "p"]
-    if a is None:
-        return pd.DataFrame([["–", "no trial", "–", "–", "–", "–", "–"]], columns=columns)
-    r = results.loc[a.id].reset_index()
-    return pd.DataFrame(
-        {
-            "Measure": r["measure"],
-            "Method": r["method"],
-            "Test": r["test"],
-            "Estimate": r["estimate"].map(fmt_num),
-            "95% CI low": r["ci_low"].map(fmt_num),
-            "95% CI high": r["ci_high"].map(fmt_num),
-            "p": ["–" if t == "posterior" else fmt_num(v, 3) for v, t in zip(r["p"], r["test"])],  # Bayesian: no p
-        }
-    )
 
 
 def primary_analysis(ev: Evidence) -> tuple[Analysis | None, str]:
@@ -146,21 +133,76 @@ def primary_analysis(ev: Evidence) -> tuple[Analysis | None, str]:
     return analysis(ev, planned.id), f"No randomised trial reports the {outcome} at {when(planned.timepoint)}."
 
 
-def _result_text(results: pd.DataFrame, a: Analysis) -> GlueMarkdown:
+MEASURE_NAMES = {"RR": "risk ratio", "OR": "odds ratio", "RD": "risk difference"}
+
+
+def _primary_row(results: pd.DataFrame, a: Analysis) -> tuple[pd.Series, tuple[str, str, str]]:
+    from helpers.review.analyses import primary_model
+
+    model = primary_model(a.k)
+    return results.loc[(a.id, *model)], model
+
+
+def _primary_text(results: pd.DataFrame, a: Analysis) -> str:
+    """The protocol's primary estimate, first: its model, the estimate with its interval and p."""
+    from helpers.review.analyses import METHOD_NAMES
+
+    row, (measure, method, _) = _primary_row(results, a)
+    estimate = _ci_near_null(row, p=True)
     if a.k == 1:
-        return GlueMarkdown(
-            f"With one trial nothing is pooled: its own risk ratio is {_ci(results, a.id, 'RR', 'FE', 'z')}, "
-            f"its odds ratio {_ci(results, a.id, 'OR', 'FE', 'z')} and its risk difference "
-            f"{_ci(results, a.id, 'RD', 'FE', 'z')}."
+        return (
+            f"**Primary result.** With one trial nothing is pooled: the protocol's primary estimate is the trial's own "
+            f"{MEASURE_NAMES[measure]}, {estimate}."
         )
-    return GlueMarkdown(
-        f"Pooled with the Mantel-Haenszel method {{cite:p}}`mantel1959`, the risk ratio is "
-        f"{_ci(results, a.id, 'RR', 'MH', 'z')}, the odds ratio {_ci(results, a.id, 'OR', 'MH', 'z')} and the risk "
-        f"difference {_ci(results, a.id, 'RD', 'MH', 'z')}. The random-effects risk ratio, with the "
-        "between-trial variance estimated by REML, restricted maximum likelihood "
-        "{cite:p}`harville1977,viechtbauer2010`, is "
-        f"{_ci(results, a.id, 'RR', 'REML', 'z')} with a normal-based interval."
+    model = "common-effect" if row["model"] == "fixed" else "random-effects"
+    return (
+        f"**Primary result.** The protocol's primary analysis ({{ref}}`sec-protocol`), the {METHOD_NAMES[method]} "
+        f"{model} {MEASURE_NAMES[measure]} of the {count_word(a.k)} trials, is {estimate}."
     )
+
+
+def _primary_caveat(results: pd.DataFrame, a: Analysis) -> str:
+    """The common-effect caveat of a pooled primary estimate (empty for one trial or a random-effects model)."""
+    from helpers.review.analyses import METHOD_NAMES
+
+    row, (_, method, _) = _primary_row(results, a)
+    if a.k == 1 or row["model"] != "fixed":
+        return ""
+    few = (
+        f", and with {count_word(a.k)} trials that between-trial variation cannot be estimated usefully"
+        if a.k < load_protocol().minimum_k("prediction_interval")
+        else ""
+    )
+    return (
+        f"The {METHOD_NAMES[method]} model assumes that the {count_word(a.k)} trials estimate one true effect, and "
+        "its interval reflects only the chance variation within them; the trials' estimates scatter around it with "
+        f"I² = {fmt_pct(row['i2'], 0)} (Q = {fmt_num(row['q'])} on {fmt_int(a.k - 1)} df, p = {fmt_num(row['q_p'])})"
+        f"{few}. The random-effects and Bayesian analyses below show what between-trial variation would do to the "
+        "estimate."
+    )
+
+
+def _other_text(results: pd.DataFrame, a: Analysis) -> str:
+    """The other measures under the primary model, and where every model is."""
+    from helpers.review.analyses import METHOD_NAMES, primary_model
+
+    measure, method, test = primary_model(a.k)
+    others = [m for m in a.measures if m != measure]
+    parts = [
+        f"{'its' if a.k == 1 else 'the'} {MEASURE_NAMES[m]} {'is ' if i == 0 else ''}"
+        f"{_ci(results, a.id, m, method, test)}"
+        for i, m in enumerate(others)
+    ]
+    text = ""
+    if parts:
+        lead = f"Under the same {METHOD_NAMES.get(method, method)} model, " if a.k > 1 else ""
+        sentence = lead + join_words(parts) + "."
+        text = sentence[0].upper() + sentence[1:]
+    return (
+        text + " Every measure under every model of the protocol (fixed and random effects, normal and "
+        "Hartung-Knapp intervals, Bayesian) is in the results appendix ({ref}`sec-all-models`); they are "
+        "sensitivity analyses of the primary one."
+    ).strip()
 
 
 def _few_trials_text(results: pd.DataFrame, a: Analysis) -> str:
@@ -179,32 +221,40 @@ def _few_trials_text(results: pd.DataFrame, a: Analysis) -> str:
         if k < min_pi
         else f"{fmt_num(hk['pi_low'])} to {fmt_num(hk['pi_high'])}"
     )
-    dl = _ci(results, a.id, "RR", "DL", "knha")
     words = f"{count_word(k)} trial{'s' if k != 1 else ''}"
     return (
-        f"**What {words} allow.** With {words}, the Hartung-Knapp interval {{cite:p}}`hartung2001,knapp2003` uses a "
-        f"t distribution on {plural(k - 1, 'degree')} of freedom, whose two-sided critical value is "
-        f"{fmt_num(stats.t.ppf(0.975, k - 1))} instead of the normal {fmt_num(stats.norm.ppf(0.975))}: the REML risk "
-        f"ratio becomes {_ci(results, a.id, 'RR', 'REML', 'knha')}, an interval {fmt_num(ratio, 1)} times as wide on "
-        "the log scale; with the DerSimonian-Laird estimator of the between-trial variance "
-        f"{{cite:p}}`dersimonian1986` instead, it is {dl}. The between-trial variance "
-        f"(τ² = {fmt_num(hk['tau2'], 3)}, I² = {fmt_pct(hk['i2'], 0)}, heterogeneity p = {fmt_num(hk['q_p'])}) is "
+        f"**What {words} allow.** As a sensitivity analysis, the random-effects risk ratio, with the between-trial "
+        "variance estimated by REML, restricted maximum likelihood {cite:p}`harville1977,viechtbauer2010`, is "
+        f"{_ci(results, a.id, 'RR', 'REML', 'z')} with a normal-based interval. With {words}, the Hartung-Knapp "
+        "interval {cite:p}`hartung2001,knapp2003` uses a t distribution on "
+        f"{plural(k - 1, 'degree')} of freedom, whose "
+        f"two-sided critical value is {fmt_num(stats.t.ppf(0.975, k - 1))} instead of the normal "
+        f"{fmt_num(stats.norm.ppf(0.975))}: the REML risk ratio becomes {_ci(results, a.id, 'RR', 'REML', 'knha')} "
+        "(DerSimonian-Laird {cite:p}`dersimonian1986`: "
+        f"{_ci(results, a.id, 'RR', 'DL', 'knha')}), an interval {fmt_num(ratio, 1)} times as "
+        f"wide on the log scale. The between-trial variance (τ² = {fmt_num(hk['tau2'], 3)}, I² = "
+        f"{fmt_pct(hk['i2'], 0)}, heterogeneity p = {fmt_num(hk['q_p'])}, around the inverse-variance estimate) is "
         f"estimated from {fmt_int(k)} study estimates and is imprecise with so few trials. A prediction interval for "
         f"the effect in a new trial {{cite:p}}`higgins2009,riley2011` is {pi}. A handful of trials can show whether "
-        "their results are compatible with each other and bound the average effect under a common-effect model; "
-        "they cannot estimate how much the effect varies between settings, which is what a random-effects model and "
-        "a prediction interval need."
+        "their results are compatible with "
+        "each other and bound the average effect under a common-effect model; they cannot estimate how much the "
+        "effect varies between settings, which is what a random-effects model and a prediction interval need."
     )
 
 
 def _caption_estimates(results: pd.DataFrame, a: Analysis | None) -> str:
     if a is None:
         return "No trial to show."
+    row, (_, method, _) = _primary_row(results, a)
     if a.k == 1:
-        return f"The single trial's risk ratio: {_ci(results, a.id, 'RR', 'FE', 'z')}."
+        return f"The single trial's risk ratio (nothing pooled): {_ci_near_null(row)}."
+    from helpers.review.analyses import METHOD_NAMES
+
     return (
-        f"Fixed effect (Mantel-Haenszel): {_ci(results, a.id, 'RR', 'MH', 'z')}; REML random effects with a "
-        f"Hartung-Knapp interval: {_ci(results, a.id, 'RR', 'REML', 'knha')}."
+        f"Primary analysis ({METHOD_NAMES[method]}, common effect): {_ci_near_null(row)}. Random-effects and "
+        "Bayesian fits are sensitivity analyses (text)."
+        if row["model"] == "fixed"
+        else f"Primary analysis ({METHOD_NAMES[method]}): {_ci_near_null(row)}."
     )
 
 
@@ -218,55 +268,85 @@ def primary_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
         return values | {
             "sri4_endpoint_text": nothing,
             "sri4_counts_text": GlueMarkdown(""),
-            "sri4_result_text": GlueMarkdown(""),
+            "sri4_primary_text": GlueMarkdown(""),
+            "sri4_other_text": GlueMarkdown(""),
             "sri4_few_trials_text": GlueMarkdown(""),
             "sri4_caption_estimates": _caption_estimates(results, None),
             "sri4_k_words": "no trial",
         }
+    caveat = _primary_caveat(results, primary)
     return values | {
         "sri4_counts_text": GlueMarkdown(arm_counts_sentence(ev, primary)),
         "sri4_endpoint_text": endpoint_sentence(ev, primary),
-        "sri4_result_text": _result_text(results, primary),
+        "sri4_primary_text": GlueMarkdown(f"{_primary_text(results, primary)} {caveat}".strip()),
+        "sri4_other_text": GlueMarkdown(_other_text(results, primary)),
         "sri4_few_trials_text": GlueMarkdown(_few_trials_text(results, primary)),
         "sri4_caption_estimates": _caption_estimates(results, primary),
         "sri4_k_words": f"{count_word(primary.k)} trial{'s' if primary.k != 1 else ''}",
     }
 
 
-def sensitivity_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
-    """The per-protocol sensitivity analysis: which trials change population, their counts, the estimates."""
-    pp = next((analysis(ev, p.id) for p in load_protocol().analyses if p.role == "sensitivity"), None)
-    primary, _ = primary_analysis(ev)
-    if pp is None or primary is None or pp.populations == primary.populations:  # the protocol drops such a repeat
+def per_protocol_values(ev: Evidence) -> dict[str, object]:
+    """Each trial's per-protocol result, once, in words (protocol ``per_protocol``): the share of the randomised
+    patients of each arm it keeps, whether its source calls it post hoc, its RoB 2 judgement and its own risk
+    ratio; never pooled and never counted as the trial separating IL-2 from placebo."""
+    from helpers.review.efficacy import per_protocol_results
+
+    rows = per_protocol_results(ev)
+    if rows.empty:
         return {
             "sri4_pp_text": GlueMarkdown(
-                "No trial reports a per-protocol population beyond the one its primary analysis uses, so this "
-                "sensitivity analysis would repeat the primary one."
-            ),
-            "sri4_pp_result_text": "",
-            "sri4_pp_caption": "No trial changes population.",
+                "No randomised trial reports a per-protocol result of an outcome the protocol analyses."
+            )
         }
-    changed = [s for (s, p), (_, q) in zip(pp.populations, primary.populations) if p != q]
-    counts = two_arm_counts(ev, pp).set_index("study_id").loc[changed]
-    parts = [
-        (f"{c.label}: " if len(changed) > 1 else "")
-        + f"{fmt_share(c.events_il2, c.total_il2)} on IL-2 and "
-        + f"{fmt_share(c.events_control, c.total_control)} on placebo"
-        for c in counts.itertuples()
-    ]
-    method = ("MH", "z") if pp.k > 1 else ("FE", "z")
-    hk = _ci(results, pp.id, "RR", "REML", "knha") if pp.k > 1 else None
-    estimates = f"the Mantel-Haenszel risk ratio is {_ci(results, pp.id, 'RR', *method)}" + (
-        f" and the REML Hartung-Knapp one {hk}" if hk else ""
-    )
+    names = ev.outcome_definitions.set_index("outcome")["label"]
+    paragraphs = []
+    for r in rows.itertuples(index=False):
+        outcome = f"the {names[r.outcome].removesuffix(' response')} at {when(r.timepoint)}"
+        kind = "a per-protocol set that its source describes as post hoc" if r.post_hoc else "a per-protocol set"
+        if r.randomised_il2 is None:
+            kept = "The sources give no number randomised per arm, so the share of patients it keeps is not known."
+        else:
+            kept_total = r.total_il2 + r.total_control
+            randomised = r.randomised_il2 + r.randomised_control
+            derived = [
+                w
+                for w, flag in (
+                    ("the randomised arm sizes from the total and the allocation ratio", r.randomised_derived),
+                    ("the per-protocol arm sizes and counts from the reported percentages", r.counts_derived),
+                )
+                if flag
+            ]
+            kept = (
+                f"It keeps {fmt_int(r.total_il2)} of the {fmt_int(r.randomised_il2)} patients randomised to IL-2 "
+                f"({fmt_pct(100 * r.total_il2 / r.randomised_il2, 0)}) and {fmt_int(r.total_control)} of the "
+                f"{fmt_int(r.randomised_control)} randomised to placebo "
+                f"({fmt_pct(100 * r.total_control / r.randomised_control, 0)}), {fmt_int(kept_total)} of "
+                f"{fmt_int(randomised)} in all" + (f" (derived values: {'; '.join(derived)})" if derived else "") + "."
+            )
+        if r.rob2_overall:
+            high = f" (high in {join_words(list(r.rob2_high_domains))})" if r.rob2_high_domains else ""
+            rob = (
+                f" RoB 2 judges this result at {r.rob2_overall.replace('_', ' ')} risk of bias{high} "
+                "({ref}`ch-risk-of-bias`)."
+            )
+        else:
+            rob = " RoB 2 was not applied to this result."
+        p_words = "Fisher's exact p" if r.test == "fisher" else "p"
+        paragraphs.append(
+            f"{r.label} also reports {outcome} in {kind} {cite([r.source])}. {kept} In it, "
+            f"{fmt_share(r.events_il2, r.total_il2)} on IL-2 and {fmt_share(r.events_control, r.total_control)} on "
+            f"placebo responded: the trial's own risk ratio is {fmt_num(r.rr)} (95% CI {fmt_num(r.rr_low)} to "
+            f"{fmt_num(r.rr_high)}; {p_words} = {fmt_num(r.p, 3)}).{rob}"
+        )
     return {
         "sri4_pp_text": GlueMarkdown(
-            f"{join_words(list(counts['label']))} also report{'s' if len(changed) == 1 else ''} a per-protocol "
-            f"population: {'; '.join(parts)} {citations(ev, changed)}."
-        ),
-        "sri4_pp_result_text": f"Replacing the primary-analysis counts of {join_words(list(counts['label']))} "
-        f"with these, {estimates}.",
-        "sri4_pp_caption": _caption_estimates(results, pp),
+            "\n\n".join(paragraphs) + "\n\nA per-protocol set leaves out randomised patients, so the arms it "
+            "compares are no longer the groups randomisation made, and one chosen after the results were known can "
+            "favour the treatment. Under the protocol such a result is reported here once, for its trial alone: it "
+            "is not pooled with another trial's result, does not replace the trial's intention-to-treat result in "
+            "any analysis, and is not counted as the trial showing a difference between IL-2 and placebo."
+        )
     }
 
 
@@ -276,8 +356,12 @@ def _later_sentence(ev: Evidence, results: pd.DataFrame, analysis_id: str) -> tu
     outcome = ev.outcome_definitions.set_index("outcome").loc[planned.outcome, "label"]
     if a is None:
         return None, f"No randomised trial reports {outcome.lower()} at {when(planned.timepoint)}."
-    method = ("FE", "z") if a.k == 1 else ("MH", "z")
-    return a, f"risk ratio {_ci(results, a.id, 'RR', *method)}, risk difference {_ci(results, a.id, 'RD', *method)}"
+    from helpers.review.analyses import primary_model
+
+    _, method, test = primary_model(a.k)
+    return a, (
+        f"risk ratio {_ci(results, a.id, 'RR', method, test)}, risk difference {_ci(results, a.id, 'RD', method, test)}"
+    )
 
 
 def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
@@ -319,20 +403,21 @@ def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
 
 
 def refit_tables(ev: Evidence) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Leave-one-out and regimen-subgroup refits of the primary analysis (REML, RR); empty below two trials."""
-    from helpers.review.efficacy import leave_one_out, regimen_subgroups
+    """Leave-one-out and regimen-subgroup refits of the primary analysis (REML, RR), each only where the protocol
+    runs it (:func:`helpers.review.efficacy.refits_run`); empty otherwise."""
+    from helpers.review.efficacy import leave_one_out, refits_run, regimen_subgroups
 
     primary, _ = primary_analysis(ev)
-    if primary is None or primary.k < load_protocol().minimum_k("leave_one_out"):
+    if primary is None:
         return pd.DataFrame(), pd.DataFrame()
-    return leave_one_out(ev, primary), regimen_subgroups(ev, primary)
+    run = refits_run(ev, primary)
+    return (
+        leave_one_out(ev, primary) if run["leave_one_out"] else pd.DataFrame(),
+        regimen_subgroups(ev, primary) if run["regimen_group"] else pd.DataFrame(),
+    )
 
 
 def _shown(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
-    if df.empty:
-        return pd.DataFrame(
-            [["not applicable: fewer than two trials"] + ["–"] * (len(columns) - 1)], columns=list(columns.values())
-        )
     out = df[list(columns)].copy()
     for c in ("estimate", "ci_low", "ci_high"):
         out[c] = out[c].map(fmt_num)
@@ -360,47 +445,74 @@ def regimen_table(subgroups: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _not_run(ev: Evidence, what: str, minimum: int, primary: Analysis) -> str:
+    """Why leave-one-out or the regimen subgroups are not run for this analysis, in one sentence."""
+    k = primary.k
+    trials = f"{count_word(k)} trial{'s' if k != 1 else ''}"
+    if what == "leave_one_out":
+        why = "each refit would be the other trial alone" if k == 2 else "there is no trial to leave out"
+        return (
+            f"Leave-one-out needs at least {count_word(minimum)} trials under the protocol; with {trials} it is "
+            f"not run: {why}."
+        )
+    regimens = ev.studies.set_index("study_id").loc[list(primary.study_ids), "regimen_group"].nunique()
+    if k >= minimum:
+        return f"All {trials} share one regimen, so there are no regimen subgroups to compare."
+    why = (
+        "each subgroup would hold one trial, whose own estimate is shown above"
+        if regimens == k
+        else "the subgroups would hold too few trials to estimate anything the trials do not show themselves"
+    )
+    return (
+        f"Regimen subgroups need at least {count_word(minimum)} trials under the protocol; with {trials} they are "
+        f"not run: {why}."
+    )
+
+
 def refit_values(ev: Evidence, loo: pd.DataFrame, subgroups: pd.DataFrame) -> dict[str, object]:
-    """What leave-one-out and the regimen split can say with this many trials."""
+    """What leave-one-out and the regimen split can say with this many trials: run (with their tables) where the
+    protocol's ``minimum_k`` allows, and a sentence saying why not where it does not."""
+    from helpers.report.prose import markdown_table
+
     protocol = load_protocol()
     primary, _ = primary_analysis(ev)
-    k = len(loo)
-    if k == 0:
-        return {
-            "sri4_refit_text": GlueMarkdown(
-                "With fewer than two trials there is nothing to leave out and no subgroup to compare."
-            )
-        }
+    if primary is None:
+        return {"sri4_refit_text": GlueMarkdown("With no trial there is nothing to leave out and no subgroup.")}
     studies = ev.studies.set_index("study_id")
+    parts = []
+    if loo.empty:
+        parts.append(_not_run(ev, "leave_one_out", protocol.minimum_k("leave_one_out"), primary))
+    else:
+        parts.append(
+            f"Leaving out each of the {count_word(len(loo))} trials in turn shows whether any one of them drives the "
+            "pooled estimate (REML risk ratio):\n\n" + markdown_table(loo_table(loo)) + "\n"
+        )
     regimens = "; ".join(f"{studies.loc[s, 'label']}: {studies.loc[s, 'frequency']}" for s in primary.study_ids)
-    if k == 2:
-        loo_text = (
-            "With two trials, leaving one out leaves the other alone, so the analysis shows how much each trial "
-            "drives the pooled estimate and nothing more."
+    if subgroups.empty:
+        parts.append(
+            f"The trials differ in regimen ({regimens}). "
+            + _not_run(ev, "regimen_group", protocol.minimum_k("subgroups"), primary)
         )
     else:
-        loo_text = (
-            f"Leaving out each of the {count_word(k)} trials in turn shows whether any one of them drives the "
-            "pooled estimate."
+        test = (
+            f"the test for a difference between the subgroups gives Q = {fmt_num(subgroups['q_between'].iloc[0])} on "
+            f"{fmt_int(subgroups['q_between_df'].iloc[0])} df, p = {fmt_num(subgroups['q_between_p'].iloc[0])}"
         )
-    one_each = bool((subgroups["k"] == 1).all())
-    test = (
-        f"the test for a difference between the subgroups gives Q = {fmt_num(subgroups['q_between'].iloc[0])} on "
-        f"{fmt_int(subgroups['q_between_df'].iloc[0])} df, p = {fmt_num(subgroups['q_between_p'].iloc[0])}"
-    )
-    confounding = (
-        "With one trial per regimen, this test is the test of heterogeneity between the trials, and regimen is "
-        "confounded with everything else that differs between them."
-        if one_each
-        else f"Subgroups need at least {count_word(protocol.minimum_k('subgroups'))} trials to say more than the "
-        "trials themselves; regimen remains confounded with everything else that differs between trials."
-    )
-    return {
-        "sri4_refit_text": GlueMarkdown(
-            f"{loo_text} The trials also differ in regimen ({regimens}); split by regimen, {test}. "
-            f"{confounding} {dose_text(ev, primary)} {small_study_text(ev, primary)}".replace("  ", " ").rstrip()
+        confounding = (
+            "With one trial per regimen, this test is the test of heterogeneity between the trials, and regimen is "
+            "confounded with everything else that differs between them."
+            if bool((subgroups["k"] == 1).all())
+            else "Regimen remains confounded with everything else that differs between trials."
         )
-    }
+        parts.append(
+            f"The trials differ in regimen ({regimens}); split by regimen (REML risk ratio), {test}. {confounding}"
+            "\n\n" + markdown_table(regimen_table(subgroups)) + "\n"
+        )
+    dose = dose_text(ev, primary)
+    if dose:
+        parts.append(dose)
+    parts.append(small_study_text(ev, primary))
+    return {"sri4_refit_text": GlueMarkdown("\n\n".join(p.strip() for p in parts))}
 
 
 def small_study_text(ev: Evidence, primary: Analysis) -> str:
@@ -440,26 +552,6 @@ def dose_text(ev: Evidence, primary: Analysis) -> str:
         + "; ".join(parts)
         + "."
     )
-
-
-def open_label_rate_text(ev: Evidence, responses: pd.DataFrame) -> GlueMarkdown:
-    """Which uncontrolled studies give a response rate, and what it is."""
-    open_label = responses[responses["design"] != "rct"]
-    if open_label.empty:
-        return GlueMarkdown("No open-label study reports a response rate.")
-    parts = [
-        f"{r.label}'s {'interim ' if r.timepoint != 'end_of_study' else ''}response at {when(r.timepoint)}, "
-        f"{fmt_share(r.events, r.total)}"
-        for r in open_label.itertuples()
-    ]
-    lead = (
-        "The only open-label response rate available is " if len(parts) == 1 else "The open-label response rates are "
-    )
-    unstated = open_label["outcome"].eq("sri_unspecified").any()
-    tail = ", with the SRI threshold not stated" if unstated else ""
-    o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
-    keys = [(r.study_id, r.arm_id, r.outcome, r.timepoint, r.population) for r in open_label.itertuples()]
-    return GlueMarkdown(lead + "; ".join(parts) + tail + " " + cite(o.loc[key, "source"] for key in keys) + ".")
 
 
 def unpooled_rate_text(ev: Evidence) -> GlueMarkdown:
@@ -505,10 +597,17 @@ def activity_values(ev: Evidence) -> dict[str, object]:
         & (o["design"] == "rct")
         & o["outcome"].str.startswith("selena_sledai")
     ]
+    never_pooled = set(load_protocol().per_protocol_populations)
     statements = [
         f"{labels[r.study_id]} reports, for SELENA-SLEDAI: {r.note[0].lower() + r.note[1:]} "
         + citations(ev, [r.study_id])
         + "."
+        + (
+            f" A {POPULATION_PHRASES.get(r.population, r.population)} result, it compares the patients left after "
+            "some randomised ones were set aside, not the randomised groups."
+            if r.population in never_pooled
+            else ""
+        )
         for r in q.itertuples()
     ]
     return {
@@ -518,68 +617,145 @@ def activity_values(ev: Evidence) -> dict[str, object]:
     }
 
 
-def rate_values(rates: pd.DataFrame) -> dict[str, str]:
-    """Pooled response rates (percent) of the IL-2 and the placebo arms; 'no arm' where a group has none."""
+def _role(role: str) -> str:
+    return lower_first(ARM_LABELS.get(role, role))
 
-    def rate(analysis_id: str, measure: str) -> str:
-        if (analysis_id, measure) not in rates.index:
-            return "not available (no such arm)"
-        row = rates.loc[(analysis_id, measure)]
-        return fmt_ci(row["estimate"], row["ci_low"], row["ci_high"], 0, scale=100, unit="%")
 
-    il2 = ("response_rate_il2_arms", "PLO")
+def _rate(estimate: float, low: float, high: float) -> str:
+    """A proportion as a percentage with its 95% CI: '63% (95% CI 50 to 74)'."""
+    return fmt_ci(estimate, low, high, 0, scale=100, unit="%")
+
+
+def rate_table(ev: Evidence, results: pd.DataFrame) -> pd.DataFrame:
+    """Response rates per arm with exact (Clopper-Pearson) 95% CIs, grouped by index and time point, with the pooled
+    rate of a role's arms under the rows they pool (only where the protocol pools them: one role, index and time
+    point, enough arms). ``results`` is the results table indexed by analysis, measure, method, test."""
+    from helpers.review.efficacy import rate_groups
+
+    groups = rate_groups(ev)
+    names = ev.outcome_definitions.set_index("outcome")["label"]
+    columns = ["Index, time point", "Study", "Arm", "Design", "Responders", "Rate (95% CI)"]
+    if groups.empty:
+        return pd.DataFrame([["no study reports a response rate"] + ["–"] * 5], columns=columns)
+    o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
+    rows = []
+    for (outcome, timepoint), g in groups.groupby(["outcome", "timepoint"], sort=False):
+        header = f"{names[outcome]}, {when(timepoint)}"
+        for role, r in g.groupby("arm", sort=False):
+            for x in r.itertuples(index=False):
+                note = o.loc[(x.study_id, x.arm_id, x.outcome, x.timepoint, x.population), "note"]
+                interim = " (interim)" if isinstance(note, str) and "interim" in note.lower() else ""
+                rows.append(
+                    [
+                        header,
+                        f"{x.label}{interim}",
+                        f"{ARM_LABELS.get(role, role)} ({POPULATION_PHRASES.get(x.population, x.population)})",
+                        DESIGN_LABELS.get(x.design, x.design),
+                        f"{x.events}/{x.total}" + (" (derived)" if x.derived else ""),
+                        fmt_ci(100 * x.proportion, 100 * x.exact_low, 100 * x.exact_high, 0, label=False, unit="%"),
+                    ]
+                )
+            pool = r["pool"].iloc[0]
+            if pool:
+                pooled = results.loc[(pool, "PLO", "REML", "z")]
+                rows.append(
+                    [
+                        header,
+                        f"Pooled ({count_word(len(r))} {_role(role)} arms; logit, REML)",
+                        ARM_LABELS.get(role, role),
+                        "–",
+                        f"{int(r['events'].sum())}/{int(r['total'].sum())}",
+                        fmt_ci(
+                            100 * pooled["estimate"],
+                            100 * pooled["ci_low"],
+                            100 * pooled["ci_high"],
+                            0,
+                            label=False,
+                            unit="%",
+                        ),
+                    ]
+                )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def rate_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
+    """What the response rates cover (how many of the included studies report one), and the pooled rates, each
+    within one role, index and time point and never set against another role's."""
+    from helpers.review.efficacy import rate_groups
+
+    groups = rate_groups(ev)
+    n_included = len(ev.included_studies())
+    n_reporting = groups["study_id"].nunique() if len(groups) else 0
+    names = ev.outcome_definitions.set_index("outcome")["label"]
+    labels = ev.studies.set_index("study_id")["label"]
+    silent = [labels[s] for s in ev.included_studies()["study_id"] if s not in set(groups.get("study_id", []))]
+    scope = (
+        f"{count_word(n_reporting).capitalize()} of the {count_word(n_included)} included studies report an SLE "
+        f"Responder Index (SRI) response rate"
+        + (f"; {join_words(silent)} {'does' if len(silent) == 1 else 'do'} not." if silent else ".")
+    )
+    if len(groups):
+        o = ev.outcomes.set_index(["study_id", "arm", "outcome", "timepoint", "population"])
+        keys = [(r.study_id, r.arm_id, r.outcome, r.timepoint, r.population) for r in groups.itertuples()]
+        sources = cite(o.loc[k, "source"] for k in keys)
+        scope += f" Their rates, arm by arm, are in {{numref}}`tbl-response-rates` {sources}."
+    pooled, single = [], []
+    if len(groups):
+        for (outcome, timepoint), g in groups.groupby(["outcome", "timepoint"], sort=False):
+            what = f"the {names[outcome].removesuffix(' response')} at {when(timepoint)}"
+            clauses = []
+            for role, r in g.groupby("arm", sort=False):
+                pool = r["pool"].iloc[0]
+                arms = f"{_role(role)} arm{'s' if len(r) != 1 else ''}"
+                if not pool:
+                    single.append(f"{join_words(list(r['label']))}'s {arms}, with {what}")
+                    continue
+                plo, pft = results.loc[(pool, "PLO", "REML", "z")], results.loc[(pool, "PFT", "REML", "z")]
+                clauses.append(
+                    f"the {count_word(len(r))} {arms} ({join_words(list(r['label']))}) pool to "
+                    f"{_rate(plo['estimate'], plo['ci_low'], plo['ci_high'])} on the logit scale (Freeman-Tukey: "
+                    f"{_rate(pft['estimate'], pft['ci_low'], pft['ci_high'])}; I² = {fmt_pct(plo['i2'], 0)})"
+                )
+            if clauses:
+                pooled.append(f"For {what}, {'; '.join(clauses)}.")
+    combos = list(dict.fromkeys(zip(groups["outcome"], groups["timepoint"]))) if len(groups) else []
+    listed = "; ".join(f"{names[o]} at {when(tp)}" for o, tp in combos)
+    rule = (
+        "The protocol pools single arms only when they share a role, an index and a time point ({ref}`sec-protocol`)"
+        + (
+            f"; the arms here report {count_word(len(combos))} combinations of index and time point ({listed}), which "
+            "count different events, so no rate is pooled across them."
+            if len(combos) > 1
+            else "."
+        )
+    )
+    not_pooled = (
+        f" Not pooled, as the only arm of its role, index and time point: {join_words(single)}." if single else ""
+    )
+    compare = (
+        " A pooled rate describes its arms; it is not compared with another role's pooled rate, because arms "
+        "pooled across trials are no longer randomised against each other: the randomised comparison of the "
+        "trials' IL-2 and placebo arms is the primary analysis above."
+        if pooled
+        else ""
+    )
     return {
-        "rate_il2_plo": rate(*il2),
-        "rate_il2_pft": rate("response_rate_il2_arms", "PFT"),
-        "rate_placebo_plo": rate("response_rate_placebo_arms", "PLO"),
-        "rate_il2_k": fmt_int(rates.loc[il2, "k"]) if il2 in rates.index else "0",
-        "rate_il2_i2": fmt_pct(rates.loc[il2, "i2"], 0) if il2 in rates.index else "not applicable",
+        "rate_scope_text": GlueMarkdown(scope),
+        "rate_pooled_text": GlueMarkdown(" ".join([rule, *pooled]) + not_pooled + compare),
     }
 
 
-#: How the book words each way of estimating a mean and SD from a median (the labels of
-#: ``helpers.stats.effects.mean_sd_from_median``), each method cited.
-MEAN_SD_METHOD_PROSE = {
-    "mean: Luo 2018 (median, min, max); SD: Wan 2014 (range)": (
-        "the means from the medians, minima and maxima by the method of {cite:t}`luo2018` and the standard "
-        "deviations from the ranges by that of {cite:t}`wan2014`"
-    ),
-    "mean: Luo 2018 (median, q1, q3); SD: Wan 2014 (IQR)": (
-        "the means from the medians and quartiles by the method of {cite:t}`luo2018` and the standard deviations "
-        "from the interquartile ranges by that of {cite:t}`wan2014`"
-    ),
-    "mean: Luo 2018 (median, min, q1, q3, max); SD: Wan 2014 (range and IQR)": (
-        "the means from the five-number summaries by the method of {cite:t}`luo2018` and the standard deviations "
-        "from the ranges and interquartile ranges by that of {cite:t}`wan2014`"
-    ),
-}
+def estimated_md_pointer(ev: Evidence) -> str:
+    """Where the medians converted to means are, and that they are not a result (empty when no trial has them)."""
+    from helpers.review.efficacy import median_range_trials
 
-
-def estimated_md_text(ev: Evidence) -> GlueMarkdown:
-    """The median-to-mean sensitivity analysis in one sentence, for whichever trials report medians and ranges."""
-    from helpers.review.efficacy import estimated_md_results, median_range_trials
-
-    rows = estimated_md_results(ev)
-    if rows.empty:
-        return GlueMarkdown(
-            "No randomised trial reports SELENA-SLEDAI as medians and ranges, so no mean difference is estimated."
-        )
-    trials = median_range_trials(ev)
-    method = MEAN_SD_METHOD_PROSE[estimated_mean_difference_method(ev, trials[0])]
-    parts = [
-        f"{fmt_ci(r.estimate, r.ci_low, r.ci_high, 1)} points at {when(r.timepoint)} in {r.studies}"
-        for r in rows.itertuples()
-    ]
-    return GlueMarkdown(
-        f"Converting the medians and ranges of SELENA-SLEDAI to estimated means and standard deviations, {method}, "
-        f"gives an estimated mean difference, IL-2 minus placebo, of {join_words(parts)}."
+    if not median_range_trials(ev):
+        return ""
+    return (
+        "Converting these medians and ranges into estimated means gives a between-arm mean difference only under "
+        "assumptions the data do not meet (roughly normal scores in small arms); that conversion is shown, with its "
+        "caveats, in the results appendix ({ref}`sec-estimated-md`), and is not a result of this review."
     )
-
-
-def estimated_mean_difference_method(ev: Evidence, study_id: str) -> str:
-    from helpers.review.efficacy import estimated_mean_difference
-
-    return estimated_mean_difference(ev, study_id=study_id)["method"]
 
 
 # ---------------------------------------------------------------------------
@@ -626,6 +802,7 @@ def robustness_values(ev: Evidence) -> dict[str, object]:
             "sri4_fragility_index": "not applicable",
             "sri4_split_range": "not applicable",
             "sri4_nri_estimate": "not applicable",
+            "sri4_robustness_brief": GlueMarkdown(""),
         }
     rows = table.set_index("scenario")
     base, nri = rows.loc["as_analysed"], rows.loc["non_responders"]
@@ -717,6 +894,26 @@ def robustness_values(ev: Evidence) -> dict[str, object]:
         else "The scenarios are in {numref}`tbl-sri4-robustness`."
     )
     values["sri4_robustness_text"] = GlueMarkdown(" ".join(parts))
+    brief = []
+    if frag.index is not None:
+        kind = "reverse fragility index" if frag.reverse else "fragility index"
+        brief.append(f"its {kind} is {values['sri4_fragility_index']}")
+    if added:
+        brief.append(
+            "counting the randomised but unanalysed patients as non-responders, the risk ratio is "
+            f"{values['sri4_nri_estimate']}"
+        )
+    if len(splits) > 1:
+        brief.append(
+            "over the arm splits consistent with the reported percentages, its lower limit runs from "
+            f"{values['sri4_split_range']}"
+        )
+    values["sri4_robustness_brief"] = GlueMarkdown(
+        f"**How robust it is.** Beside it, as the protocol asks: {'; '.join(brief)} "
+        "({ref}`sec-sri4-robustness`, {numref}`tbl-sri4-robustness`)."
+        if brief
+        else "**How robust it is.** The protocol's robustness scenarios are in {numref}`tbl-sri4-robustness`."
+    )
     return values
 
 
@@ -730,14 +927,7 @@ def bayes_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
 
     primary, nothing = primary_analysis(ev)
     if primary is None:
-        from helpers.report.style import use_book_style
-
-        use_book_style()
-        from matplotlib.figure import Figure
-
-        empty = Figure(figsize=(6.0, 0.8))
-        empty.text(0.5, 0.5, nothing, ha="center", va="center", fontsize=10)
-        return {"bayes_text": nothing, "bayes_alt": nothing, "bayes_figure": empty}
+        return {"bayes_text": nothing, "bayes_alt": nothing, "bayes_figure": no_data_figure(nothing)}
     flat = results.reset_index() if "analysis" not in results.columns else results
     rows = flat[(flat["analysis"] == primary.id) & (flat["measure"] == "RR") & (flat["test"] == "posterior")]
     plan = load_protocol().bayesian

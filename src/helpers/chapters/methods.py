@@ -64,6 +64,26 @@ def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
             + "; ".join(f"{m} ({t})" for m, t in p.single_study_models),
         ),
         ("Effect measures", ", ".join(p.measures)),
+        (
+            "Primary estimate of each analysis",
+            f"{p.primary_model[0]} with {p.primary_model[1]} ({p.primary_model[2]}) when trials are pooled; a single "
+            f"trial's own {p.primary_model[0]} ("
+            + "; ".join(f"{m} ({t})" for m, t in p.single_study_models)
+            + "); every other measure and model is a sensitivity analysis",
+        ),
+        (
+            "Per-protocol populations",
+            ", ".join(POPULATION_PHRASES.get(x, x) for x in p.per_protocol_populations)
+            + ": never pooled and in no population preference; each trial's result reported once, in words, with "
+            "the share of randomised patients kept per arm, whether it is post hoc, its RoB 2 judgement and its own "
+            "risk ratio",
+        ),
+        (
+            "Single-arm response rates",
+            "each arm with its exact (Clopper-Pearson) interval; pooled only within one arm role, outcome and time "
+            f"point, with at least {p.single_arm_rates['min_arms']} arms ({', '.join(p.single_arm_rates['measures'])}; "
+            "REML); never compared across roles",
+        ),
         *_bayesian_rows(p),
         ("Minimum number of trials", "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in p.raw["minimum_k"].items())),
         (

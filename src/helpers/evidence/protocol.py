@@ -34,6 +34,9 @@ SINGLE_TRIAL_RISK_RATIO = ("log",)  # Katz log interval (the Mantel-Haenszel int
 SINGLE_TRIAL_RISK_DIFFERENCE = ("newcombe", "wald")  # Newcombe's hybrid score interval (1998, method 10)
 SINGLE_TRIAL_TESTS = ("fisher", "z")  # Fisher's exact test, or the Wald z test of each measure
 MISSING_OUTCOME_RULES = ("non_responders",)
+#: Interval of a single arm's proportion, and the transformations its pools use (logit first: the main one).
+SINGLE_ARM_INTERVALS = ("clopper_pearson",)
+SINGLE_ARM_MEASURES = ("PLO", "PFT")
 
 _ID = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"}
 _TEXT = {"type": "string", "minLength": 1}
@@ -125,6 +128,21 @@ SCHEMA = _object(
         ),
         "minimum_k": _object(
             {"prediction_interval": _MIN_K, "leave_one_out": _MIN_K, "subgroups": _MIN_K, "small_study_tests": _MIN_K}
+        ),
+        # populations that leave out randomised patients: reported per trial, never pooled
+        "per_protocol": _object({"populations": _POPULATIONS, "pooled": {"const": False}}),
+        "single_arm_rates": _object(
+            {
+                "interval": {"enum": list(SINGLE_ARM_INTERVALS)},
+                "pool_within": {"const": ["role", "outcome", "timepoint"]},
+                "min_arms": {"type": "integer", "minimum": 2},
+                "measures": {
+                    "type": "array",
+                    "items": {"enum": list(SINGLE_ARM_MEASURES)},
+                    "minItems": 1,
+                    "uniqueItems": True,
+                },
+            }
         ),
         "grade": _GRADE,
         "analyses": {
@@ -285,6 +303,21 @@ class Protocol:
         return int(self.raw["minimum_k"][what])
 
     @property
+    def primary_model(self) -> tuple[str, str, str]:
+        """(measure, method, test) of the one estimate each pooled analysis reports in the text and figures."""
+        primary = self.raw["models"]["primary"]
+        return (primary["measure"], *primary["pooled"])
+
+    @property
+    def per_protocol_populations(self) -> tuple[str, ...]:
+        """Populations that leave out randomised patients: reported per trial, never pooled."""
+        return tuple(self.raw["per_protocol"]["populations"])
+
+    @property
+    def single_arm_rates(self) -> dict:
+        return self.raw["single_arm_rates"]
+
+    @property
     def analyses(self) -> tuple[PlannedAnalysis, ...]:
         return tuple(
             PlannedAnalysis(
@@ -390,8 +423,9 @@ def _problem_text(error: jsonschema.ValidationError) -> str:
 
 
 def _semantic_problems(raw: dict) -> list[str]:
-    """What a JSON Schema cannot say: unique ids, sensitivity analyses that point at a declared analysis, and
-    a main Bayesian prior scale that is one of the declared scales."""
+    """What a JSON Schema cannot say: unique ids, sensitivity analyses that point at a declared analysis, no
+    analysis that would pool a per-protocol population, and a main Bayesian prior scale that is one of the
+    declared scales."""
     ids = [a["id"] for a in raw["analyses"]]
     problems = [
         f"analyses: id '{i}' is declared {ids.count(i)} times; expected unique ids"
@@ -402,6 +436,14 @@ def _semantic_problems(raw: dict) -> list[str]:
         target = a.get("sensitivity_of")
         if target is not None and target not in ids:
             problems.append(f"analyses[{n}].sensitivity_of: found '{target}'; expected the id of a declared analysis")
+    never_pooled = set(raw["per_protocol"]["populations"])
+    for n, a in enumerate(raw["analyses"]):
+        found = [p for p in a["population_preference"] if p in never_pooled]
+        if found:
+            problems.append(
+                f"analyses[{n}].population_preference: found {', '.join(found)}; expected none of the populations "
+                "that per_protocol.populations keeps out of every pooled analysis"
+            )
     bayesian = raw.get("bayesian")
     if bayesian is not None and bayesian["main_scale"] not in bayesian["scales"]:
         problems.append(

@@ -119,11 +119,93 @@ def efficacy_results(ev: Evidence) -> pd.DataFrame:
     return results_of(ev, EFFICACY_ROLES)
 
 
+def primary_model(k: int, protocol: Protocol | None = None) -> tuple[str, str, str]:
+    """(measure, method, test) of the one estimate an analysis of k trials reports in the text, the figures and
+    the summary of findings: the protocol's ``models.primary`` when trials are pooled, its single-study model
+    (the trial's own estimate, on the same measure) for one trial."""
+    from helpers.evidence.protocol import load_protocol
+
+    protocol = protocol or load_protocol()
+    measure, method, test = protocol.primary_model
+    return (measure, method, test) if k > 1 else (measure, *protocol.single_study_models[0])
+
+
+#: Why the heterogeneity of one analysis differs between its Mantel-Haenszel and its other rows.
+Q_AROUND_TEXT = (
+    "Cochran's Q (and the I² computed from it) measures how far the trials' estimates lie from a centre: in the "
+    "Mantel-Haenszel rows that centre is the Mantel-Haenszel estimate, as in metafor's rma.mh, and in the "
+    "inverse-variance rows (REML, DerSimonian-Laird) it is the inverse-variance common-effect estimate, the centre "
+    "at which Q is smallest; so an analysis's Mantel-Haenszel Q and I² are at least those of its other rows, and "
+    "equal only when the two estimates coincide."
+)
+
+
+def heterogeneity_q(counts: pd.DataFrame, measure: str, method: str) -> float:
+    """Cochran's Q of a fit recomputed from its trials: Σ (yi - centre)² / vi, with the Mantel-Haenszel estimate as
+    centre for ``method="MH"`` and the inverse-variance common-effect estimate otherwise (yi, vi: escalc, 1/2
+    added to the cells of a trial with a zero cell)."""
+    es = effects.escalc(
+        measure,
+        ai=counts["events_il2"],
+        n1i=counts["total_il2"],
+        ci=counts["events_control"],
+        n2i=counts["total_control"],
+    )
+    y, v = es["yi"].to_numpy(float), es["vi"].to_numpy(float)
+    if method == "MH":
+        centre = fit(counts, measure, "MH", "z").estimate
+    else:
+        centre = float(np.sum(y / v) / np.sum(1 / v))
+    return float(np.sum((y - centre) ** 2 / v))
+
+
 def model_label(method: str, test: str) -> str:
     scale = bayes_scale(method)
     if scale is not None:
         return f"Bayesian random effects (half-normal prior on τ, scale {scale:g})"
     return METHOD_LABELS[method] + TEST_LABELS[test]
+
+
+def primary_forest_inputs(ev: Evidence, a: Analysis, protocol: Protocol | None = None) -> dict:
+    """Forest-plot data of an analysis under its primary model alone: the study rows weighted as that model
+    weights them, one pooled row labelled as the primary analysis (none for a single trial, whose own row is
+    the estimate), its heterogeneity line, and the notes (the common-effect caveat, derived counts)."""
+    counts = two_arm_counts(ev, a, protocol)
+    from helpers.report import forest
+
+    measure, method, test = primary_model(a.k, protocol)
+    res = fit(counts, measure, method, test)
+    studies = forest.study_rows(res)
+    studies["il2_text"] = [f"{e}/{n}" for e, n in zip(counts["events_il2"], counts["total_il2"])]
+    studies["control_text"] = [f"{e}/{n}" for e, n in zip(counts["events_control"], counts["total_control"])]
+    notes, pooled_rows, heterogeneity = [], [], None
+    if a.k > 1:
+        bt = pooling.back_transform(res, measure)
+        pooled_rows.append({"label": f"Primary: {model_label(method, test)}", "model": res.model, **bt})
+        heterogeneity = (
+            f"Heterogeneity around the {METHOD_NAMES.get(method, method)} estimate: Q = {res.q:.2f} on {res.q_df} "
+            f"df, p = {res.q_p:.2f}, I² = {res.i2:.0f}%"
+        )
+        if res.model == "fixed":
+            notes.append(
+                "A common-effect model: it assumes one true effect shared by the trials. Random-effects and "
+                "Bayesian fits are sensitivity analyses (text and results appendix)."
+            )
+    else:
+        studies["weight"] = np.nan  # nothing is pooled
+    if counts["derived"].any():
+        notes.append("Counts marked derived in the data are computed from reported percentages.")
+    return {
+        "studies": studies,
+        "pooled": pd.DataFrame(pooled_rows) if pooled_rows else None,
+        "heterogeneity": heterogeneity,
+        "notes": notes,
+        "counts": counts,
+    }
+
+
+#: Short names of the methods, for sentences.
+METHOD_NAMES = {"MH": "Mantel-Haenszel", "REML": "REML", "DL": "DerSimonian-Laird", "FE": "inverse-variance"}
 
 
 def forest_inputs(

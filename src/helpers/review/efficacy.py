@@ -2,9 +2,11 @@
 
 The between-arm analyses of the randomised trials live in :mod:`helpers.review.analyses`;
 this module adds what the efficacy chapter shows beside them: study-level response
-tables straight from ``data/``, response rates pooled as single-arm proportions
-(uncontrolled evidence), disease-activity medians, a flagged conversion of medians
-to means (sensitivity only), leave-one-out and dosing-regimen subgroups.
+tables straight from ``data/``, response rates per arm with exact intervals (pooled only
+within one arm role, outcome and time point, as the protocol's ``single_arm_rates`` says),
+each trial's per-protocol result (never pooled; protocol ``per_protocol``), disease-activity
+medians, a flagged conversion of medians to means (an appendix table, not a result), and
+leave-one-out and dosing-regimen subgroups where the protocol's ``minimum_k`` allows them.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from helpers.evidence.load import Evidence
+from helpers.evidence.protocol import load_protocol
 from helpers.report.labels import ARM_LABELS, POPULATION_LABELS, timepoint_label, value_text
 from helpers.report.prose import NOT_REPORTED
 from helpers.review.analyses import Analysis, ResultRow, fit, results_frame, study_effects, two_arm_counts
-from helpers.review.selection import populations_text
+from helpers.review.selection import count_rows, eligible_trials, populations_text, single_trial
 from helpers.stats import effects, pooling
 
 RESPONSE_OUTCOMES = (
@@ -113,7 +116,6 @@ def response_arms(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
     threshold, in the first population of RATE_POPULATIONS, at the latest time point.
     """
     from helpers.review.analyses import planned_analyses
-    from helpers.review.selection import count_rows
 
     keys = []
     primary = next((a for a in planned_analyses(ev) if a.role == "primary"), None)
@@ -217,31 +219,69 @@ def pool_proportions(responses: pd.DataFrame, measure: str) -> pooling.RmaResult
     return pooling.rma(es["yi"], es["vi"], method="REML", test="z", measure=measure)
 
 
+#: Arm roles in the order the rates are shown.
+ROLE_ORDER = ("il2", "placebo", "conventional")
+
+
+def rate_groups(ev: Evidence) -> pd.DataFrame:
+    """Every arm's response rate (:func:`arm_responses`) with its pool: the protocol's ``single_arm_rates`` pools
+    arms only within one role, outcome and time point (``pool_within``, the one grouping its schema allows), where
+    at least ``min_arms`` arms share them.
+
+    Columns of :func:`arm_responses` plus ``pool`` (the id of the pooled result row the arm enters, or empty) and
+    ``arms_in_group`` (arms of its role, outcome and time point); ordered by outcome, time point, role, study.
+    """
+    plan = load_protocol().single_arm_rates
+    r = arm_responses(ev)
+    if r.empty:
+        return r.assign(pool=pd.Series(dtype=str), arms_in_group=pd.Series(dtype=int))
+    r["arms_in_group"] = r.groupby(["arm", "outcome", "timepoint"])["study_id"].transform("size")
+    r["pool"] = [
+        f"response_rate_{role}_arms_{outcome}_{timepoint}" if n >= plan["min_arms"] else ""
+        for role, outcome, timepoint, n in zip(r["arm"], r["outcome"], r["timepoint"], r["arms_in_group"])
+    ]
+    order = {s: i for i, s in enumerate(ev.studies["study_id"])}
+    r = r.assign(
+        _outcome=r["outcome"].map(RATE_OUTCOMES.index),
+        _week=r["timepoint"].str.extract(r"week_(\d+)", expand=False).astype(float).fillna(1e6),
+        _role=r["arm"].map(lambda x: ROLE_ORDER.index(x) if x in ROLE_ORDER else len(ROLE_ORDER)),
+        _study=r["study_id"].map(order),
+    )
+    return (
+        r.sort_values(["_outcome", "_week", "_role", "_study"], kind="stable")
+        .drop(columns=["_outcome", "_week", "_role", "_study"])
+        .reset_index(drop=True)
+    )
+
+
 def single_arm_results(ev: Evidence) -> pd.DataFrame:
-    """Response rates pooled across arms: logit (main) and Freeman-Tukey (sensitivity), REML."""
-    responses = arm_responses(ev)
+    """Response rates pooled across arms of one role, outcome and time point (protocol ``single_arm_rates``):
+    logit (main) and Freeman-Tukey (sensitivity), REML. Uncontrolled: never compared across roles."""
+    measures = load_protocol().single_arm_rates["measures"]
+    groups = rate_groups(ev)
+    names = ev.outcome_definitions.set_index("outcome")["label"]
+    role_words = {"il2": "IL-2 arms", "placebo": "placebo arms", "conventional": "conventional-therapy arms"}
     rows = []
-    for arm, label in (
-        ("il2", "SRI response, IL-2 arms of all included studies (uncontrolled; definitions and time points differ)"),
-        ("placebo", "SRI-4 response at week 12, placebo arms of the randomised trials"),
-    ):
-        r = responses[responses["arm"] == arm]
-        if r.empty:  # e.g. no randomised trial: no placebo arm to describe
-            continue
-        for measure in ("PLO", "PFT"):
-            total = int(r["total"].sum())
+    for pool, r in groups[groups["pool"] != ""].groupby("pool", sort=False):
+        role, outcome, timepoint = r["arm"].iloc[0], r["outcome"].iloc[0], r["timepoint"].iloc[0]
+        total = int(r["total"].sum())
+        label = (
+            f"{names[outcome].removesuffix(' response')} response at {timepoint_label(timepoint).lower()}, "
+            f"{role_words.get(role, role + ' arms')} (single-arm rate, uncontrolled)"
+        )
+        for measure in measures:
             rows.append(
                 ResultRow.from_fit(
                     pool_proportions(r, measure),
                     measure=measure,
                     ni=r["total"].to_numpy(),
-                    analysis=f"response_rate_{arm}_arms",
+                    analysis=pool,
                     label=label,
-                    outcome="sri4 / sri_unspecified" if arm == "il2" else "sri4",
-                    timepoint="; ".join(dict.fromkeys(r["timepoint"])),
+                    outcome=outcome,
+                    timepoint=timepoint,
                     population=populations_text(ev, zip(r["study_id"], r["population"])),
-                    n_il2=total if arm == "il2" else None,
-                    n_control=total if arm == "placebo" else None,
+                    n_il2=total if role == "il2" else None,
+                    n_control=total if role != "il2" else None,
                     studies="; ".join(r["label"]),
                     inputs_derived=bool(r["derived"].any()),
                 )
@@ -372,22 +412,42 @@ def regimen_subgroups(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.Data
     return out
 
 
+def refits_run(ev: Evidence, a: Analysis) -> dict[str, bool]:
+    """Whether the protocol runs leave-one-out and the regimen subgroups for this analysis: each is declared
+    among its sensitivity analyses and the analysis has at least ``minimum_k`` trials for it (with two trials,
+    leaving one out leaves the other alone, and each regimen subgroup is one trial); the regimen subgroups also
+    need two regimen groups."""
+    protocol = load_protocol()
+    regimens = ev.studies.set_index("study_id").loc[list(a.study_ids), "regimen_group"].nunique()
+    return {
+        "leave_one_out": "leave_one_out" in a.sensitivity and a.k >= protocol.minimum_k("leave_one_out"),
+        "regimen_group": "regimen_group" in a.sensitivity and a.k >= protocol.minimum_k("subgroups") and regimens >= 2,
+    }
+
+
 def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFrame:
-    """Leave-one-out and dosing-regimen refits of one analysis as result rows (REML, z)."""
+    """Leave-one-out and dosing-regimen refits of one analysis as result rows (REML, z), each where
+    :func:`refits_run` allows it."""
     counts = two_arm_counts(ev, a)
     regimen = counts["study_id"].map(ev.studies.set_index("study_id")["regimen_group"])
-    subsets = [
-        (
-            f"{a.id}_without_{lab.lower().replace(' ', '').replace('-', '')}",
-            f"{a.label}, leaving out {lab}",
-            counts["label"] != lab,
-        )
-        for lab in counts["label"]
-    ]
-    subsets += [
-        (f"{a.id}_regimen_{g}", f"{a.label}, regimen subgroup: {g.replace('_', ' ')}", regimen == g)
-        for g in dict.fromkeys(regimen)
-    ]
+    run = refits_run(ev, a)
+    subsets = []
+    if run["leave_one_out"]:
+        subsets += [
+            (
+                f"{a.id}_without_{lab.lower().replace(' ', '').replace('-', '')}",
+                f"{a.label}, leaving out {lab}",
+                counts["label"] != lab,
+            )
+            for lab in counts["label"]
+        ]
+    if run["regimen_group"]:
+        subsets += [
+            (f"{a.id}_regimen_{g}", f"{a.label}, regimen subgroup: {g.replace('_', ' ')}", regimen == g)
+            for g in dict.fromkeys(regimen)
+        ]
+    if not subsets:
+        return results_frame([])
     # Effect sizes once (escalc is per trial), each refit on its subset: as fit() would, without
     # recomputing them for every one of k refits.
     es = effects.escalc(
@@ -420,46 +480,136 @@ def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFram
     return results_frame(rows)
 
 
-def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
-    """Single-arm response rates, the estimated mean differences and the refits of the primary analysis."""
-    from helpers.evidence.protocol import load_protocol
-    from helpers.review.analyses import planned_analyses
+# ---------------------------------------------------------------------------
+# Per-protocol results: each trial's own, never pooled (protocol ``per_protocol``)
+# ---------------------------------------------------------------------------
+def per_protocol_results(ev: Evidence) -> pd.DataFrame:
+    """Each eligible trial's result in a population the protocol never pools (``per_protocol.populations``), for
+    the outcome and time point of every declared primary or secondary analysis.
 
-    min_k = load_protocol().minimum_k("leave_one_out")
-    planned = planned_analyses(ev)
-    refits = [refit_results(ev, a) for a in planned if "leave_one_out" in a.sensitivity and a.k >= min_k]
-    doses = [dose_subgroup_results(ev, a) for a in planned if "dose" in a.sensitivity]
-    return pd.concat([single_arm_results(ev), estimated_md_results(ev), *refits, *doses], ignore_index=True)
+    One row per trial and analysis: the counts; the randomised patients of each arm (arms.csv, population
+    ``randomised``; IL-2 arms summed) and the share the population keeps, with whether the arm sizes are derived;
+    ``post_hoc`` when the source's rows (outcomes.csv note, arms.csv locator) call the population post hoc; the
+    RoB 2 overall judgement of the result and the domains judged high (empty when the result is not assessed);
+    and the trial's own risk ratio with the protocol's single-trial methods (``safety.single_trial``).
+    """
+    from helpers.review.rob2 import rob2_judgements
+    from helpers.stats import single_trial as one_trial
 
-
-def response_rate_forest_inputs(ev: Evidence) -> dict:
-    """Per-arm response proportions (exact CIs) and pooled rates by arm type, for a forest plot."""
-    responses = arm_responses(ev)
-    names = ev.outcome_definitions.set_index("outcome")["label"]
-    group_names = {"il2": "IL-2 arms (uncontrolled across studies)", "placebo": "Placebo arms"}
-    studies, pooled = [], []
-    for arm in ("il2", "placebo"):
-        r = responses[responses["arm"] == arm]
-        if r.empty:
+    protocol = load_protocol()
+    never_pooled = protocol.per_protocol_populations
+    rules = protocol.safety["single_trial"]
+    rob = rob2_judgements(ev).set_index(["study_id", "outcome", "timepoint", "population"])
+    arms = ev.arms
+    labels = ev.studies.set_index("study_id")["label"]
+    rows = []
+    for planned in protocol.analyses:
+        if planned.role not in ("primary", "secondary"):
             continue
-        res = pool_proportions(r, "PLO")
-        studies.append(
-            pd.DataFrame(
-                {
-                    "label": [f"{lab}, {timepoint_label(tp).lower()}" for lab, tp in zip(r["label"], r["timepoint"])],
-                    "estimate": r["proportion"],
-                    "ci_low": r["exact_low"],
-                    "ci_high": r["exact_high"],
-                    "weight": res.weights,
-                    "n_text": [f"{e}/{n}" for e, n in zip(r["events"], r["total"])],
-                    "index_text": [names[o] for o in r["outcome"]],
-                    "group": group_names[arm],
-                }
+        cells = count_rows(ev, planned.outcome, planned.timepoint)
+        for study_id in eligible_trials(ev, protocol)["study_id"]:
+            for population in never_pooled:
+                cell = cells[(cells["study_id"] == study_id) & (cells["population"] == population)]
+                if "il2" not in set(cell["role"]) or not set(cell["role"]) & set(protocol.comparators):
+                    continue
+                a = single_trial(planned.outcome, planned.timepoint, study_id, population, planned.invert)
+                c = two_arm_counts(ev, a).iloc[0]
+                mine = arms[arms["study_id"] == study_id]
+                randomised = mine[mine["population"] == "randomised"]
+                kept = mine[mine["population"] == population]
+                il2_rand = randomised.loc[randomised["role"] == "il2", "n"].sum()
+                ctl_rand = randomised.loc[randomised["role"].isin(protocol.comparators), "n"].sum()
+                texts = " ".join(str(x) for x in [*cell["note"].dropna(), *kept["locator"].dropna()])
+                comparison = one_trial.compare(
+                    int(c["events_il2"]),
+                    int(c["total_il2"]),
+                    int(c["events_control"]),
+                    int(c["total_control"]),
+                    risk_ratio_method=rules["risk_ratio"],
+                    risk_difference_method=rules["risk_difference"],
+                    test=rules["test"],
+                )
+                key = (study_id, planned.outcome, planned.timepoint, population)
+                judged = rob.loc[[key]] if key in rob.index else rob.iloc[:0]
+                overall = judged.loc[judged["domain"] == "overall", "judgement"]
+                rows.append(
+                    {
+                        "analysis": planned.id,
+                        "study_id": study_id,
+                        "label": labels[study_id],
+                        "outcome": planned.outcome,
+                        "timepoint": planned.timepoint,
+                        "population": population,
+                        "events_il2": int(c["events_il2"]),
+                        "total_il2": int(c["total_il2"]),
+                        "events_control": int(c["events_control"]),
+                        "total_control": int(c["total_control"]),
+                        "randomised_il2": int(il2_rand) if len(randomised) else None,
+                        "randomised_control": int(ctl_rand) if len(randomised) else None,
+                        "randomised_derived": bool((randomised["status"] == "derived").any()),
+                        "counts_derived": bool(c["derived"]),
+                        "post_hoc": "post hoc" in texts.lower(),
+                        "rob2_overall": overall.iloc[0] if len(overall) else "",
+                        "rob2_high_domains": tuple(
+                            judged.loc[(judged["domain"] != "overall") & (judged["judgement"] == "high"), "domain"]
+                        ),
+                        "rr": comparison.rr,
+                        "rr_low": comparison.rr_low,
+                        "rr_high": comparison.rr_high,
+                        "p": comparison.p_rr,
+                        "rr_method": "Katz" if comparison.risk_ratio_method == "log" else comparison.risk_ratio_method,
+                        "test": comparison.test,
+                        "source": "; ".join(dict.fromkeys(cell["source"])),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def per_protocol_result_rows(ev: Evidence) -> pd.DataFrame:
+    """:func:`per_protocol_results` as rows of the results table: one trial's own risk ratio each (model
+    "single_trial"), labelled as a per-protocol result that is never pooled."""
+    names = ev.outcome_definitions.set_index("outcome")["label"]
+    rows = []
+    for r in per_protocol_results(ev).itertuples(index=False):
+        flags = [x for x in ("post hoc" if r.post_hoc else "", _rob2_words(r.rob2_overall)) if x]
+        what = f"{names[r.outcome].removesuffix(' response')} at {timepoint_label(r.timepoint).lower()}"
+        rows.append(
+            ResultRow.from_single_trial(
+                measure="RR",
+                method=r.rr_method,
+                test=r.test,
+                estimate=r.rr,
+                ci_low=r.rr_low,
+                ci_high=r.rr_high,
+                p=r.p,
+                analysis=f"{r.analysis}_{r.population}_{r.label.lower().replace(' ', '').replace('-', '')}",
+                label=f"{what}, {r.label} {POPULATION_LABELS.get(r.population, r.population)} set "
+                f"({', '.join([*flags, 'one trial, never pooled'])})",
+                outcome=r.outcome,
+                timepoint=r.timepoint,
+                population=populations_text(ev, [(r.study_id, r.population)]),
+                n_il2=r.total_il2,
+                n_control=r.total_control,
+                studies=r.label,
+                inputs_derived=r.counts_derived,
             )
         )
-        bt = pooling.back_transform(res, "PLO")
-        pooled.append({"label": "Random effects (REML, logit)", "model": "random", "group": group_names[arm], **bt})
-    return {"studies": pd.concat(studies, ignore_index=True), "pooled": pd.DataFrame(pooled), "responses": responses}
+    return results_frame(rows)
+
+
+def _rob2_words(judgement: str) -> str:
+    return f"RoB 2 {judgement.replace('_', ' ')}" if judgement else ""
+
+
+def efficacy_extra_results(ev: Evidence) -> pd.DataFrame:
+    """Single-arm response rates, each trial's per-protocol result, and the refits of the primary analysis
+    (the medians converted to means are not results: :func:`estimated_md_results`, shown in an appendix)."""
+    from helpers.review.analyses import planned_analyses
+
+    planned = planned_analyses(ev)
+    refits = [refit_results(ev, a) for a in planned]
+    doses = [dose_subgroup_results(ev, a) for a in planned if "dose" in a.sensitivity]
+    return pd.concat([single_arm_results(ev), per_protocol_result_rows(ev), *refits, *doses], ignore_index=True)
 
 
 def dose_subgroup_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFrame:
@@ -471,7 +621,6 @@ def dose_subgroup_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.
     some dose has at least the protocol's minimum number of trials for a subgroup (so never with a
     single trial per dose, which would repeat leave-one-out).
     """
-    from helpers.evidence.protocol import load_protocol
     from helpers.review.selection import dose_arm_counts
 
     counts = dose_arm_counts(ev, a)

@@ -98,8 +98,14 @@ class ResultRow:
         back_transform: bool = True,
         ni=None,
     ) -> ResultRow:
-        """The row of one fit; estimates back-transformed to the reporting scale (ratios for RR and OR)."""
+        """The row of one fit; estimates back-transformed to the reporting scale (ratios for RR and OR).
+
+        A fit of one study has no between-study variance and no heterogeneity to test: tau², I², Q and its p
+        are not applicable (NaN, shown as such), never 0, 0% and p = 1.
+        """
         measure = measure or fit.measure
+        single = int(fit.k) == 1
+        nan = math.nan
         if back_transform:
             bt = pooling.back_transform(fit, measure, ni=ni)
         else:
@@ -123,10 +129,10 @@ class ResultRow:
             pi_low=bt["pi_low"],
             pi_high=bt["pi_high"],
             pi_note=fit.pi_note or "",
-            tau2=fit.tau2,
-            i2=fit.i2,
-            q=fit.q,
-            q_p=fit.q_p,
+            tau2=nan if single else fit.tau2,
+            i2=nan if single else fit.i2,
+            q=nan if single else fit.q,
+            q_p=nan if single else fit.q_p,
             p=fit.pval,
             studies=studies,
             inputs_derived=bool(inputs_derived),
