@@ -106,10 +106,10 @@ def test_clinical_table_patients(ev):
     assert t.loc["SELENA-SLEDAI, points", "Source"] == "He 2020: S23 Table 1, S24 Table 2"
     assert t.loc["Age, years", "Source"] == "He 2016: S6 Suppl. Table S1, S6 Suppl. Table S2; He 2020: S23 Table 1"
     assert t.loc["Prednisone dose, mg/day", "He 2020, IL-2"] == (
-        "median 12.5 (range 0–50) (Table 1); median 15 (range 0–50) (Table 2)"
+        "Table 1: median 12.5 (range 0–50); Table 2: median 15 (range 0–50)"
     )
     assert t.loc["Prednisone dose, mg/day", "He 2020, placebo"] == (
-        "median 15 (range 5–50) (Table 1); median 15 (range 7.5–60) (Table 2)"
+        "Table 1: median 15 (range 5–50); Table 2: median 15 (range 7.5–60)"
     )
     assert t.loc["Prednisone dose, mg/day", "He 2016, IL-2"] == "median 30 (range 0–60)"
     assert t.loc["Prednisone dose, mg/day", "He 2020, p between arms"] == "0.331"
@@ -216,6 +216,9 @@ def test_applicability_sentences(ev):
         "It is 21 MIU in He 2016 and He 2020; 7.5 MIU in von Spee-Mayer 2016; 15–60 MIU in PRO-IMMUN. "
         "For PRO-IMMUN it is a range"
     )
+    injections = values["ctx_injections_text"]
+    assert injections.startswith("The injections per treatment cycle of He 2016 and He 2020 are derived")
+    assert "zhang2018acr" in injections and injections.endswith("are therefore derived too.")
     assert prisma_chapter.baseline_values(ev)["baseline_with"] == "He 2016 and He 2020"
     assert prisma_chapter.baseline_values(ev)["baseline_prednisone"] == "He 2016 and He 2020"
 

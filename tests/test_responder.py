@@ -161,7 +161,7 @@ def test_the_chapter_text_flags_and_follows_the_interval(ev):
     ) in text
     values = chapter.index_values(ev, responder.index_matrix(ev))
     assert (values["n_excludes"], values["n_p_not_reproduced"]) == ("2", "3")
-    assert values["excludes_list"] == "SRI-4 (He 2020, week 24 (efficacy set)); SRI-4 (LUPIL-2, week 12 (per-protocol))"
+    assert values["excludes_list"] == "SRI-4 (He 2020, week 24 [efficacy set]); SRI-4 (LUPIL-2, week 12 [per-protocol])"
     assert "separated" not in values["index_pattern"]
     largest = chapter.largest_values(e)
     assert largest["largest_counts"] == "7/13 with IL-2 against 2/12 with placebo"

@@ -11,9 +11,36 @@ import pandas as pd
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol, load_protocol
 from helpers.report.labels import RESULTS_AVAILABLE_LABELS, timepoint_text
-from helpers.report.prose import GlueMarkdown, cite, fmt_ci, fmt_int, is_missing, join_words, lower_first
+from helpers.report.prose import (
+    GlueMarkdown,
+    cite,
+    fmt_ci,
+    fmt_int,
+    is_missing,
+    join_words,
+    lower_first,
+    nested,
+    parenthetical,
+)
 from helpers.review import after_review as later
 from helpers.review.analyses import model_label
+
+#: Bibliography keys of the pooling methods (``method``) and tests (``test``) a model label names.
+METHOD_KEYS = {
+    "MH": ("mantel1959",),
+    "Peto": ("yusuf1985",),
+    "REML": ("harville1977", "viechtbauer2010"),
+    "DL": ("dersimonian1986",),
+    "PM": ("paule1982",),
+    "Newcombe": ("newcombe1998",),
+}
+TEST_KEYS = {"knha": ("hartung2001", "knapp2003"), "fisher": ("fisher1922",)}
+
+
+def method_cite(method: str, test: str) -> str:
+    """The citation of the methods a model label names, after a space ('' if none)."""
+    keys = cite([*METHOD_KEYS.get(method, ()), *TEST_KEYS.get(test, ())])
+    return f" {keys}" if keys else ""
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -33,7 +60,7 @@ def trials_text(ev: Evidence) -> str:
     for kind in ("with_numbers", "qualitative", "no"):
         rows = t[t["results_available"] == kind]
         words = RESULTS_AVAILABLE_LABELS[kind]
-        parts.append(f"{words}: " + (f"{fmt_int(len(rows))} ({_labels(rows)})" if len(rows) else "none"))
+        parts.append(f"{words}: " + (f"{fmt_int(len(rows))} {parenthetical(_labels(rows))}" if len(rows) else "none"))
     return "Results available to this book, " + "; ".join(parts) + "."
 
 
@@ -47,7 +74,7 @@ def undated_text(ev: Evidence) -> GlueMarkdown:
         finding = str(r["finding"]) if not is_missing(r["finding"]) else "no results"
         note = f" {r['note']}." if not is_missing(r["note"]) else ""
         design = r["design"] if not is_missing(r["design"]) else "design not given"
-        items.append(f"{r['label']} ({r['evidence_ref']}) {cite([r['source']])}: {design}; {finding}.{note}")
+        items.append(f"{r['label']}, {r['evidence_ref']} {cite([r['source']])}: {design}; {finding}.{note}")
     head = (
         f"{_count(len(t), 'report has', 'reports have')} no date, so no window can be computed for "
         f"{'it' if len(t) == 1 else 'them'}; {'it is' if len(t) == 1 else 'they are'} named here and left out of "
@@ -65,20 +92,23 @@ def primary_text(ev: Evidence, protocol: Protocol | None = None) -> str:
     fit = later.preferred_fit(book[book["analysis"] == primary.id], measure, later.preferred_fits(protocol))
     figures = later.later_figures(ev)
     same = figures[(figures["outcome"] == primary.outcome) & (figures["comparison"] == "between_arms")]
-    ours = (
-        f"this book's primary estimate ({primary.label}, {fit['measure']} "
-        f"{fmt_ci(fit['estimate'], fit['ci_low'], fit['ci_high'])}, "
-        f"{lower_first(model_label(fit['method'], fit['test']))}, review window)"
-        if fit is not None
-        else "this book's primary analysis (no trial enters it)"
-    )
+    if fit is None:
+        ours, stated = "this book's primary analysis (no trial enters it)", ""
+    else:
+        ours = "this book's primary estimate"
+        stated = (
+            f": {primary.label}, {fit['measure']} {fmt_ci(fit['estimate'], fit['ci_low'], fit['ci_high'])}, "
+            f"{lower_first(model_label(fit['method'], fit['test']))}{method_cite(fit['method'], fit['test'])}, "
+            "review window"
+        )
     if same.empty:
         return (
             f"No later review reports a between-arm effect of {_outcome_label(ev, primary.outcome)} (IL-2 against "
-            f"placebo), so {ours} has no later counterpart."
+            f"placebo), so {ours} has no later counterpart{stated}."
         )
     return (
-        f"{_count(len(same), 'later figure compares', 'later figures compare')} the arms on the same outcome as {ours}."
+        f"{_count(len(same), 'later figure compares', 'later figures compare')} the arms on the same outcome as "
+        f"{ours}{stated}."
     )
 
 
@@ -112,12 +142,12 @@ def glue_values(ev: Evidence, protocol: Protocol | None = None) -> dict[str, obj
         "after_review_window": later.window_words(ev, later.REVIEW),
         "after_update_window": later.window_words(ev, later.UPDATE),
         "after_n_trials": fmt_int(len(trials)),
-        "after_trials": _labels(trials),
+        "after_trials": nested(_labels(trials)),
         "after_trials_text": trials_text(ev),
         "after_undated_text": undated_text(ev),
         "after_n_figures": fmt_int(len(figures)),
         "after_n_reviews": fmt_int(figures["review_id"].nunique()),
-        "after_reviews": join_words(list(dict.fromkeys(figures["review"]))) if len(figures) else "none",
+        "after_reviews": nested(join_words(list(dict.fromkeys(figures["review"])))) if len(figures) else "none",
         "after_n_matched_figures": fmt_int(matched[["review_id", "figure"]].drop_duplicates().shape[0]),
         "after_n_unmatched_figures": fmt_int(len(pairs[~pairs["same_scale"]])),
         "after_primary_text": primary_text(ev, protocol),

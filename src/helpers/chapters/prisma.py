@@ -6,7 +6,7 @@ from __future__ import annotations
 from helpers.evidence.load import Evidence
 from helpers.report.labels import ARM_LABELS, POPULATION_LABELS
 from helpers.report.prisma import prisma_alt_text, prisma_counts
-from helpers.report.prose import fmt_int, is_missing, join_words, lower_first
+from helpers.report.prose import cite, fmt_int, is_missing, join_words, lower_first
 from helpers.review import study_tables
 from helpers.review.reconciliation import book_totals, open_label_arithmetic, reconciliation_table
 
@@ -87,7 +87,28 @@ def applicability_values(ev: Evidence) -> dict[str, str]:
         "ctx_refractory_text": " ".join(sentences),
         "ctx_taper_text": taper,
         "ctx_cumulative_text": cumulative_sentences(ev),
+        "ctx_injections_text": injections_sentences(ev),
     }
+
+
+def injections_sentences(ev: Evidence) -> str:
+    """Where the injections per cycle behind a cumulative dose are derived, how (the data's derivation, cited)."""
+    facts = study_tables.context_facts(ev).reset_index()
+    derived = facts[(facts["fact"] == "injections_per_cycle") & (facts["status"] == "derived")]
+    labels = ev.studies.set_index("study_id")["label"]
+    out = []
+    for derivation, g in derived.groupby("derivation", sort=False):
+        out.append(
+            f"The injections per treatment cycle of {join_words([labels[s] for s in g['study_id']])} are derived, "
+            f"not reported: {derivation} {cite(g['source'])}."
+        )
+    if out:
+        studies = [labels[s] for s in derived["study_id"]]
+        out.append(
+            f"The cumulative {'dose' if len(studies) == 1 else 'doses'} of {join_words(studies)} "
+            f"{'is' if len(studies) == 1 else 'are'} therefore derived too."
+        )
+    return " ".join(out) or "Every count of injections per cycle behind a cumulative dose is reported."
 
 
 def cumulative_sentences(ev: Evidence) -> str:

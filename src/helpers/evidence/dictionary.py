@@ -7,6 +7,7 @@ import pandas as pd
 from helpers.evidence import clinical_tables, rob2_tables, rob_tables
 from helpers.evidence.schemas import (
     COLUMN_DESCRIPTIONS,
+    YEAR_MONTH_PATTERN,
     TableSpec,
     arms_spec,
     later_reviews_spec,
@@ -19,6 +20,13 @@ from helpers.evidence.schemas import (
     studies_spec,
     type_text,
 )
+from helpers.evidence.windows import DATE_PATTERN
+
+#: Patterns the dictionary states in words (a regular expression with nested groups reads poorly in a table).
+PATTERN_WORDS = {
+    DATE_PATTERN: "a date as precise as its source: YYYY, YYYY-MM or YYYY-MM-DD",
+    YEAR_MONTH_PATTERN: "a month: YYYY-MM",
+}
 
 
 def all_specs(bib_keys: set[str] | None = None) -> list[TableSpec]:
@@ -53,7 +61,8 @@ def data_dictionary() -> pd.DataFrame:
                 if c.name == "isin" and stats.get("allowed_values"):
                     checks.append("one of: " + ", ".join(map(str, stats["allowed_values"])))
                 elif c.name == "str_matches":
-                    checks.append(f"pattern {stats['pattern']}")
+                    pattern = stats["pattern"]
+                    checks.append(PATTERN_WORDS.get(pattern, f"pattern {pattern}"))
                 elif c.name in ("greater_than_or_equal_to", "greater_than", "less_than", "in_range"):
                     checks.append(c.name.replace("_", " ") + " " + ", ".join(str(v) for v in stats.values()))
                 elif c.error and c.name != "str_length":

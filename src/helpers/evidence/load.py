@@ -379,7 +379,11 @@ def load_evidence(folder: Path | None = None) -> Evidence:
 # ---------------------------------------------------------------------------
 #: The checks across the data and the protocol's windows (:func:`window_problems`): name -> (tables, column, expected).
 WINDOW_RULE_TEXT = {
-    "published_in_one_window": ("studies.csv", "published", "a date within one protocol window (else give the month)"),
+    "published_in_one_window": (
+        "studies.csv",
+        "published",
+        "a date within one protocol window: a year that spans two must give the month",
+    ),
     "included_study_in_a_window": ("studies.csv", "published", "an included study dated within a protocol window"),
     "later_in_update_window": (
         "later_trials.csv, later_reviews.csv",

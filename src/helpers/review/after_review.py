@@ -45,6 +45,7 @@ from helpers.report.prose import (
     is_missing,
     join_words,
     lower_first,
+    parenthetical,
 )
 from helpers.review.analyses import Analysis, model_label, run_binary
 from helpers.review.results import results_table
@@ -143,7 +144,7 @@ def _results(row: pd.Series) -> str:
 
 
 def _source(row: pd.Series) -> str:
-    return f"{row['evidence_ref']} ({row['locator']}) {cite([row['source']])}"
+    return f"{row['evidence_ref']}: {row['locator']} {cite([row['source']])}"
 
 
 def trials_table(ev: Evidence, window: str | None = UPDATE) -> pd.DataFrame:
@@ -341,10 +342,9 @@ def differences(
             "A single-arm proportion is uncontrolled: it counts responses or events among patients given IL-2, "
             "whatever placebo would have done"
             + (
-                f"; this book's effect of IL-2 against placebo on the same outcome is a between-arm estimate "
-                f"({effect['label']}: {effect['measure']} "
-                f"{fmt_ci(effect['estimate'], effect['ci_low'], effect['ci_high'])}), "
-                "a different quantity that a single-arm proportion cannot give."
+                "; this book's effect of IL-2 against placebo on the same outcome is a between-arm estimate, a "
+                f"different quantity, which a single-arm proportion cannot give: {effect['label']}, "
+                f"{effect['measure']} {fmt_ci(effect['estimate'], effect['ci_low'], effect['ci_high'])}."
                 if effect is not None
                 else "."
             )
@@ -389,7 +389,7 @@ def _studies_word(k: object) -> str:
 
 
 def _study_sets(f: pd.Series, row: pd.Series) -> str:
-    ours = f"this book's estimate rests on {_studies_word(row['k'])} ({row['studies']})"
+    ours = f"this book's estimate rests on {_studies_word(row['k'])} {parenthetical(row['studies'])}"
     if is_missing(f["studies"]):
         whole = f"{_studies_word(f['k_review'])} in the review as a whole" if not is_missing(f["k_review"]) else ""
         return (
@@ -453,7 +453,7 @@ def comparison_table(ev: Evidence) -> pd.DataFrame:
             "Value as reported": [figure_value(f) for f in c["later"]],
             "This book, review window (same scale)": [_book_cell(r, f) for r, f in zip(c["book"], c["later"])],
             "Why they differ": [" ".join(r) for r in c["reasons"]],
-            "Source": [f"{f['evidence_ref']} ({f['locator']})" for f in c["later"]],
+            "Source": [f"{f['evidence_ref']}: {f['locator']}" for f in c["later"]],
         }
     )
 

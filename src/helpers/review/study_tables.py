@@ -192,7 +192,7 @@ def _population_rank(population: object) -> int:
 
 
 def _cell(rows: pd.DataFrame) -> str:
-    """A study arm's value(s) of one characteristic: one text, or each distinct one with its locator."""
+    """A study arm's value(s) of one characteristic: one text, or each distinct one after its locator."""
     if rows.empty:
         return NOT_REPORTED
     rows = rows.assign(_r=rows["population"].map(_population_rank)).sort_values("_r", kind="stable")
@@ -201,7 +201,7 @@ def _cell(rows: pd.DataFrame) -> str:
         texts.setdefault(baseline_cell(r), r["locator"])
     if len(texts) == 1:
         return next(iter(texts))
-    return "; ".join(f"{text} ({locator})" for text, locator in texts.items())
+    return "; ".join(f"{locator}: {text}" for text, locator in texts.items())
 
 
 def _arm_columns(view: pd.DataFrame, ev: Evidence) -> list[tuple[str, str, str]]:
