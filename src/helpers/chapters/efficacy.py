@@ -156,7 +156,9 @@ def _primary_text(results: pd.DataFrame, a: Analysis) -> str:
         )
     model = "common-effect" if row["model"] == "fixed" else "random-effects"
     return (
-        f"**Primary result.** The protocol's primary analysis ({{ref}}`sec-protocol`), the {METHOD_NAMES[method]} "
+        f"**Primary result.** The protocol's primary analysis ({{ref}}`sec-protocol`), the {METHOD_NAMES[method]}"
+        + (" {cite:p}`mantel1959`" if method == "MH" else "")
+        + f" "
         f"{model} {MEASURE_NAMES[measure]} of the {count_word(a.k)} trials, is {estimate}."
     )
 
@@ -229,10 +231,10 @@ def _few_trials_text(results: pd.DataFrame, a: Analysis) -> str:
         "interval {cite:p}`hartung2001,knapp2003` uses a t distribution on "
         f"{plural(k - 1, 'degree')} of freedom, whose "
         f"two-sided critical value is {fmt_num(stats.t.ppf(0.975, k - 1))} instead of the normal "
-        f"{fmt_num(stats.norm.ppf(0.975))}: the REML risk ratio becomes {_ci(results, a.id, 'RR', 'REML', 'knha')} "
-        "(DerSimonian-Laird {cite:p}`dersimonian1986`: "
-        f"{_ci(results, a.id, 'RR', 'DL', 'knha')}), an interval {fmt_num(ratio, 1)} times as "
-        f"wide on the log scale. The between-trial variance (τ² = {fmt_num(hk['tau2'], 3)}, I² = "
+        f"{fmt_num(stats.norm.ppf(0.975))}: the REML risk ratio becomes {_ci(results, a.id, 'RR', 'REML', 'knha')}, "
+        f"an interval {fmt_num(ratio, 1)} times as wide on the log scale, and with the DerSimonian-Laird estimator "
+        f"{{cite:p}}`dersimonian1986` it is {_ci(results, a.id, 'RR', 'DL', 'knha')}. The between-trial variance "
+        f"(τ² = {fmt_num(hk['tau2'], 3)}, I² = "
         f"{fmt_pct(hk['i2'], 0)}, heterogeneity p = {fmt_num(hk['q_p'])}, around the inverse-variance estimate) is "
         f"estimated from {fmt_int(k)} study estimates and is imprecise with so few trials. A prediction interval for "
         f"the effect in a new trial {{cite:p}}`higgins2009,riley2011` is {pi}. A handful of trials can show whether "
@@ -325,10 +327,10 @@ def per_protocol_values(ev: Evidence) -> dict[str, object]:
                 f"{fmt_int(randomised)} in all" + (f" (derived values: {'; '.join(derived)})" if derived else "") + "."
             )
         if r.rob2_overall:
-            high = f" (high in {join_words(list(r.rob2_high_domains))})" if r.rob2_high_domains else ""
+            high = f", high in {join_words(list(r.rob2_high_domains))}" if r.rob2_high_domains else ""
             rob = (
-                f" RoB 2 judges this result at {r.rob2_overall.replace('_', ' ')} risk of bias{high} "
-                "({ref}`ch-risk-of-bias`)."
+                f" RoB 2 {{cite:p}}`sterne2019` judges this result at {r.rob2_overall.replace('_', ' ')} risk of "
+                f"bias{high}; see {{ref}}`ch-risk-of-bias`."
             )
         else:
             rob = " RoB 2 was not applied to this result."
@@ -713,13 +715,16 @@ def rate_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
                 plo, pft = results.loc[(pool, "PLO", "REML", "z")], results.loc[(pool, "PFT", "REML", "z")]
                 clauses.append(
                     f"the {count_word(len(r))} {arms} ({join_words(list(r['label']))}) pool to "
-                    f"{_rate(plo['estimate'], plo['ci_low'], plo['ci_high'])} on the logit scale (Freeman-Tukey: "
-                    f"{_rate(pft['estimate'], pft['ci_low'], pft['ci_high'])}; I² = {fmt_pct(plo['i2'], 0)})"
+                    f"{_rate(plo['estimate'], plo['ci_low'], plo['ci_high'])} on the logit scale and "
+                    f"{_rate(pft['estimate'], pft['ci_low'], pft['ci_high'])} on the Freeman-Tukey scale "
+                    f"{{cite:p}}`freeman1950,miller1978`, with I² of {fmt_pct(plo['i2'], 0)}"
                 )
             if clauses:
                 pooled.append(f"For {what}, {'; '.join(clauses)}.")
     combos = list(dict.fromkeys(zip(groups["outcome"], groups["timepoint"]))) if len(groups) else []
-    listed = "; ".join(f"{names[o]} at {when(tp)}" for o, tp in combos)
+    listed = "; ".join(
+        f"{names[o]} at {when(tp)}".replace(" (threshold not stated)", ", threshold not stated") for o, tp in combos
+    )
     rule = (
         "The protocol pools single arms only when they share a role, an index and a time point ({ref}`sec-protocol`)"
         + (

@@ -67,9 +67,9 @@ def protocol_summary(protocol: Protocol | None = None) -> pd.DataFrame:
         (
             "Primary estimate of each analysis",
             f"{p.primary_model[0]} with {p.primary_model[1]} ({p.primary_model[2]}) when trials are pooled; a single "
-            f"trial's own {p.primary_model[0]} ("
-            + "; ".join(f"{m} ({t})" for m, t in p.single_study_models)
-            + "); every other measure and model is a sensitivity analysis",
+            f"trial's own {p.primary_model[0]}, "
+            + "; ".join(f"{m} with {t}" for m, t in p.single_study_models)
+            + "; every other measure and model is a sensitivity analysis",
         ),
         (
             "Per-protocol populations",

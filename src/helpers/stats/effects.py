@@ -332,9 +332,9 @@ def _eta(n: np.ndarray) -> np.ndarray:
 
 
 _METHOD_LABELS = {
-    1: "mean: Luo 2018 (median, min, max); SD: Wan 2014 (range)",
-    2: "mean: Luo 2018 (median, q1, q3); SD: Wan 2014 (IQR)",
-    3: "mean: Luo 2018 (median, min, q1, q3, max); SD: Wan 2014 (range and IQR)",
+    1: "mean: Luo 2018, from median, min and max; SD: Wan 2014, from the range",
+    2: "mean: Luo 2018, from median, q1 and q3; SD: Wan 2014, from the IQR",
+    3: "mean: Luo 2018, from median, min, q1, q3 and max; SD: Wan 2014, from the range and IQR",
 }
 
 
