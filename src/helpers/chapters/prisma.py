@@ -3,6 +3,7 @@ applicability and baseline characteristics of the included studies."""
 
 from __future__ import annotations
 
+from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
 from helpers.report.labels import ARM_LABELS, POPULATION_LABELS
 from helpers.report.prisma import prisma_alt_text, prisma_counts
@@ -179,3 +180,23 @@ def discrepancy_text(ev: Evidence) -> str:
             )
         parts.append(text)
     return " ".join(parts)
+
+
+def scenario_values(scenarios) -> dict[str, str]:
+    """The range of what the scenarios leave for the review's other open-label studies, and whether a candidate fits."""
+    left = scenarios["Left for the review's other open-label studies"]
+    fits = sorted({f for f in scenarios["Candidate studies of exactly that size"] if f != "none"})
+    missing = scenarios.attrs["missing_studies"]
+    n_text = "study" if missing == 1 else "studies"
+    fit_text = (
+        f"A candidate of exactly that size fits some scenarios: {join_words(fits)}."
+        if fits
+        else "No candidate study of known size fills the remainder exactly in any scenario, so the review's "
+        "other open-label study stays unknown."
+    )
+    return {
+        "scenario_text": (
+            f"Across the {fmt_int(len(scenarios))} scenarios, the review's total leaves {fmt_int(left.min())} to "
+            f"{fmt_int(left.max())} IL-2 patients for its {count_word(missing)} other open-label {n_text}. {fit_text}"
+        )
+    }

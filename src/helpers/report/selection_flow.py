@@ -87,5 +87,5 @@ def selection_flow_figure(groups: dict[str, list[str]], considered: int):
 
 
 def selection_flow_alt(groups: dict[str, list[str]], considered: int) -> str:
-    parts = [f"{title}: {len(names)} ({', '.join(names)})" for title, names in groups.items()]
-    return f"Flow diagram: {considered} studies considered, divided into " + "; ".join(parts) + "."
+    parts = [f"{title}, {len(names)}: {', '.join(names)}" for title, names in groups.items()]
+    return f"Flow diagram: {considered} studies considered, divided into three groups. " + ". ".join(parts) + "."
