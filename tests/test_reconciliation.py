@@ -125,4 +125,6 @@ def test_selection_flow_groups_every_study_once():
     fig = selection_flow_figure(groups, considered)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("LUPIL-2" in t for t in texts) and any("NCT04077684" in t for t in texts)
-    assert selection_flow_alt(groups, considered).startswith("Flow diagram: 18 studies considered, divided into three groups. Included (reconstructed), 5: He 2016")
+    assert selection_flow_alt(groups, considered).startswith(
+        "Flow diagram: 18 studies considered, divided into three groups. Included (reconstructed), 5: He 2016"
+    )
