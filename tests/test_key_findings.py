@@ -11,7 +11,7 @@ from helpers.evidence.load import load_evidence
 from helpers.paths import chapters_dir
 from tests.book_builds import edit_file
 
-BOXED = ("search", "prisma", "risk_of_bias", "treg", "safety")
+BOXED = ("search", "prisma", "risk_of_bias", "efficacy", "treg", "safety", "responder_indices")
 
 
 @pytest.mark.parametrize("chapter", BOXED)

@@ -60,15 +60,14 @@ def test_one_rule_the_recomputed_interval(matrix):
     # He 2020 week 24: 19/29 vs 11/30, RR 1.79 (1.04 to 3.06) excludes 1
     assert cat("sri4", "he2020", "week_24", "analysed_efficacy") == responder.EXCLUDES
     assert cat("sri4", "lupil2", "week_12", "itt") == responder.INCLUDES
-    assert cat("sri4", "lupil2", "week_12", "per_protocol") == responder.EXCLUDES
+    # a per-protocol result is reported once, in words, in the efficacy chapter: no column here
+    assert "per_protocol" not in set(matrix.index.get_level_values("population"))
     # Lupus nephritis: the reported p = 0.036 no longer decides; 7/13 vs 2/12 gives RR 3.23 (0.83 to 12.61)
     ln = ("ln_complete_remission", "he2020", "end_of_study", "subgroup")
     assert cat(*ln) == responder.INCLUDES
     assert matrix.loc[ln, "text"] == (
         "RR 3.23 (0.83 to 12.61); reported p 0.036, not reproduced by the counts (Pearson χ² 0.053, Fisher exact 0.097)"
     )
-    # a difference reported without values cannot be recomputed; it is not counted as an interval either way
-    assert cat("selena_sledai_change", "lupil2", "week_12", "per_protocol") == responder.REPORTED_ONLY
     assert cat("selena_sledai", "he2020", "week_12", "analysed_efficacy") == responder.WITHIN_ONLY
     assert matrix.loc[("bilag", "he2020", "week_12", "analysed_efficacy"), "text"] == (
         "IL-2 p 0.014 vs baseline; placebo p 0.037 vs baseline"
@@ -91,7 +90,6 @@ def test_reported_p_checked_against_the_counts(matrix):
         ("sri4", "he2020", "week_24", "analysed_efficacy"): True,
         ("ln_complete_remission", "he2020", "end_of_study", "subgroup"): False,
         ("sri4", "lupil2", "week_12", "itt"): False,
-        ("sri4", "lupil2", "week_12", "per_protocol"): False,
     }
     # 0.052 is given by the 'N - 1' chi-square only (0.0524); Pearson gives 0.0504, Fisher 0.067
     assert matrix.loc[("sri4", "he2020", "week_12", "analysed_efficacy"), "p_check"].reproduced_by == ("n_minus_1",)
@@ -124,8 +122,7 @@ def test_between_arm_effects_and_their_table(ev):
     e = responder.between_arm_effects(ev)
     assert list(e["label"]) == [
         "He 2020: SRI-4, week 12",
-        "LUPIL-2: SRI-4, week 12 (ITT)",
-        "LUPIL-2: SRI-4, week 12 (per-protocol)",
+        "LUPIL-2: SRI-4, week 12",  # its per-protocol result is reported once, in words, in the efficacy chapter
         "He 2020: SRI-4, week 24",
         "He 2020: Nephritis complete remission",
     ]
@@ -154,14 +151,14 @@ def test_the_chapter_text_flags_and_follows_the_interval(ev):
         "- **He 2020: Nephritis complete remission**: 7/13 vs 2/12; reported p 0.036, recomputed Pearson χ² 0.053 "
         "and Fisher exact 0.097; risk ratio 3.23 (95% CI 0.83 to 12.61), whose interval includes no difference."
     ) in text
-    assert "- **LUPIL-2: SRI-4, week 12 (ITT)**: 34/50 vs 29/50 (counts derived)" in text
+    assert "- **LUPIL-2: SRI-4, week 12**: 34/50 vs 29/50 (counts derived)" in text
     assert (
         "For He 2020: Nephritis complete remission the reported p and the recomputed interval fall on opposite sides "
         "of 0.05; the chapter follows the interval."
     ) in text
     values = chapter.index_values(ev, responder.index_matrix(ev))
-    assert (values["n_excludes"], values["n_p_not_reproduced"]) == ("2", "3")
-    assert values["excludes_list"] == "SRI-4 (He 2020, week 24 [efficacy set]); SRI-4 (LUPIL-2, week 12 [per-protocol])"
+    assert (values["n_excludes"], values["n_p_not_reproduced"]) == ("1", "2")
+    assert values["excludes_list"] == "SRI-4 (He 2020, week 24 [efficacy set])"
     assert "separated" not in values["index_pattern"]
     largest = chapter.largest_values(e)
     assert largest["largest_counts"] == "7/13 with IL-2 against 2/12 with placebo"
@@ -196,7 +193,7 @@ def test_heatmap_renders_one_cell_per_index_and_column_and_marks_unreproduced_p(
     ax = fig.axes[0]
     cells = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(cells) == len(m) == len(responder.INDICES) * m["column"].nunique()
-    assert sum(t.get_text() == responder.NOT_REPRODUCED_MARK for t in ax.texts) == 3
+    assert sum(t.get_text() == responder.NOT_REPRODUCED_MARK for t in ax.texts) == 2
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[-1] == "reported p not reproduced by the counts" and len(labels) == len(responder.CATEGORIES) + 1
     alt = responder.heatmap_alt_text(m)

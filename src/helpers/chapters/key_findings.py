@@ -109,3 +109,24 @@ def safety(ev: Evidence) -> GlueMarkdown:
             *[plain_statement(r) + "." for r in rows],
         ]
     )
+
+
+def responder_indices(ev: Evidence) -> GlueMarkdown:
+    from helpers.report.prose import parenthetical
+    from helpers.review import responder
+
+    m = responder.index_matrix(ev)
+    reported = m[m["category"] != responder.NOT_REPORTED]
+    excludes = m[m["category"] == responder.EXCLUDES]
+    flagged = m[m["p_reproduced"].map(lambda v: v is False)]
+    where = "; ".join(f"{i} {parenthetical(c)}" for i, c in zip(excludes["index"], excludes["column"]))
+    return _bullets(
+        [
+            f"{fmt_int(len(reported))} of {fmt_int(len(m))} combinations of index and study time point have data.",
+            f"the risk ratio's interval excludes no difference in {fmt_int(len(excludes))}"
+            + (f": {where}." if len(excludes) else "."),
+            f"{fmt_int(len(flagged))} reported p-values are reproduced by no test of the counts."
+            if len(flagged)
+            else "every reported p-value is reproduced by a test of the counts.",
+        ]
+    )

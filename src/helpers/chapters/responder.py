@@ -17,6 +17,7 @@ from helpers.report.prose import (
     join_words,
     lower_first,
     parenthetical,
+    plural,
 )
 from helpers.review.claims import p_below
 from helpers.review.efficacy import median_range_trials
@@ -206,6 +207,7 @@ def index_values(ev: Evidence, matrix: pd.DataFrame) -> dict[str, object]:
         "n_cells_reported": fmt_int((matrix["category"] != NOT_REPORTED).sum()),
         "n_columns": fmt_int(matrix["column"].nunique()),
         "n_excludes": fmt_int(len(excludes)),
+        "n_excludes_cells": plural(len(excludes), "cell"),
         "excludes_list": "; ".join(f"{i} {parenthetical(c)}" for i, c in zip(excludes["index"], excludes["column"]))
         or "none",
         "n_p_not_reproduced": fmt_int(len(flagged)),

@@ -202,9 +202,16 @@ def _cell(ev: Evidence, study_id: str, timepoint: str, population: str, outcome:
 
 
 def columns(ev: Evidence) -> list[tuple[str, str, str]]:
-    """(study_id, timepoint, population) with an IL-2 row for some index, in study order."""
+    """(study_id, timepoint, population) with an IL-2 row for some index, in study order.
+
+    Per-protocol populations are left out: the protocol reports a per-protocol result once, in words, in
+    the efficacy chapter, and never counts it as a difference from placebo.
+    """
+    from helpers.evidence.protocol import load_protocol
+
+    per_protocol = set(load_protocol().per_protocol_populations)
     o = _by_role(ev, ev.outcomes, "il2")
-    o = o[o["outcome"].isin(INDICES) & (o["timepoint"] != "baseline")]
+    o = o[o["outcome"].isin(INDICES) & (o["timepoint"] != "baseline") & ~o["population"].isin(per_protocol)]
     included = list(ev.included_studies()["study_id"])
     keys = {(s, t, p) for s, t, p in zip(o["study_id"], o["timepoint"], o["population"]) if s in included}
     order = {"week_6": 6, "week_12": 12, "week_24": 24, "end_of_study": 99}
@@ -374,7 +381,8 @@ def side_by_side(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
                 pops = [
                     p
                     for p in POPULATION_ORDER
-                    if {"il2"} <= set(mine.loc[mine["population"] == p, "role"])
+                    if p not in protocol.per_protocol_populations  # reported once, in words, by the efficacy chapter
+                    and {"il2"} <= set(mine.loc[mine["population"] == p, "role"])
                     and set(mine.loc[mine["population"] == p, "role"]) & set(protocol.comparators)
                 ]
                 for p in pops:
