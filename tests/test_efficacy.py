@@ -225,7 +225,7 @@ def test_per_protocol_paragraph(ev):
     assert "53 of 100 in all (derived values:" in text
     assert "post hoc" in text and "{cite:p}`humrich2022`" in text
     assert "the trial's own risk ratio is 1.61 (95% CI 1.09 to 2.39; Fisher's exact p = 0.021)" in text
-    assert "RoB 2 judges this result at high risk of bias (high in D2, D3 and D5)" in text
+    assert "RoB 2 {cite:p}`sterne2019` judges this result at high risk of bias, high in D2, D3 and D5" in text
     assert "separated" not in text
     assert "not pooled" in text
 
@@ -240,8 +240,8 @@ def test_the_primary_estimate_leads_with_its_caveat_and_robustness(ev):
     values = chapter.primary_values(ev, results)
     text = values["sri4_primary_text"].text
     assert text.startswith(
-        "**Primary result.** The protocol's primary analysis ({ref}`sec-protocol`), the Mantel-Haenszel common-effect "
-        "risk ratio of the two trials, is 1.33 (95% CI 1.004 to 1.757; p = 0.047)."
+        "**Primary result.** The protocol's primary analysis ({ref}`sec-protocol`), the Mantel-Haenszel "
+        "{cite:p}`mantel1959` common-effect risk ratio of the two trials, is 1.33 (95% CI 1.004 to 1.757; p = 0.047)."
     )
     assert "assumes that the two trials estimate one true effect" in text and "I² = 39% (Q = 1.65 on 1 df" in text
     assert "{ref}`sec-all-models`" in values["sri4_other_text"].text

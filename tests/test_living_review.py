@@ -265,7 +265,7 @@ def test_dose_arms_are_combined_and_the_placebo_arm_counted_once(synthetic_data)
     results = results_table(ev).set_index(["analysis", "measure", "method", "test"])
     assert results.loc[("sri4_week12_rct", "RR", "MH", "z"), "n_control"] == 30 + 50 + n
     text = chapter.primary_values(ev, results)["sri4_counts_text"].text
-    assert "52/114 (45.6%) (three IL-2 dose arms combined) and 12/38 (31.6%)" in text
+    assert "52/114 (45.6%), three IL-2 dose arms combined, and 12/38 (31.6%)" in text
 
 
 def test_a_dose_arm_without_its_dose_is_refused(synthetic_data):
