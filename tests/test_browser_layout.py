@@ -6,7 +6,8 @@
 * Every table's caption is left-aligned and fully visible, also once its table is scrolled
   to the far end.
 * Glued values read as text: no glued value in the prose is set as code, no number in a
-  paragraph is set as code, and no ``{glue`` markup is left.
+  paragraph is set as code, and no ``{glue`` markup or other MyST role (a ``{cite:p}`` inside a
+  value glued as plain text) is left in the text.
 * Figures: each image links to its full-size file, and one drawn well below its natural
   size says so (a reader on a phone can open it and zoom).
 * Accessibility: axe-core (pinned in ``tests/axe/package.json``, installed from the npm
@@ -186,6 +187,13 @@ for (const code of document.querySelectorAll('.bd-article :is(p, li, td, th, cap
   if (NUMBER.test(code.textContent)) out.glue.push(`a number set as code: ${name(code.parentElement)}`);
 const text = document.querySelector('main').innerText;
 for (const m of text.matchAll(/\{glue[^}]*\}[^\s]*/g)) out.glue.push(`unresolved glue markup: ${m[0].slice(0, 60)}`);
+// any other MyST role left as text (e.g. a {cite:p} inside a value glued as plain text), outside code
+const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+  if (node.parentElement.closest('code, pre, script, style')) continue;
+  for (const m of node.data.matchAll(/\{(?!glue)[a-z][\w:.-]*\}`[^`]*`/g))
+    out.glue.push(`unresolved role in the text: ${m[0].slice(0, 70)} (in ${name(node.parentElement).slice(0, 80)})`);
+}
 
 // 4. figures: a link to the full-size image, and a visible offer when the image is shrunk
 for (const img of document.querySelectorAll('.bd-article figure img')) {
@@ -265,7 +273,8 @@ def report(audits: dict[tuple[str, str], PageAudit], attribute: str) -> str:
 BROKEN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>broken</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head><body><main><div class="bd-article">
 <p>Glued as code: <code class="docutils literal"><span class="output text_plain">12</span></code>; a number as code
-<code class="docutils literal">3.5%</code>; unresolved {glue}`n_trials`.</p>
+<code class="docutils literal">3.5%</code>; unresolved {glue}`n_trials`;
+<span class="output text_plain">a role glued as text {cite:p}`he2020`</span>.</p>
 <div class="pst-scrollable-table-container" style="overflow-x: auto"><table>
 <caption style="text-align: center">Table 1 A caption centred across the whole scroll width of its table</caption>
 <tr><td style="white-space: nowrap">WIDE</td></tr></table></div>
@@ -299,6 +308,7 @@ def test_the_checks_find_what_they_look_for(browser, axe_source, tmp_path):
     assert "aligned center" in captions and "at the start" in captions
     glue = "\n".join(found.glue)
     assert "glued value set as code" in glue and "a number set as code" in glue and "unresolved glue markup" in glue
+    assert "unresolved role in the text: {cite:p}`he2020`" in glue
     assert any("no link to the full-size image" in f for f in found.figures)
     assert ("aria-required-children", "critical") in violations
     assert ("label-content-name-mismatch", "serious") in violations
