@@ -2,80 +2,30 @@
 
 Every page of a clean build is served on 127.0.0.1 and loaded in the browser: no console
 errors, every image loaded and described, every internal link and anchor resolves, every
-glued number is resolved, and code is hidden until the reader opens it.
+glued number is resolved, and code is hidden until the reader opens it. Layout (tables,
+figures, glued values) and accessibility (axe-core) at a desktop and a phone width are in
+``test_browser_layout.py``; the site and the browser are set up in ``browser_site.py``.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import re
-import subprocess
-import threading
 import urllib.parse
 import urllib.request
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from tests import browser_site
+from tests.browser_site import pages
+
+# the shared fixtures: the served site and the browser
+browser, site, site_html = browser_site.browser, browser_site.site, browser_site.site_html
+
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # the test reports what matters
-        pass
-
-
-@pytest.fixture(scope="module")
-def site(clean_book):
-    assert clean_book.result.returncode == 0, clean_book.log[-2000:]
-    handler = functools.partial(_Quiet, directory=str(clean_book.html))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield {"base": f"http://127.0.0.1:{server.server_address[1]}/", "html": clean_book.html}
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER, log_output=subprocess.DEVNULL), options=options)
-    yield driver
-    driver.quit()
-
-
-def pages(html_dir: Path) -> list[str]:
-    skip = {"genindex.html", "search.html"}
-    return sorted(
-        str(p.relative_to(html_dir))
-        for p in html_dir.rglob("*.html")
-        if p.name not in skip and "_static" not in p.parts and "_sources" not in p.parts
-    )
 
 
 class _Anchors(HTMLParser):
