@@ -150,7 +150,7 @@ def glue_values(ev: Evidence, protocol: Protocol | None = None) -> dict[str, obj
         "after_reviews": nested(join_words(list(dict.fromkeys(figures["review"])))) if len(figures) else "none",
         "after_n_matched_figures": fmt_int(matched[["review_id", "figure"]].drop_duplicates().shape[0]),
         "after_n_unmatched_figures": fmt_int(len(pairs[~pairs["same_scale"]])),
-        "after_primary_text": primary_text(ev, protocol),
+        "after_primary_text": GlueMarkdown(primary_text(ev, protocol)),
         "after_update_analyses": join_words([a.label for a in protocol.update_analyses]),
         "after_update_windows": join_words(list(protocol.update_windows)),
         "after_update_text": update_text(ev, protocol),

@@ -750,13 +750,13 @@ def rate_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def estimated_md_pointer(ev: Evidence) -> str:
+def estimated_md_pointer(ev: Evidence) -> GlueMarkdown:
     """Where the medians converted to means are, and that they are not a result (empty when no trial has them)."""
     from helpers.review.efficacy import median_range_trials
 
     if not median_range_trials(ev):
-        return ""
-    return (
+        return GlueMarkdown("")
+    return GlueMarkdown(
         "Converting these medians and ranges into estimated means gives a between-arm mean difference only under "
         "assumptions the data do not meet (roughly normal scores in small arms); that conversion is shown, with its "
         "caveats, in the results appendix ({ref}`sec-estimated-md`), and is not a result of this review."

@@ -7,7 +7,7 @@ from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
 from helpers.report.labels import ARM_LABELS, POPULATION_LABELS
 from helpers.report.prisma import prisma_alt_text, prisma_counts
-from helpers.report.prose import cite, fmt_int, is_missing, join_words, lower_first
+from helpers.report.prose import GlueMarkdown, cite, fmt_int, is_missing, join_words, lower_first
 from helpers.review import study_tables
 from helpers.review.reconciliation import book_totals, open_label_arithmetic, reconciliation_table
 
@@ -88,7 +88,7 @@ def applicability_values(ev: Evidence) -> dict[str, str]:
         "ctx_refractory_text": " ".join(sentences),
         "ctx_taper_text": taper,
         "ctx_cumulative_text": cumulative_sentences(ev),
-        "ctx_injections_text": injections_sentences(ev),
+        "ctx_injections_text": GlueMarkdown(injections_sentences(ev)),
     }
 
 
