@@ -7,6 +7,7 @@ nothing here states a finding the data do not give.
 
 from __future__ import annotations
 
+from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
 from helpers.report.prose import GlueMarkdown, fmt_int, join_words
 from helpers.review.grade import FindingRow, plain_statement, summary_of_findings
@@ -90,6 +91,27 @@ def reconstruction_limitations(ev: Evidence) -> GlueMarkdown:
     )
 
 
+def other_reviews(ev: Evidence) -> GlueMarkdown:
+    """How this book's findings sit beside the later reviews' pooled figures (the "After the review" chapter)."""
+    from helpers.chapters.after_review import primary_text
+    from helpers.review.after_review import comparisons
+
+    c = comparisons(ev)
+    same = c[c["same_scale"]]
+    n_reviews = c["review_id"].nunique()
+    uncontrolled = int(c["later"].map(lambda f: f["comparison"] in ("single_arm", "pre_post")).sum())
+    share = "Most" if 2 * uncontrolled > len(c) else "Some" if uncontrolled else "None"
+    return GlueMarkdown(
+        f"{_sentence(count_word(n_reviews))[:-1]} later reviews, published after the review's window, report "
+        f"{fmt_int(len(c))} pooled figures; "
+        f"{fmt_int(len(same))} of them have a counterpart in this book on the same scale, and each difference is "
+        "explained in {ref}`ch-after-review`. "
+        f"{share} ({fmt_int(uncontrolled)}) are single-arm proportions or before-after changes, which count what "
+        "happened on IL-2 without a placebo arm, so they cannot confirm or contradict a between-arm effect. "
+        f"{primary_text(ev)}"
+    )
+
+
 def implications(rows: tuple[FindingRow, ...]) -> GlueMarkdown:
     """For practice, from the certainty of the primary outcome; for research, what the gaps ask for."""
     comparisons = [r for r in rows if r.method != "narrative"]
@@ -119,5 +141,6 @@ def glue_values(ev: Evidence) -> dict[str, object]:
         "discussion_evidence": evidence_limitations(ev, rows),
         "discussion_reconstruction": reconstruction_limitations(ev),
         "discussion_implications": implications(rows),
+        "discussion_other_reviews": other_reviews(ev),
         "discussion_n_outcomes": fmt_int(len(rows)),
     }
