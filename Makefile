@@ -13,8 +13,10 @@ STAMP := $(VENV)/.installed
 book: $(STAMP)
 	$(BIN)/jupyter-book build -W -n --keep-going book/
 
+# The manuscript PDF, book/_build/latex/il2-sle-review.pdf (README, "PDF manuscript").
 pdf: $(STAMP) system-deps
 	$(BIN)/jupyter-book build -W -n --keep-going book/ --builder pdflatex
+	@echo "PDF manuscript: book/_build/latex/il2-sle-review.pdf"
 
 test: system-deps $(STAMP)
 	$(BIN)/ruff check .
