@@ -216,7 +216,7 @@ def test_applicability_sentences(ev):
         "It is 21 MIU in He 2016 and He 2020; 7.5 MIU in von Spee-Mayer 2016; 15–60 MIU in PRO-IMMUN. "
         "For PRO-IMMUN it is a range"
     )
-    injections = values["ctx_injections_text"]
+    injections = values["ctx_injections_text"].text  # glued as markdown: it carries citations
     assert injections.startswith("The injections per treatment cycle of He 2016 and He 2020 are derived")
     assert "zhang2018acr" in injections and injections.endswith("are therefore derived too.")
     assert prisma_chapter.baseline_values(ev)["baseline_with"] == "He 2016 and He 2020"
