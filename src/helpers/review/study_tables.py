@@ -14,7 +14,7 @@ from helpers.report.labels import (
     text_or_nr,
     value_text,
 )
-from helpers.report.prose import NOT_REPORTED, fmt_int, fmt_num, fmt_reported, is_missing, lower_first
+from helpers.report.prose import NOT_REPORTED, fmt_int, fmt_reported, is_missing, lower_first
 from helpers.review.reconciliation import counted_patients
 
 
@@ -64,40 +64,6 @@ def inclusion_table(ev: Evidence, statuses: tuple[str, ...] = ("candidate", "exc
             "Reason": s["inclusion_reason"],
         }
     ).reset_index(drop=True)
-
-
-def results_display(results: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
-    """The results table formatted for reading (the CSV keeps full precision)."""
-    from helpers.review.analyses import model_label
-
-    def interval(lo: object, hi: object) -> str:
-        return "–" if is_missing(lo) else f"{fmt_num(lo, digits)} to {fmt_num(hi, digits)}"
-
-    def heterogeneity(value: object, places: int) -> str:
-        return "–" if is_missing(value) else fmt_num(value, places)
-
-    return pd.DataFrame(
-        {
-            "Analysis": results["label"] + " [" + results["analysis"] + "]",
-            "Measure": results["measure"],
-            "Model": [model_label(m, t) for m, t in zip(results["method"], results["test"])],
-            "k": results["k"],
-            "n IL-2 / control": [
-                f"{'–' if is_missing(a) else fmt_int(a)} / {'–' if is_missing(b) else fmt_int(b)}"
-                for a, b in zip(results["n_il2"], results["n_control"])
-            ],
-            "Estimate (95% CI)": [
-                f"{fmt_num(e, digits)} ({interval(lo, hi)})"
-                for e, lo, hi in zip(results["estimate"], results["ci_low"], results["ci_high"])
-            ],
-            "PI": [interval(lo, hi) for lo, hi in zip(results["pi_low"], results["pi_high"])],
-            # not applicable (NaN) to a single trial's own result, nor I² and Q to a Bayesian fit
-            "τ²": [heterogeneity(v, 3) for v in results["tau2"]],
-            "I² (%)": [heterogeneity(v, 0) for v in results["i2"]],
-            "Q p": [heterogeneity(v, 2) for v in results["q_p"]],
-            "Counts derived": ["yes" if d else "no" for d in results["inputs_derived"]],
-        }
-    )
 
 
 # ---------------------------------------------------------------------------
