@@ -8,15 +8,11 @@ a number corrected; the sentences that are not generated are guarded by the clai
 from __future__ import annotations
 
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_int, join_words, lower_first
+from helpers.report.prose import GlueMarkdown, fmt_int, join_words, lower_first, sentence
 from helpers.review.grade import FindingRow, plain_statement, summary_of_findings
 from helpers.review.reconciliation import book_totals
 from helpers.review.scorecard import scorecard
 from helpers.review.search import search_summary
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
 
 
 def results_text(ev: Evidence, rows: tuple[FindingRow, ...]) -> GlueMarkdown:
@@ -28,7 +24,7 @@ def results_text(ev: Evidence, rows: tuple[FindingRow, ...]) -> GlueMarkdown:
         f"{fmt_int(t['patients_placebo_known'])} placebo patients of known number against the review's "
         f"{fmt_int(ev.review_value('patients_il2'))} and {fmt_int(ev.review_value('patients_placebo'))}."
     )
-    findings = " ".join(_sentence(plain_statement(r)) for r in rows)
+    findings = " ".join(sentence(plain_statement(r)) for r in rows)
     return GlueMarkdown(f"{counts} {findings}")
 
 
@@ -52,7 +48,7 @@ def conclusions_text(ev: Evidence, rows: tuple[FindingRow, ...]) -> GlueMarkdown
             f"improves {lower_first(primary.label)}."
         )
     elif primary is not None:
-        parts.append(_sentence(plain_statement(primary)))
+        parts.append(sentence(plain_statement(primary)))
     t = coverage_totals(ev)
     if t["il2_counted"] < t["il2_known"]:
         parts.append(

@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from helpers.chapters.efficacy import count_word
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_int, join_words
+from helpers.report.prose import GlueMarkdown, fmt_int, join_words, sentence, upper_first
 from helpers.review.grade import FindingRow, plain_statement, summary_of_findings
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
 
 
 def main_results(rows: tuple[FindingRow, ...]) -> GlueMarkdown:
@@ -22,7 +18,7 @@ def main_results(rows: tuple[FindingRow, ...]) -> GlueMarkdown:
     items = []
     for r in rows:
         why = f" Certainty was lowered for {r.downgrade_words}." if r.downgrade_words else ""
-        items.append(f"- {_sentence(plain_statement(r))}{why}")
+        items.append(f"- {sentence(plain_statement(r))}{why}")
     return GlueMarkdown("\n".join(items))
 
 
@@ -102,7 +98,7 @@ def other_reviews(ev: Evidence) -> GlueMarkdown:
     uncontrolled = int(c["later"].map(lambda f: f["comparison"] in ("single_arm", "pre_post")).sum())
     share = "Most" if 2 * uncontrolled > len(c) else "Some" if uncontrolled else "None"
     return GlueMarkdown(
-        f"{_sentence(count_word(n_reviews))[:-1]} later reviews, published after the review's window, report "
+        f"{upper_first(count_word(n_reviews))} later reviews, published after the review's window, report "
         f"{fmt_int(len(c))} pooled figures; "
         f"{fmt_int(len(same))} of them have a counterpart in this book on the same scale, and each difference is "
         "explained in {ref}`ch-after-review`. "

@@ -7,12 +7,12 @@ never disagree with the chapter it opens and changes when the data change.
 from __future__ import annotations
 
 from helpers.evidence.load import Evidence
-from helpers.report.prose import GlueMarkdown, fmt_int, join_words
+from helpers.report.prose import GlueMarkdown, fmt_int, join_words, upper_first
 from helpers.review.grade import plain_statement, summary_of_findings
 
 
 def _bullets(items: list[str]) -> GlueMarkdown:
-    return GlueMarkdown("\n".join(f"- {i[:1].upper() + i[1:]}" for i in items if i))
+    return GlueMarkdown("\n".join(f"- {upper_first(i)}" for i in items if i))
 
 
 def _row(ev: Evidence, analysis: str):

@@ -187,6 +187,16 @@ def cite(keys, role: str = "p") -> str:
 KEEP_CASE = frozenset({"Treg", "Tregs", "Downs", "Mantel-Haenszel", "Bayesian", "GRADE"})
 
 
+def upper_first(text: str) -> str:
+    """A phrase to open a sentence: its first letter in upper case."""
+    return text[:1].upper() + text[1:]
+
+
+def sentence(text: str) -> str:
+    """A phrase made a sentence: capitalised, with a full stop."""
+    return upper_first(text) + "."
+
+
 def lower_first(text: str) -> str:
     """A phrase to continue a sentence: its first letter in lower case, unless its first word is an
     acronym or a name written with capitals inside it ('SRI-4 response', 'Treg response', 'IL-2')."""
