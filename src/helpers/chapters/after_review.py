@@ -119,7 +119,7 @@ def _outcome_label(ev: Evidence, outcome: str) -> str:
 def update_text(ev: Evidence, protocol: Protocol | None = None) -> str:
     """What the update window adds to each update analysis, in words."""
     protocol = protocol or load_protocol()
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     analyses = later.update_analyses(ev, protocol)
     added = [u for u in analyses if u.added]
     if not added:

@@ -64,7 +64,7 @@ def endpoint_sentence(ev: Evidence, a: Analysis) -> str:
     endpoint is checked by the claims registry)."""
     from helpers.review.claims import p_below, reported_rows
 
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     rows = reported_rows(ev, a)
     met = [labels[r.study_id] for r in rows.itertuples() if r.p_comparison == "between_arms" and p_below(r.p_value)]
     k = a.k
@@ -368,7 +368,7 @@ def _later_sentence(ev: Evidence, results: pd.DataFrame, analysis_id: str) -> tu
 
 def later_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
     """The SRI-4 at the later time point and nephritis remission, for whichever trials report them."""
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     parts = []
     w24, text = _later_sentence(ev, results, "sri4_week24_rct")
     if w24 is None:
@@ -584,7 +584,7 @@ def activity_values(ev: Evidence) -> dict[str, object]:
     """Who reports disease activity how: medians per arm (within-arm tests), between-arm statements without values."""
     from helpers.review.efficacy import median_range_trials
 
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     trials = median_range_trials(ev)
     medians = (
         f"{join_words([labels[s] for s in trials])} report{'s' if len(trials) == 1 else ''} SELENA-SLEDAI, BILAG and "
@@ -689,7 +689,7 @@ def rate_values(ev: Evidence, results: pd.DataFrame) -> dict[str, object]:
     n_included = len(ev.included_studies())
     n_reporting = groups["study_id"].nunique() if len(groups) else 0
     names = ev.outcome_definitions.set_index("outcome")["label"]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     silent = [labels[s] for s in ev.included_studies()["study_id"] if s not in set(groups.get("study_id", []))]
     scope = (
         f"{count_word(n_reporting).capitalize()} of the {count_word(n_included)} included studies report an SLE "

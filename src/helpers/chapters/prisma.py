@@ -96,7 +96,7 @@ def injections_sentences(ev: Evidence) -> str:
     """Where the injections per cycle behind a cumulative dose are derived, how (the data's derivation, cited)."""
     facts = study_tables.context_facts(ev).reset_index()
     derived = facts[(facts["fact"] == "injections_per_cycle") & (facts["status"] == "derived")]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     out = []
     for derivation, g in derived.groupby("derivation", sort=False):
         out.append(

@@ -64,7 +64,7 @@ def placebo_text(ev: Evidence) -> GlueMarkdown:
 def pattern_text(ev: Evidence, matrix: pd.DataFrame) -> str:
     """Where disease activity fell in both arms, and where the SRI-4's recomputed interval excludes no difference."""
     trials = median_range_trials(ev)
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     parts = []
     if trials:
         parts.append(

@@ -143,7 +143,7 @@ def estimated_md_text(ev: Evidence) -> GlueMarkdown:
         )
     trials = median_range_trials(ev)
     method = estimated_mean_difference(ev, study_id=trials[0])["method"]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     return GlueMarkdown(
         f"{join_words([labels[s] for s in trials])} report{'s' if len(trials) == 1 else ''} SELENA-SLEDAI per arm as "
         f"medians with ranges. Converting each to an estimated mean and standard deviation ({method}: "

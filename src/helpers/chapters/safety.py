@@ -29,7 +29,7 @@ def overview_text(ev: Evidence) -> GlueMarkdown:
     parts = []
     rct = counts[counts["design"] == "rct"]
     both = [s for s, g in rct.groupby("study_id", sort=False) if {"il2", "placebo"} <= set(g["arm"])]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     if both:
         names = join_words([labels[s] for s in both])
         lead = f"{names} is the only trial" if len(both) == 1 else f"{names} are the {count_word(len(both))} trials"

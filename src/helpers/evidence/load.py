@@ -13,8 +13,10 @@ from __future__ import annotations
 import csv
 import dataclasses
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import pandas as pd
 import pandera.pandas as pa
@@ -120,6 +122,8 @@ class Evidence:
     windows: tuple[tuple[str, str, str | None], ...] = ()
     #: The windows whose studies the analyses of this view use.
     analysis_windows: tuple[str, ...] = ("review",)
+    #: What every analysis asks for, computed at the first call (the tables are never changed after loading).
+    _derived: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def window_bounds(self) -> dict[str, tuple[str, str | None]]:
@@ -136,7 +140,18 @@ class Evidence:
     def included_studies(self) -> pd.DataFrame:
         """The included studies of this view's windows (the review window, unless :meth:`with_windows` says so)."""
         s = self.studies
-        return s[(s["inclusion_status"] == "included") & self.study_windows().isin(self.analysis_windows)]
+        if "included" not in self._derived:
+            self._derived["included"] = (s["inclusion_status"] == "included") & self.study_windows().isin(
+                self.analysis_windows
+            )
+        return s[self._derived["included"]]
+
+    @property
+    def study_labels(self) -> Mapping[str, str]:
+        """Each study's display label by study id (read only)."""
+        if "labels" not in self._derived:
+            self._derived["labels"] = MappingProxyType(dict(zip(self.studies["study_id"], self.studies["label"])))
+        return self._derived["labels"]
 
     def with_windows(self, *names: str) -> Evidence:
         """The same evidence, its analyses using the studies of these windows (e.g. 'review', 'update')."""

@@ -512,7 +512,7 @@ def update_table(ev: Evidence, protocol: Protocol | None = None) -> pd.DataFrame
     """Each update analysis: its trials in the review window, those the update window adds, and the estimate
     of the protocol's primary model (``models.primary``) on each."""
     protocol = protocol or load_protocol()
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     measure, fits = protocol.raw["models"]["primary"]["measure"], preferred_fits(protocol)
     review_rows = book_results(ev)
     rows = []

@@ -159,7 +159,7 @@ def unpooled_responses(ev: Evidence) -> pd.DataFrame:
     o = o.assign(_o=o["outcome"].map(UNPOOLED_OUTCOMES.index))
     order = {s: i for i, s in enumerate(ev.studies["study_id"])}
     o = o.assign(_s=o["study_id"].map(order)).sort_values(["_s", "_o"], kind="stable")
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     names = ev.outcome_definitions.set_index("outcome")["label"]
     return pd.DataFrame(
         {
@@ -187,7 +187,7 @@ def arm_responses(ev: Evidence, arms=None) -> pd.DataFrame:
         for r in ev.outcomes.to_dict("records")
         if tuple(r[c] for c in key_cols) in wanted
     }
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     designs = ev.studies.set_index("study_id")["design"]
     rows = []
     for key in arms:
@@ -360,7 +360,7 @@ def median_range_trials(
 
 def estimated_md_results(ev: Evidence) -> pd.DataFrame:
     """SELENA-SLEDAI mean differences estimated from medians and ranges, per trial and time point after baseline."""
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     o = ev.outcomes[(ev.outcomes["outcome"] == "selena_sledai") & ev.outcomes["timepoint"].str.startswith("week_")]
     timepoints = sorted(set(o["timepoint"]), key=lambda t: int(t.removeprefix("week_")))
     rows = []
@@ -500,21 +500,24 @@ def per_protocol_results(ev: Evidence) -> pd.DataFrame:
     never_pooled = protocol.per_protocol_populations
     rules = protocol.safety["single_trial"]
     rob = rob2_judgements(ev).set_index(["study_id", "outcome", "timepoint", "population"])
-    arms = ev.arms
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
+    # grouped once: filtering the frames inside the loops made this the slowest provider with many trials
+    arms_by_study = dict(tuple(ev.arms.groupby("study_id", sort=False)))
+    eligible = eligible_trials(ev, protocol)["study_id"]
     rows = []
     for planned in protocol.analyses:
         if planned.role not in ("primary", "secondary"):
             continue
         cells = count_rows(ev, planned.outcome, planned.timepoint)
-        for study_id in eligible_trials(ev, protocol)["study_id"]:
+        cells = dict(tuple(cells[cells["population"].isin(never_pooled)].groupby(["study_id", "population"])))
+        for study_id in eligible:
             for population in never_pooled:
-                cell = cells[(cells["study_id"] == study_id) & (cells["population"] == population)]
-                if "il2" not in set(cell["role"]) or not set(cell["role"]) & set(protocol.comparators):
+                cell = cells.get((study_id, population))
+                if cell is None or "il2" not in set(cell["role"]) or not set(cell["role"]) & set(protocol.comparators):
                     continue
                 a = single_trial(planned.outcome, planned.timepoint, study_id, population, planned.invert)
                 c = two_arm_counts(ev, a).iloc[0]
-                mine = arms[arms["study_id"] == study_id]
+                mine = arms_by_study[study_id]
                 randomised = mine[mine["population"] == "randomised"]
                 kept = mine[mine["population"] == population]
                 il2_rand = randomised.loc[randomised["role"] == "il2", "n"].sum()

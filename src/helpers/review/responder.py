@@ -394,7 +394,7 @@ def side_by_side(ev: Evidence) -> list[tuple[str, str, str, str, str]]:
 
 def between_arm_effects(ev: Evidence) -> pd.DataFrame:
     """Risk ratio of responding (IL-2 vs placebo) for every binary index of the RCTs, one row each."""
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     rows = []
     for index_label, study_id, outcome, timepoint, population in side_by_side(ev):
         a = single_trial(outcome, timepoint, study_id, population)
@@ -470,7 +470,7 @@ def state_counts(ev: Evidence, outcome: str) -> pd.DataFrame:
     o = o[(o["outcome"] == outcome) & (o["statistic"] == "count") & o["events"].notna()]
     o = o[o["study_id"].isin(rcts["study_id"])]
     n = ev.arms[ev.arms["population"] == "analysed_efficacy"].set_index(["study_id", "arm"])["n"]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     rows = []
     for (study_id, arm, population), g in o.groupby(["study_id", "arm", "population"], sort=False):
         base = g[g["timepoint"] == "baseline"]
@@ -521,7 +521,7 @@ def placebo_response(ev: Evidence) -> pd.DataFrame:
     o = o[o["study_id"].isin(primary.study_ids)]
     il2 = count_rows(ev, primary.outcome, primary.timepoint)
     il2 = il2[il2["role"] == "il2"].set_index(["study_id", "population"])["p_value"]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     used = dict(primary.populations)
     rows = []
     for r in o[o["role"] == "placebo"].itertuples():

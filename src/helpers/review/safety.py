@@ -267,14 +267,10 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
     Returns the :class:`helpers.review.analyses.Analysis` (None if no RCT counts the event) and the
     labels of the included RCTs that do not report it.
     """
-    rows = memo(ev, "safety_rows", lambda: _safety_rows(ev))  # read only: not copied
     rcts = ev.included_studies()
     rcts = rcts[rcts["design"] == "rct"]
     populations, missing = [], []
-    by_study: dict[str, dict[str, dict]] = {}
-    columns = ["study_id", "arm", "population", "statistic", "events", "total"]
-    for r in rows.loc[rows["outcome"] == outcome, columns].to_dict("records"):
-        by_study.setdefault(r["study_id"], {})[r["arm"]] = r
+    by_study = memo(ev, "safety_records", lambda: _safety_records(ev)).get(outcome, {})
     for s in rcts.itertuples(index=False):
         arms = by_study.get(s.study_id, {})
         il2, ctl = arms.get("il2"), arms.get("placebo")
@@ -292,7 +288,7 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
         return None, missing
     label = event_labels(ev)[outcome]
     pops = populations_text(ev, populations)
-    trials = ev.studies.set_index("study_id")["label"]
+    trials = ev.study_labels
     label = (
         f"{label}, randomised trials"
         if len(populations) > 1
@@ -307,6 +303,16 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
         population_label=f"safety ({pops})",
     )
     return analysis, missing
+
+
+def _safety_records(ev: Evidence) -> dict[str, dict[str, dict[str, dict]]]:
+    """The safety rows as plain records, by outcome, study and arm role (built once: read by every event)."""
+    rows = memo(ev, "safety_rows", lambda: _safety_rows(ev))  # read only: not copied
+    out: dict[str, dict[str, dict[str, dict]]] = {}
+    columns = ["outcome", "study_id", "arm", "population", "statistic", "events", "total"]
+    for r in rows[columns].to_dict("records"):
+        out.setdefault(r["outcome"], {}).setdefault(r["study_id"], {})[r["arm"]] = r
+    return out
 
 
 def has_zero_cell(counts: pd.DataFrame) -> bool:
@@ -610,7 +616,7 @@ def coverage_totals(ev: Evidence) -> dict[str, object]:
         for r in two_arm_counts(ev, analysis).itertuples(index=False):
             il2, ctl = compared_trials.get(r.study_id, (0, 0))
             compared_trials[r.study_id] = (max(il2, int(r.total_il2)), max(ctl, int(r.total_control)))
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     counted_studies = list(dict.fromkeys(counts["study_id"]))
     return {
         "il2_known": int(totals["patients_il2_known"]),

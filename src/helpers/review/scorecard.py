@@ -134,7 +134,7 @@ def _primary_endpoints(ev: Evidence) -> Score:
     from helpers.review.selection import planned_analyses
 
     primary = [a for a in planned_analyses(ev) if a.role == "primary"]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     rows = pd.concat([reported_rows(ev, a) for a in primary]) if primary else pd.DataFrame()
     rows = rows[rows["note"].fillna("").str.startswith("Primary endpoint")] if len(rows) else rows
     if rows.empty:
@@ -205,7 +205,7 @@ def _responder_indices(ev: Evidence) -> Score:
     per_trial = reported.groupby("study_id")["index"].nunique()
     designs = ev.studies.set_index("study_id")["design"]
     rcts = [s for s, n in per_trial.items() if n > 1 and designs.get(s) == "rct"]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     return Score(
         "Responder indices",
         "the indices differ in how sensitive they are to IL-2-induced improvement (the aim; no result is given)",

@@ -131,16 +131,21 @@ def _cells(ev: Evidence, outcome: str, timepoint: str) -> dict[tuple[str, str], 
 
 
 def _count_rows(ev: Evidence, outcome: str, timepoint: str) -> pd.DataFrame:
+    groups, empty = memo(ev, "count_rows_by_outcome", lambda: _count_rows_by_outcome(ev))
+    rows = groups.get((outcome, timepoint))
+    return empty.copy() if rows is None else rows.reset_index(drop=True)
+
+
+def _count_rows_by_outcome(ev: Evidence) -> tuple[dict[tuple[str, str], pd.DataFrame], pd.DataFrame]:
+    """Every count row with its arm's role, by (outcome, timepoint), and an empty frame of the same columns.
+
+    Selected and merged once for all outcomes: filtering the outcomes table per outcome and time point
+    was a large share of the results command's time with many trials."""
     o = ev.outcomes
-    o = o[
-        (o["outcome"] == outcome)
-        & (o["timepoint"] == timepoint)
-        & (o["statistic"] == "count")
-        & o["events"].notna()
-        & o["total"].notna()
-    ]
+    o = o[(o["statistic"] == "count") & o["events"].notna() & o["total"].notna()]
     roles = arm_regimens(ev)[["study_id", "arm", "role", "dose_miu"]]
-    return o.merge(roles, on=["study_id", "arm"], how="left")
+    rows = o.merge(roles, on=["study_id", "arm"], how="left")
+    return dict(tuple(rows.groupby(["outcome", "timepoint"], sort=False))), rows.iloc[:0]
 
 
 def choose_population(
@@ -159,7 +164,7 @@ def choose_population(
 
 def populations_text(ev: Evidence, populations, short: dict[str, str] | None = None) -> str:
     """'He 2020 efficacy set; LUPIL-2 ITT': each study with its analysis population, in words."""
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     short = {**POPULATION_LABELS, **(short or {})}
     return "; ".join(f"{labels[s]} {short.get(p, p.replace('_', ' '))}" for s, p in populations)
 
@@ -183,7 +188,7 @@ def plan(ev: Evidence, planned: PlannedAnalysis, protocol: Protocol) -> Analysis
     if not populations:
         return None
     populations = tuple(populations)
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     label = planned.label + (f" ({labels[populations[0][0]]} only)" if len(populations) == 1 else "")
     return Analysis(
         id=planned.id,
@@ -297,7 +302,7 @@ def two_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None) 
     never silently drops a study it was planned with.
     """
     protocol = protocol or load_protocol()
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
 
     def events(arms: list[dict]) -> int:
         return sum(int(r["total"]) - int(r["events"]) if a.invert else int(r["events"]) for r in arms)
@@ -328,7 +333,7 @@ def dose_arm_counts(ev: Evidence, a: Analysis, protocol: Protocol | None = None)
     the comparator patients of a trial are counted once across its dose subgroups.
     """
     protocol = protocol or load_protocol()
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
 
     def events(r: dict) -> int:
         return int(r["total"]) - int(r["events"]) if a.invert else int(r["events"])

@@ -350,7 +350,7 @@ def _study_smc_row(rows: pd.DataFrame) -> dict | None:
 def smc_inputs(ev: Evidence) -> pd.DataFrame:
     """One row per study whose IL-2 arm gives baseline and follow-up Treg means with SDs."""
     rows = treg_rows(ev)
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     out = []
     for study_id, r in rows.groupby("study_id", sort=False):
         for outcome, ro in r.groupby("outcome", sort=False):
@@ -560,7 +560,7 @@ def glucocorticoid_course(ev: Evidence) -> pd.DataFrame:
     o = ev.outcomes
     o = o[(o["outcome"] == "prednisone_mg_day") & o["median"].notna()]
     o = o[o["study_id"].isin(ev.included_studies()["study_id"])]
-    labels = ev.studies.set_index("study_id")["label"]
+    labels = ev.study_labels
     roles = ev.arms.drop_duplicates(["study_id", "arm"]).set_index(["study_id", "arm"])["role"]
     out = []
     for (sid, arm, population), g in o.groupby(["study_id", "arm", "population"], sort=False):
