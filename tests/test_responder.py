@@ -188,11 +188,17 @@ def test_bilag_state_is_not_a_response(ev):
 def test_heatmap_renders_one_cell_per_index_and_column_and_marks_unreproduced_p(ev):
     m = responder.index_matrix(ev)
     fig = responder.index_heatmap(m)
-    from matplotlib.patches import Rectangle
+    from matplotlib.colors import to_hex
 
     ax = fig.axes[0]
-    cells = [p for p in ax.patches if isinstance(p, Rectangle)]
-    assert len(cells) == len(m) == len(responder.INDICES) * m["column"].nunique()
+    (mesh,) = ax.collections  # seaborn's heatmap: one mesh, a cell per index and column, row by row
+    assert mesh.get_array().size == len(m) == len(responder.INDICES) * m["column"].nunique()
+    idx, cols = list(dict.fromkeys(m["index"])), list(dict.fromkeys(m["column"]))
+    order = m.set_index(["index", "column"]).loc[[(i, c) for i in idx for c in cols], "category"]
+    colours = [to_hex(c) for c in mesh.to_rgba(mesh.get_array().ravel())]
+    assert colours == [to_hex(responder.CATEGORY_STYLE[c][0]) for c in order]
+    symbols = [t.get_text() for t in ax.texts if t.get_text() != responder.NOT_REPRODUCED_MARK]
+    assert symbols == [responder.CATEGORY_STYLE[c][1] for c in order]
     assert sum(t.get_text() == responder.NOT_REPRODUCED_MARK for t in ax.texts) == 2
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[-1] == "reported p not reproduced by the counts" and len(labels) == len(responder.CATEGORIES) + 1

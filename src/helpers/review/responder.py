@@ -269,8 +269,9 @@ def index_table(matrix: pd.DataFrame) -> pd.DataFrame:
 def index_heatmap(matrix: pd.DataFrame) -> Figure:
     """Index by study/time point, coloured and marked by category (symbols readable without colour)."""
     import matplotlib as mpl
+    import seaborn
+    from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
 
     use_book_style()
     idx = list(dict.fromkeys(matrix["index"]))
@@ -281,20 +282,37 @@ def index_heatmap(matrix: pd.DataFrame) -> Figure:
     width, height = 1.3 * len(cols) + 2.9, 0.5 * len(idx) + bottom + 0.1
     fig = Figure(figsize=(width, height))
     ax = fig.add_axes((2.7 / width, bottom / height, 1 - 2.8 / width, 1 - (bottom + 0.1) / height))
-    flagged = _not_reproduced(matrix)
-    for (_, r), flag in zip(matrix.iterrows(), flagged):
-        x, y = cols.index(r["column"]), idx.index(r["index"])
-        colour, symbol = CATEGORY_STYLE[r["category"]]
-        ax.add_patch(Rectangle((x, y), 1, 1, facecolor=colour, edgecolor="#555555", linewidth=0.6))
-        ax.text(x + 0.5, y + 0.5, symbol, ha="center", va="center", fontsize=11, color=OKABE_ITO["black"])
+    # seaborn draws the grid: each cell's category as a colour code, its symbol as the annotation
+    codes = {c: i for i, c in enumerate(CATEGORIES)}
+    grid = matrix.pivot(index="index", columns="column", values="category").reindex(index=idx, columns=cols)
+    seaborn.heatmap(
+        grid.map(codes.get).astype(float),
+        annot=grid.map(lambda c: CATEGORY_STYLE[c][1]).to_numpy(),
+        fmt="",
+        annot_kws={"fontsize": 11, "color": OKABE_ITO["black"]},
+        cmap=ListedColormap([CATEGORY_STYLE[c][0] for c in CATEGORIES]),
+        vmin=-0.5,
+        vmax=len(CATEGORIES) - 0.5,
+        linewidths=0.6,
+        linecolor="#555555",
+        cbar=False,
+        ax=ax,
+    )
+    for r, flag in zip(matrix.itertuples(index=False), _not_reproduced(matrix)):
         if flag:
+            x, y = cols.index(r.column), idx.index(r.index)
             ax.text(x + 0.9, y + 0.12, NOT_REPRODUCED_MARK, ha="right", va="top", fontsize=10, fontweight="bold")
     ax.set_xlim(0, len(cols))
     ax.set_ylim(len(idx), 0)
     ax.set_xticks(
-        np.arange(len(cols)) + 0.5, labels=[c.replace(", ", "\n").replace(" (", "\n(") for c in cols], fontsize=8
+        np.arange(len(cols)) + 0.5,
+        labels=[c.replace(", ", "\n").replace(" (", "\n(") for c in cols],
+        fontsize=8,
+        rotation=0,
     )
-    ax.set_yticks(np.arange(len(idx)) + 0.5, labels=idx, fontsize=9)
+    ax.set_yticks(np.arange(len(idx)) + 0.5, labels=idx, fontsize=9, rotation=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     ax.tick_params(length=0)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
