@@ -381,14 +381,20 @@ def rows_by_role(ev: Evidence, rows: pd.DataFrame) -> pd.DataFrame:
     counted = several & (out["statistic"] == "count") & out["events"].notna() & out["total"].notna()
     if not counted.any():
         return out
-    combined = []
-    for _, g in out[counted].groupby(key, dropna=False, sort=False):
-        first = g.iloc[0].copy()
-        first["events"], first["total"] = g["events"].sum(), g["total"].sum()
-        first["percent"] = pd.NA
-        first["p_value"], first["p_comparison"] = pd.NA, pd.NA
-        first["status"] = "derived"
-        first["derivation"] = "sum of the arms " + ", ".join(g["arm_id"])
-        first["arm_id"], first["arms_combined"] = "+".join(g["arm_id"]), len(g)
-        combined.append(first)
-    return pd.concat([out[~counted], pd.DataFrame(combined)], ignore_index=False).sort_index(kind="stable")
+    # one row per group, kept at its first arm's place (vectorised: a loop over the groups was slow with many trials)
+    summed = out[counted]
+    groups = summed.groupby(key, dropna=False, sort=False)
+    ids = groups["arm_id"].transform(lambda g: "+".join(g))
+    first = ~summed.duplicated(key)
+    combined = summed[first].assign(
+        events=groups["events"].transform("sum")[first],
+        total=groups["total"].transform("sum")[first],
+        percent=pd.NA,
+        p_value=pd.NA,
+        p_comparison=pd.NA,
+        status="derived",
+        derivation="sum of the arms " + ids[first].str.replace("+", ", ", regex=False),
+        arm_id=ids[first],
+        arms_combined=groups["arm_id"].transform("size")[first],
+    )
+    return pd.concat([out[~counted], combined], ignore_index=False).sort_index(kind="stable")
