@@ -39,6 +39,8 @@ WITHDRAWN = {"bilag_a2b_free_week12_rct", "bilag_a2b_free_week24_rct"}
 #: within one role, outcome and time point response_rate_{il2,placebo}_arms_sri4_week_12 (4) and LUPIL-2's own
 #: per-protocol result sri4_week12_rct_per_protocol_lupil2 (1); and every single-study row's tau2, i2, q and q_p
 #: emptied (not applicable, were 0, 0, 0 and 1).
+#: Issue 11, applied to the stored table deliberately: a pooled single-arm rate (PLO, PFT) has no p (its z-test
+#: of a proportion of 0.5 on the logit scale, or of 0 for Freeman-Tukey, answers no reader's question; 8 rows).
 #: Single-arm analyses: no comparator group, so n_control is empty (the stored table had 0 for one of them).
 NO_CONTROL_GROUP = {"ae_injection_site_reaction_il2_arms"}
 #: Protocol 1.1: harms compared in one trial are that trial's own result ("single_trial"), relabelled from

@@ -103,6 +103,21 @@ def test_every_single_study_row_of_the_real_table_reads_not_applicable():
     assert pooled[["i2", "q", "q_p"]].notna().all().all()
 
 
+def test_single_arm_rates_have_no_p_and_the_appendix_shows_no_p():
+    """A pooled single-arm rate tests a null no reader asks about: its p is empty in the CSV; the appendix's
+    results table has no p column, and its grid of models (with p) holds two-arm analyses only."""
+    from helpers.chapters.results_appendix import all_models_table, results_display
+    from helpers.stats.effects import PROPORTION_MEASURES
+
+    ev = load_evidence()
+    table = results_table(ev)
+    rates = table["measure"].isin(PROPORTION_MEASURES)
+    assert rates.sum() >= 8 and table.loc[rates, "p"].isna().all()
+    assert table.loc[~rates & (table["test"] != "posterior"), "p"].notna().all()
+    assert "p" not in results_display(table).columns
+    assert not all_models_table(ev, table)["Measure"].isin(PROPORTION_MEASURES).any()
+
+
 def test_mantel_haenszel_and_inverse_variance_q_differ_by_their_centre():
     """The MH rows' Q is taken around the MH estimate (metafor rma.mh); the REML/DL rows' around the
     inverse-variance common-effect estimate, where Q is smallest: so MH's Q >= the others', as the appendix says."""

@@ -387,7 +387,8 @@ def _arm_rules() -> tuple[RowRule, ...]:
         return d.groupby(["study_id", "arm"])["role"].transform("nunique") == 1
 
     def one_dose_per_arm(d: pd.DataFrame) -> pd.Series:
-        return d.groupby(["study_id", "arm"])["dose_miu"].transform(lambda x: x.nunique(dropna=False)) == 1
+        # a missing dose counts as a value of its own (no real dose is negative); one pass, not a lambda per arm
+        return d.assign(dose=d["dose_miu"].fillna(-1.0)).groupby(["study_id", "arm"])["dose"].transform("nunique") == 1
 
     def dose_where_doses_differ(d: pd.DataFrame) -> pd.Series:
         il2 = d["role"] == "il2"

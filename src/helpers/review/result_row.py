@@ -133,7 +133,9 @@ class ResultRow:
             i2=nan if single else fit.i2,
             q=nan if single else fit.q,
             q_p=nan if single else fit.q_p,
-            p=fit.pval,
+            # a pooled single-arm rate tests no null a reader asks about (logit 0 is a proportion of 0.5,
+            # Freeman-Tukey 0 a proportion of 0): no p is given
+            p=nan if measure in effects.PROPORTION_MEASURES else fit.pval,
             studies=studies,
             inputs_derived=bool(inputs_derived),
         )
