@@ -182,10 +182,12 @@ def arm_responses(ev: Evidence, arms=None) -> pd.DataFrame:
     roles = dict(zip(zip(ev.arms["study_id"], ev.arms["arm"]), ev.arms["role"]))
     wanted = set(arms)
     key_cols = ["study_id", "arm", "outcome", "timepoint", "population"]
+    # only the rows asked for, and only the columns used, become records
+    outcomes = ev.outcomes
+    asked = pd.Series(list(zip(*(outcomes[c] for c in key_cols))), index=outcomes.index).isin(wanted)
     o = {
         tuple(r[c] for c in key_cols): r
-        for r in ev.outcomes.to_dict("records")
-        if tuple(r[c] for c in key_cols) in wanted
+        for r in outcomes.loc[asked, [*key_cols, "events", "total", "status"]].to_dict("records")
     }
     labels = ev.study_labels
     designs = ev.studies.set_index("study_id")["design"]
@@ -458,23 +460,26 @@ def refit_results(ev: Evidence, a: Analysis, measure: str = "RR") -> pd.DataFram
         n2i=counts["total_control"],
     )
     yi, vi = es["yi"].to_numpy(), es["vi"].to_numpy()
+    # plain arrays: slicing the counts frame for each of k refits was most of their time with many trials
+    labels = counts["label"].to_numpy()
+    n_il2, n_control = counts["total_il2"].to_numpy(), counts["total_control"].to_numpy()
+    derived = counts["derived"].to_numpy(dtype=bool)
     rows = []
     for analysis_id, label, keep in subsets:
         k = keep.to_numpy()
-        c = counts[k]
         rows.append(
             ResultRow.from_fit(
-                pooling.rma(yi[k], vi[k], method="REML", test="z", measure=measure, labels=tuple(c["label"])),
+                pooling.rma(yi[k], vi[k], method="REML", test="z", measure=measure, labels=tuple(labels[k])),
                 measure=measure,
                 analysis=analysis_id,
                 label=label,
                 outcome=a.outcome,
                 timepoint=a.timepoint,
                 population=a.population_label,
-                n_il2=int(c["total_il2"].sum()),
-                n_control=int(c["total_control"].sum()),
-                studies="; ".join(c["label"]),
-                inputs_derived=bool(c["derived"].any()),
+                n_il2=int(n_il2[k].sum()),
+                n_control=int(n_control[k].sum()),
+                studies="; ".join(labels[k]),
+                inputs_derived=bool(derived[k].any()),
             )
         )
     return results_frame(rows)

@@ -267,12 +267,10 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
     Returns the :class:`helpers.review.analyses.Analysis` (None if no RCT counts the event) and the
     labels of the included RCTs that do not report it.
     """
-    rcts = ev.included_studies()
-    rcts = rcts[rcts["design"] == "rct"]
     populations, missing = [], []
     by_study = memo(ev, "safety_records", lambda: _safety_records(ev)).get(outcome, {})
-    for s in rcts.itertuples(index=False):
-        arms = by_study.get(s.study_id, {})
+    for study_id, trial in memo(ev, "included_rcts", lambda: _included_rcts(ev)):
+        arms = by_study.get(study_id, {})
         il2, ctl = arms.get("il2"), arms.get("placebo")
         if (
             il2 is not None
@@ -281,9 +279,9 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
             and _has_count(ctl)
             and il2["population"] == ctl["population"]
         ):
-            populations.append((s.study_id, il2["population"]))
+            populations.append((study_id, il2["population"]))
         else:
-            missing.append(s.label)
+            missing.append(trial)
     if not populations:
         return None, missing
     label = event_labels(ev)[outcome]
@@ -303,6 +301,13 @@ def rct_analysis(ev: Evidence, outcome: str) -> tuple[Analysis | None, list[str]
         population_label=f"safety ({pops})",
     )
     return analysis, missing
+
+
+def _included_rcts(ev: Evidence) -> list[tuple[str, str]]:
+    """(study_id, label) of the included randomised trials, in study order."""
+    s = ev.included_studies()
+    s = s[s["design"] == "rct"]
+    return list(zip(s["study_id"], s["label"]))
 
 
 def _safety_records(ev: Evidence) -> dict[str, dict[str, dict[str, dict]]]:

@@ -350,6 +350,7 @@ def _study_smc_row(rows: pd.DataFrame) -> dict | None:
 def smc_inputs(ev: Evidence) -> pd.DataFrame:
     """One row per study whose IL-2 arm gives baseline and follow-up Treg means with SDs."""
     rows = treg_rows(ev)
+    rows = rows[(rows["arm"] == "il2") & (rows["statistic"] == "mean_sd")]  # all a row can come from
     labels = ev.study_labels
     out = []
     for study_id, r in rows.groupby("study_id", sort=False):
