@@ -2,9 +2,12 @@
 
 * :func:`forest_layout` places rows, columns, text, x-limits and ticks and the figure
   size without drawing anything; its unit tests are here.
-* The refactor from one ``forest_plot`` function into layout + drawing did not change
-  the SVG: the digests below were taken from the code before the split (commit
-  1c175ef, matplotlib 3.11.2) and are compared with the SVG drawn now.
+* The SVG of representative plots is pinned by digests. They were first taken from the
+  code before the split into layout + drawing (commit 1c175ef, matplotlib 3.11.2), to show
+  that the split changed nothing; they were taken again after the one deliberate change of
+  the layout since (issue 11, item 3: figures legible at their rendered size; rows without
+  cell text run across the empty cell columns, narrower gaps and plotting area, two-line
+  cell headers), once the plots had been looked at before and after.
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers.report.forest import ForestLayout, draw_forest, forest_layout, forest_plot
+from helpers.report.forest import _COL_GAP, _PLOT_GAP, ForestLayout, _Meter, draw_forest, forest_layout, forest_plot
 from tests.test_forest import HET, LEFT, make_pooled, make_studies
 
 # --------------------------------------------------------------------------- #
-# The SVG is the same as before the split into layout and drawing
+# The SVG is pinned (the split into layout and drawing changed nothing)
 # --------------------------------------------------------------------------- #
 
 #: The matplotlib version the digests were taken with (requirements.txt pins it).
@@ -36,6 +39,12 @@ DIGEST_MATPLOTLIB = "3.11.2"
 def _subgroup_pooled() -> pd.DataFrame:
     sub = dict(label="Random effects", estimate=1.3, ci_low=0.8, ci_high=2.1, pi_low=0.5, pi_high=3.0, dose="High dose")
     return pd.concat([make_pooled().assign(dose=np.nan), pd.DataFrame([sub])], ignore_index=True)
+
+
+def _long_labels(n: int) -> pd.DataFrame:
+    """Study labels wider than every pooled label: the label column is sized by the studies."""
+    studies = make_studies(n)
+    return studies.assign(label=[f"{s}: Nephritis complete remission, week 24" for s in studies["label"]])
 
 
 #: Representative plots: (studies, pooled, keyword arguments).
@@ -62,6 +71,11 @@ PLOTS = {
         make_pooled("RD"),
         dict(measure="RD", xlim=(-0.2, 0.2), favours=("placebo", "IL-2")),
     ),
+    "two_line_headers": lambda: (
+        _long_labels(4),
+        make_pooled(pi=False),
+        dict(measure="RR", left_labels=LEFT, favours=("placebo", "IL-2")),
+    ),
     "wrapped_or": lambda: (
         make_studies(20),
         make_pooled(),
@@ -70,23 +84,27 @@ PLOTS = {
 }
 
 #: sha256 of the text elements (document order: text, x, y, style, transform) and of the whole SVG,
-#: from forest_plot before the split.
+#: from forest_plot after the legibility change of the layout (see the module docstring).
 EXPECTED = {
     "efficacy": (
-        "183ce12595008f191fd4a7036cfd43056ee886ffbe3ba516989a19f82feef12a",
-        "5a97dd371eceea1fd25ca8a11444d6153f9f31a65367a8e0dc6e473287626ae8",
+        "88f949fbc91e856cffe3be07b6d797100a20c1672058482b7a977a6bbcbfb2a8",
+        "ea9d44be5373cda0238d7b129d0f302bbf44d1dbe98215000208a423a328ab0d",
     ),
     "subgroups": (
-        "efebcda328aecafa4261487a50d321a275b464f5888f10a3fa8ae5cb4dcbb56a",
-        "4822c91e00f74fd9cb22d9c69eea2faeadb7bfae46518b89b97fd91cb8bc7d57",
+        "f363c376c75f3847c7dd594e149e3689dd5954f49b35a5c164bb016670618a09",
+        "a6d0351dbc337e87afab5918360e07178f8c801fbce6935ad35cefe7da77d265",
     ),
     "clipped_rd": (
-        "d00d3793dee48136d19e3a18829de0a2447f02273e935fd96edc2be767c02468",
-        "5702fa0f6ab9f438ceba348d004e3f935aeede8688877ceaedfc78229f40e1a4",
+        "2fef345d07ee2329c98c5c452269ce0360449c2eceed032cc003b739028f3a81",
+        "1d11bb646e603264d2e387a635501f50b89fefbf19065e39656a8536849502b2",
+    ),
+    "two_line_headers": (
+        "f2d44a896bcf45bfb08ab9488fc4cf9029a6b0668991144faa0d9a7e210b554d",
+        "0858ae82e4892dd7c17cb2bef88d756f8f50fcefb634854a5a8510e0c8455f3e",
     ),
     "wrapped_or": (
-        "eb0ace4e3fe510217ec57eeb0b613cbf2dc2d411b6a935d4b5eecc9ccc8ce4f9",
-        "241b494e10a1fdb4f0bf9dcdee00a848350240ec4751ccda02abf8342eb98d42",
+        "d1291bdc167e5af7c69d1976a96bab641e19d4bfb787539ac7ffc617eac69bf2",
+        "61f9aaa2e9675cce139fbaf96299a6548646b2c031bd461fc4bc80804e480f84",
     ),
 }
 
@@ -118,7 +136,7 @@ def digests(fig: Figure) -> tuple[str, str]:
     reason=f"digests taken with matplotlib {DIGEST_MATPLOTLIB} (font metrics and SVG writer may differ)",
 )
 @pytest.mark.parametrize("name", sorted(PLOTS))
-def test_svg_is_unchanged_by_the_layout_split(name: str) -> None:
+def test_svg_matches_its_pinned_digests(name: str) -> None:
     studies, pooled, kwargs = PLOTS[name]()
     text_digest, svg_digest = digests(forest_plot(studies, pooled, **kwargs))
     assert text_digest == EXPECTED[name][0], "text or its positions changed"
@@ -133,7 +151,7 @@ def test_the_digest_sees_text_and_positions() -> None:
     assert "SRI-4 response at week 24" in texts and "RR (95% CI)" in texts
     assert all(re.fullmatch(r"-?[0-9.]+", x) and re.fullmatch(r"-?[0-9.]+", y) for _, x, y, *_ in elements)
     # a 0.01 inch wider plotting area moves text, and the text digest notices
-    moved = digests(forest_plot(studies, pooled, **kwargs, plot_width=2.81))
+    moved = digests(forest_plot(studies, pooled, **kwargs, plot_width=2.41))
     assert moved[0] != digests(forest_plot(studies, pooled, **kwargs))[0]
 
 
@@ -212,7 +230,7 @@ def test_columns_keep_text_out_of_the_plotting_area() -> None:
     lay = layout(6, left_labels=LEFT)
     cols = lay.columns
     assert cols.label < cols.cells[0] < cols.cells[1] < cols.plot0 < cols.plot1 < cols.est < cols.weight
-    assert cols.plot1 - cols.plot0 == pytest.approx(2.8)  # the default plot_width
+    assert cols.plot1 - cols.plot0 == pytest.approx(2.4)  # the default plot_width
     assert lay.axes_box[0] == cols.plot0 and lay.axes_box[2] == cols.plot_width
     assert lay.figsize[0] >= cols.weight
     left = [t for t in lay.table if t.ha == "left"]
@@ -230,6 +248,66 @@ def test_table_text_per_row() -> None:
     assert [t.text for t in lay.table if t.gid == "pi-label"] == ["    Prediction interval"]  # under its diamond
     assert all(t.weight == "bold" for t in lay.table if t.gid in ("header", "pooled-label"))
     assert lay.header_rule == (lay.columns.label, lay.columns.weight, -0.5)
+
+
+def _width(text: str, weight: str = "normal", style: str = "normal", size: float = 9.0) -> float:
+    """Text width in inches, measured as the layout measures it (9 pt: the book's table font)."""
+    return _Meter(float(mpl.rcParams["figure.dpi"])).width(text, size, weight, style)
+
+
+def test_rows_without_cells_run_across_the_cell_columns() -> None:
+    """Pooled rows, subgroup headers and prediction intervals have no cell text: they do not widen the label
+    column, they run across the empty cells, and still end before the plotting area."""
+    with_pooled, studies_only = layout(6, left_labels=LEFT), layout(6, pooled=False, left_labels=LEFT)
+    cols, plain = with_pooled.columns, studies_only.columns
+    widest_pooled = max(_width(s, "bold") for s in make_pooled()["label"])
+    assert widest_pooled > plain.cells[-1] - plain.label  # longer than the study labels and cells together
+    # the block of labels and cells is as wide as the longest pooled label, not that label + the cells
+    assert cols.plot0 == pytest.approx(cols.label + widest_pooled + _PLOT_GAP)
+    assert cols.cells[-1] == pytest.approx(cols.label + widest_pooled)
+    spanning = [t for t in with_pooled.table if t.gid in ("pooled-label", "pi-label")]
+    assert len(spanning) == 3
+    for t in spanning:
+        assert t.x + _width(t.text, t.weight, t.style) <= cols.plot0 - _PLOT_GAP + 1e-9, t.text
+    # short pooled labels change nothing: the studies size the columns
+    short = make_pooled().assign(label=["Fixed", "Random"])
+    same = forest_layout(make_studies(6), short, measure="RR", left_labels=LEFT).columns
+    assert (same.label, same.cells, same.plot0) == (plain.label, plain.cells, plain.plot0)
+    # subgroup headers run on in the same way
+    long_group = make_studies(6).assign(dose=lambda d: d["dose"] + " (uncontrolled across studies, as reported)")
+    grouped = forest_layout(long_group, None, measure="RR", group_col="dose", left_labels=LEFT).columns
+    widest_group = max(_width(g, "bold") for g in long_group["dose"])
+    assert grouped.plot0 == pytest.approx(grouped.label + widest_group + _PLOT_GAP)
+
+
+def test_cell_headers_take_two_lines_only_where_that_narrows_the_figure() -> None:
+    long_studies = PLOTS["two_line_headers"]()[0]
+    two = forest_layout(long_studies, None, measure="RR", left_labels=LEFT)
+    assert two.columns.headers == (("Study",), ("IL-2", "n/N"), ("Placebo", "n/N"), ("RR (95% CI)",))
+    by_x: dict[float, list] = {}
+    for t in two.table:
+        if t.gid == "header":
+            by_x.setdefault(t.x, []).append(t)
+    joined = [" ".join(t.text for t in sorted(ts, key=lambda t: t.y)) for _, ts in sorted(by_x.items())]
+    assert joined == ["Study", "IL-2 n/N", "Placebo n/N", "RR (95% CI)", "Weight"]
+    assert all(max(t.y for t in ts) == -1.0 for ts in by_x.values())  # every header ends on the header row
+    # each cell column is as wide as its widest line: the header's longer line or an entry
+    widest_label = max(_width(s) for s in long_studies["label"])
+    il2 = max([_width("IL-2", "bold"), _width("n/N", "bold")] + [_width(s) for s in long_studies["il2_text"]])
+    cols = two.columns
+    assert cols.cells == pytest.approx(
+        (
+            cols.label + widest_label + _COL_GAP + il2,
+            cols.label + widest_label + 2 * _COL_GAP + il2 + _width("Placebo", "bold"),
+        )
+    )
+    # the header row is one header line taller than with one-line headers
+    one_word = {"il2_text": "IL-2", "control_text": "Placebo"}
+    one = forest_layout(long_studies, None, measure="RR", left_labels=one_word)
+    assert one.columns.headers == (("Study",), ("IL-2",), ("Placebo",), ("RR (95% CI)",))
+    assert two.figsize[1] - one.figsize[1] == pytest.approx(1.25 * 9 / 72)
+    # a pooled label wider than the labels and cells: a second header line would save nothing, so one line
+    assert layout(6, left_labels=LEFT).columns.headers[1:3] == (("IL-2 n/N",), ("Placebo n/N",))
 
 
 def test_subgroup_layout_indents_studies_under_headers() -> None:
