@@ -7,7 +7,8 @@
   that the split changed nothing; they were taken again after the one deliberate change of
   the layout since (issue 11, item 3: figures legible at their rendered size; rows without
   cell text run across the empty cell columns, narrower gaps and plotting area, two-line
-  cell headers), once the plots had been looked at before and after.
+  cell headers, fewer ticks where their labels would crowd), once the plots had been looked
+  at before and after.
 """
 
 from __future__ import annotations
@@ -25,7 +26,17 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers.report.forest import _COL_GAP, _PLOT_GAP, ForestLayout, _Meter, draw_forest, forest_layout, forest_plot
+from helpers.report.forest import (
+    _COL_GAP,
+    _PLOT_GAP,
+    _TICK_GAP,
+    ForestLayout,
+    _Meter,
+    _tick_sets,
+    draw_forest,
+    forest_layout,
+    forest_plot,
+)
 from tests.test_forest import HET, LEFT, make_pooled, make_studies
 
 # --------------------------------------------------------------------------- #
@@ -86,25 +97,25 @@ PLOTS = {
 #: sha256 of the text elements (document order: text, x, y, style, transform) and of the whole SVG,
 #: from forest_plot after the legibility change of the layout (see the module docstring).
 EXPECTED = {
+    "clipped_rd": (
+        "7cc6b4acbb0152d5b7c6ea6ecb73d207a6e9306fd434b1179fd7cedaec94c8ac",
+        "de57cccf06beaee86c652655dcdc89b4310577631fb8b579f817dadcb1dba06c",
+    ),
     "efficacy": (
-        "88f949fbc91e856cffe3be07b6d797100a20c1672058482b7a977a6bbcbfb2a8",
-        "ea9d44be5373cda0238d7b129d0f302bbf44d1dbe98215000208a423a328ab0d",
+        "282ac00caad2febaa6c32235236c88dafa138a6119ce8be8e67862da87b70f0d",
+        "822d092c40e3de3d7394c2f41a9afad97ad949f4ceadbfb08eef0218dee3b9cb",
     ),
     "subgroups": (
-        "f363c376c75f3847c7dd594e149e3689dd5954f49b35a5c164bb016670618a09",
-        "a6d0351dbc337e87afab5918360e07178f8c801fbce6935ad35cefe7da77d265",
-    ),
-    "clipped_rd": (
-        "2fef345d07ee2329c98c5c452269ce0360449c2eceed032cc003b739028f3a81",
-        "1d11bb646e603264d2e387a635501f50b89fefbf19065e39656a8536849502b2",
+        "71fafbfa852497b8d87fb1465fba8667071c4b1f3c0a8f6bfad3440c3a037437",
+        "319fa1e12f3899198aba7414a50f287130a2ede388ea026732aedb02ac089685",
     ),
     "two_line_headers": (
-        "f2d44a896bcf45bfb08ab9488fc4cf9029a6b0668991144faa0d9a7e210b554d",
-        "0858ae82e4892dd7c17cb2bef88d756f8f50fcefb634854a5a8510e0c8455f3e",
+        "842417b9f9f0087f433772e1ddbe94eacb54051c58e23096d3aa195eced5b175",
+        "980f39be0a58c5a42c8f4d971992a3248e6a63f94cf25883d803d6aa4e9ca2bb",
     ),
     "wrapped_or": (
-        "d1291bdc167e5af7c69d1976a96bab641e19d4bfb787539ac7ffc617eac69bf2",
-        "61f9aaa2e9675cce139fbaf96299a6548646b2c031bd461fc4bc80804e480f84",
+        "80a7f6172b64f42df88eca63f5d62f96167ba0537fec47d3b4d5387b704991a1",
+        "82dfbed4332fd007b8f364c919e4cd3c089c0c85ffb35f080fcc22dec8b5e8f3",
     ),
 }
 
@@ -151,7 +162,7 @@ def test_the_digest_sees_text_and_positions() -> None:
     assert "SRI-4 response at week 24" in texts and "RR (95% CI)" in texts
     assert all(re.fullmatch(r"-?[0-9.]+", x) and re.fullmatch(r"-?[0-9.]+", y) for _, x, y, *_ in elements)
     # a 0.01 inch wider plotting area moves text, and the text digest notices
-    moved = digests(forest_plot(studies, pooled, **kwargs, plot_width=2.41))
+    moved = digests(forest_plot(studies, pooled, **kwargs, plot_width=2.21))
     assert moved[0] != digests(forest_plot(studies, pooled, **kwargs))[0]
 
 
@@ -230,7 +241,7 @@ def test_columns_keep_text_out_of_the_plotting_area() -> None:
     lay = layout(6, left_labels=LEFT)
     cols = lay.columns
     assert cols.label < cols.cells[0] < cols.cells[1] < cols.plot0 < cols.plot1 < cols.est < cols.weight
-    assert cols.plot1 - cols.plot0 == pytest.approx(2.4)  # the default plot_width
+    assert cols.plot1 - cols.plot0 == pytest.approx(2.2)  # the default plot_width
     assert lay.axes_box[0] == cols.plot0 and lay.axes_box[2] == cols.plot_width
     assert lay.figsize[0] >= cols.weight
     left = [t for t in lay.table if t.ha == "left"]
@@ -308,6 +319,24 @@ def test_cell_headers_take_two_lines_only_where_that_narrows_the_figure() -> Non
     assert two.figsize[1] - one.figsize[1] == pytest.approx(1.25 * 9 / 72)
     # a pooled label wider than the labels and cells: a second header line would save nothing, so one line
     assert layout(6, left_labels=LEFT).columns.headers[1:3] == (("IL-2 n/N",), ("Placebo n/N",))
+
+
+@pytest.mark.parametrize("plot_width", [1.0, 1.6, 2.2, 6.0])
+@pytest.mark.parametrize(
+    "measure, xlim",
+    [("RD", (-0.006, 0.004)), ("RD", (-0.125, 0.0)), ("MD", (-300.0, 300.0)), ("RR", (0.003, 1.0)), ("RR", (1, 1000))],
+)
+def test_tick_labels_never_crowd(measure: str, xlim: tuple[float, float], plot_width: float) -> None:
+    """Fewer ticks on a narrow axis: adjacent tick labels stand at least _TICK_GAP apart; the densest set
+    where there is room."""
+    lay = layout(4, measure, xlim=xlim, plot_width=plot_width)
+    lo, hi = lay.xlim
+    frac = [(np.log(t / lo) / np.log(hi / lo)) if lay.log else (t - lo) / (hi - lo) for t in lay.ticks]
+    edges = [(f * plot_width - _width(s) / 2, f * plot_width + _width(s) / 2) for f, s in zip(frac, lay.tick_labels)]
+    gaps = [b[0] - a[1] for a, b in zip(edges, edges[1:])]
+    assert len(lay.ticks) >= 2 and min(gaps) >= _TICK_GAP - 1e-9, list(zip(lay.tick_labels, gaps))
+    if plot_width == 6.0:
+        assert list(lay.ticks) == _tick_sets(lo, hi, lay.log)[0]
 
 
 def test_subgroup_layout_indents_studies_under_headers() -> None:

@@ -101,6 +101,7 @@ _MARGIN = 0.12
 _COL_GAP = 0.15
 _PLOT_GAP = 0.15
 _TICK_SPACE = 0.33  # tick marks + tick labels under the axis
+_TICK_GAP = 0.1  # least space between two tick labels (fewer ticks where they would stand closer)
 _HEADER_PITCH = 1.25  # distance between the lines of a two-line column header, in font sizes
 _SQUARE_MAX_FRAC = 0.72  # side of the largest square, as a fraction of row height
 _DIAMOND_HALF = 0.36  # half-height of a diamond, in rows
@@ -232,8 +233,17 @@ def _auto_xlim(values: list[float], log: bool, kind: str) -> tuple[float, float]
     return lo2, hi2
 
 
-def _ticks(lo: float, hi: float, log: bool) -> list[float]:
+def _tick_sets(lo: float, hi: float, log: bool) -> list[list[float]]:
+    """The axis's possible tick sets, densest first: 1-1.5-2-3-5-7 and sparser mantissas (then every
+    k-th decade) on a log axis, six bins and fewer on a linear one."""
     eps = 1e-9
+    out: list[list[float]] = []
+
+    def add(ticks) -> None:
+        clean = [float(f"{t:.12g}") for t in ticks]
+        if clean and clean not in out:
+            out.append(clean)
+
     if log:
         span = math.log10(hi / lo)
         e0, e1 = math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1
@@ -245,17 +255,27 @@ def _ticks(lo: float, hi: float, log: bool) -> list[float]:
                 if lo * (1 - eps) <= m * 10.0**e <= hi * (1 + eps)
             ]
             if 3 <= len(cand) <= 7:
-                return [float(f"{c:.12g}") for c in cand]
+                add(cand)
             if len(cand) < 3:
                 break  # sparser sets will only have fewer
         if span > 1:  # wide: every k-th decade
             decades = [10.0**e for e in range(e0, e1 + 1) if lo * (1 - eps) <= 10.0**e <= hi * (1 + eps)]
-            step = max(1, math.ceil(len(decades) / 7))
-            return decades[::step]
+            for step in range(max(1, math.ceil(len(decades) / 7)), len(decades)):
+                add(decades[::step])
+        if out:
+            return out
         # very narrow log range: linear ticks are fine
-    ticks = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
     span = hi - lo
-    return [float(f"{t:.12g}") for t in ticks if lo - eps * span <= t <= hi + eps * span and (t > 0 or not log)]
+    for nbins in (6, 5, 4, 3, 2):
+        ticks = MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+        add([t for t in ticks if lo - eps * span <= t <= hi + eps * span and (t > 0 or not log)])
+    return out
+
+
+def _ticks(lo: float, hi: float, log: bool, fits=lambda ticks: True) -> list[float]:
+    """The densest tick set whose labels ``fits`` (see :func:`_tick_labels_fit`), else the sparsest."""
+    sets = _tick_sets(lo, hi, log)
+    return next((t for t in sets if fits(t)), sets[-1])
 
 
 # --------------------------------------------------------------------------- #
@@ -714,6 +734,21 @@ def _favours_text(
     ]
 
 
+def _tick_labels_fit(axis: _Axis, width: float, meter: _Meter, fs: float):
+    """Whether a tick set's labels, centred under their ticks on an axis ``width`` inches long, stand at
+    least ``_TICK_GAP`` apart."""
+    lo, hi = axis.xlim
+
+    def x(t: float) -> float:
+        return (math.log(t / lo) / math.log(hi / lo) if axis.log else (t - lo) / (hi - lo)) * width
+
+    def fits(ticks: list[float]) -> bool:
+        half = [meter.width(_tick_text(t), fs) / 2 for t in ticks]
+        return all((x(b) - hb) - (x(a) + ha) >= _TICK_GAP for a, b, ha, hb in zip(ticks, ticks[1:], half, half[1:]))
+
+    return fits
+
+
 @dataclass(frozen=True)
 class _Heights:
     """Vertical layout in inches; ``top`` = margin + title + header row, ``bottom`` = everything under the axes."""
@@ -798,7 +833,7 @@ def _place(
         axis_labels += _favours_text(favours, axis, cols, fig_w, meter, fs, y)
         y -= line_h
     y -= h.footer_gap
-    ticks = _ticks(*axis.xlim, axis.log)
+    ticks = _ticks(*axis.xlim, axis.log, _tick_labels_fit(axis, cols.plot_width, meter, fs))
     return ForestLayout(
         rows=tuple(rows),
         columns=cols,
@@ -841,7 +876,7 @@ def forest_layout(
     estimate_header: str | None = None,
     study_header: str = "Study",
     digits: int = 2,
-    plot_width: float = 2.4,
+    plot_width: float = 2.2,
     fontsize: float | None = None,
 ) -> ForestLayout:
     """Lay out a forest plot without drawing it; the arguments are :func:`forest_plot`'s.
@@ -1082,7 +1117,7 @@ def forest_plot(
     estimate_header: str | None = None,
     study_header: str = "Study",
     digits: int = 2,
-    plot_width: float = 2.4,
+    plot_width: float = 2.2,
     fontsize: float | None = None,
 ) -> Figure:
     """Draw a meta-analysis forest plot and return the (unshown) Figure.
