@@ -9,7 +9,9 @@
   paragraph is set as code, and no ``{glue`` markup or other MyST role (a ``{cite:p}`` inside a
   value glued as plain text) is left in the text.
 * Figures: each image links to its full-size file, and one drawn well below its natural
-  size says so (a reader on a phone can open it and zoom).
+  size says so (a reader on a phone can open it and zoom). At 1280 px every figure is shown
+  at its natural width or at least as wide as the column width that the legibility test
+  (``tests/test_figure_legibility.py``) assumes.
 * Accessibility: axe-core (pinned in ``tests/axe/package.json``, installed from the npm
   registry with ``npm ci`` on first use) finds no critical or serious violation of WCAG 2.1
   A/AA.
@@ -29,6 +31,7 @@ import pytest
 
 from tests import browser_site
 from tests.browser_site import pages
+from tests.test_figure_legibility import HTML_COLUMN_CSS_PX
 
 # the shared fixtures: the served site and the browser
 browser, site, site_html = browser_site.browser, browser_site.site, browser_site.site_html
@@ -82,7 +85,7 @@ Promise.all([mathjax, document.fonts && document.fonts.ready, ...images]).then((
 # Everything measured on a page, as lists of problems (strings) by check.
 MEASURE = r"""
 const vw = document.documentElement.clientWidth;
-const out = {overflow: [], captions: [], glue: [], figures: [], glued: 0, tables: 0};
+const out = {overflow: [], captions: [], glue: [], figures: [], figure_sizes: [], glued: 0, tables: 0};
 const name = (el) => {
   let s = el.tagName.toLowerCase();
   if (el.id) s += '#' + el.id;
@@ -198,6 +201,8 @@ for (let node = walker.nextNode(); node; node = walker.nextNode()) {
 // 4. figures: a link to the full-size image, and a visible offer when the image is shrunk
 for (const img of document.querySelectorAll('.bd-article figure img')) {
   if (!shown(img)) continue;
+  out.figure_sizes.push({src: img.getAttribute('src'), natural: img.naturalWidth,
+    shown: img.getBoundingClientRect().width});
   const link = img.closest('a.figure-full-size');
   if (!link || new URL(link.href).pathname !== new URL(img.currentSrc || img.src).pathname) {
     out.figures.push(`${img.getAttribute('src')}: no link to the full-size image`);
@@ -226,6 +231,7 @@ class PageAudit:
     captions: list[str] = field(default_factory=list)
     glue: list[str] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
+    figure_sizes: list[dict] = field(default_factory=list)  # each figure's src, natural and shown width (CSS px)
     axe: list[dict] = field(default_factory=list)
     glued: int = 0
     tables: int = 0
@@ -260,6 +266,16 @@ def audits(site, browser, axe_source) -> dict[tuple[str, str], PageAudit]:
     finally:
         browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     return results
+
+
+def narrower_than_the_column(sizes: list[dict], column: float = HTML_COLUMN_CSS_PX) -> list[str]:
+    """Figures shown narrower than their natural width and than ``column`` (CSS px)."""
+    return [
+        f"{f['src']}: shown {f['shown']:.0f} px wide, natural {f['natural']} px: less than "
+        f"min(natural, {column:g} px), the width tests/test_figure_legibility.py assumes"
+        for f in sizes
+        if f["shown"] < min(f["natural"], column) - 1
+    ]
 
 
 def report(audits: dict[tuple[str, str], PageAudit], attribute: str) -> str:
@@ -310,6 +326,10 @@ def test_the_checks_find_what_they_look_for(browser, axe_source, tmp_path):
     assert "glued value set as code" in glue and "a number set as code" in glue and "unresolved glue markup" in glue
     assert "unresolved role in the text: {cite:p}`he2020`" in glue
     assert any("no link to the full-size image" in f for f in found.figures)
+    # the 2400 px figure fits a 390 px phone: narrower than the desktop column, but as wide as the phone allows
+    (narrow,) = narrower_than_the_column(found.figure_sizes)
+    assert "natural 2400 px" in narrow and found.figure_sizes[0]["shown"] < WIDTHS["phone"]
+    assert narrower_than_the_column(found.figure_sizes, column=found.figure_sizes[0]["shown"]) == []
     assert ("aria-required-children", "critical") in violations
     assert ("label-content-name-mismatch", "serious") in violations
 
@@ -341,6 +361,17 @@ def test_glued_values_are_plain_text_and_resolved(audits):
 def test_figures_link_to_their_full_size_image(audits):
     if problems := report(audits, "figures"):
         pytest.fail(problems, pytrace=False)
+
+
+def test_figures_are_shown_at_least_as_wide_as_the_column_assumed_here(audits):
+    """At 1280 px each figure is shown at its natural width or at least HTML_COLUMN_CSS_PX wide, so the
+    legibility test's rendered font sizes are what a reader sees (or smaller than it). At 390 px figures
+    are narrower; there each links to its full-size image (test_figures_link_to_their_full_size_image)."""
+    desktop = {page: audit.figure_sizes for (page, width), audit in audits.items() if width == "desktop"}
+    assert sum(len(sizes) for sizes in desktop.values()) >= 10
+    problems = [f"{page}: {p}" for page, sizes in desktop.items() for p in narrower_than_the_column(sizes)]
+    if problems:
+        pytest.fail("\n".join(problems), pytrace=False)
 
 
 def test_no_serious_or_critical_accessibility_violation(audits):

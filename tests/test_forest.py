@@ -407,6 +407,17 @@ def test_no_text_overlap_few_studies_and_subgroups(n: int) -> None:
     )
 
 
+def test_no_text_overlap_with_two_line_headers_and_long_pooled_labels() -> None:
+    """Two-line cell headers (study labels wider than every pooled label) under a title; pooled labels that run
+    across the empty cell columns (longer than the study labels and cells together)."""
+    long = make_studies(5).assign(label=lambda d: d["label"] + ": Nephritis complete remission, week 24")
+    two_lines = forest_plot(long, None, measure="RR", left_labels=LEFT, title="SRI-4 response", favours=("a", "b"))
+    assert {t.get_text() for t in visible_texts(two_lines) if t.get_gid() == "header"} >= {"IL-2", "Placebo", "n/N"}
+    _assert_no_overlap(two_lines)
+    pooled = make_pooled().assign(label=lambda d: d["label"] + ", subgroup of IL-2 arms across studies")
+    _assert_no_overlap(forest_plot(make_studies(3), pooled, measure="RR", left_labels=LEFT, heterogeneity=HET))
+
+
 def test_overlap_check_catches_a_collision() -> None:
     fig = forest_plot(make_studies(3), None, measure="RR")
     label = [t for t in visible_texts(fig) if t.get_gid() == "study-label"][0]

@@ -2,9 +2,13 @@
 
 * :func:`forest_layout` places rows, columns, text, x-limits and ticks and the figure
   size without drawing anything; its unit tests are here.
-* The refactor from one ``forest_plot`` function into layout + drawing did not change
-  the SVG: the digests below were taken from the code before the split (commit
-  1c175ef, matplotlib 3.11.2) and are compared with the SVG drawn now.
+* The SVG of representative plots is pinned by digests. They were first taken from the
+  code before the split into layout + drawing (commit 1c175ef, matplotlib 3.11.2), to show
+  that the split changed nothing; they were taken again after the one deliberate change of
+  the layout since (issue 11, item 3: figures legible at their rendered size; rows without
+  cell text run across the empty cell columns, narrower gaps and plotting area, two-line
+  cell headers, fewer ticks where their labels would crowd), once the plots had been looked
+  at before and after.
 """
 
 from __future__ import annotations
@@ -22,11 +26,21 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from helpers.report.forest import ForestLayout, draw_forest, forest_layout, forest_plot
+from helpers.report.forest import (
+    _COL_GAP,
+    _PLOT_GAP,
+    _TICK_GAP,
+    ForestLayout,
+    _Meter,
+    _tick_sets,
+    draw_forest,
+    forest_layout,
+    forest_plot,
+)
 from tests.test_forest import HET, LEFT, make_pooled, make_studies
 
 # --------------------------------------------------------------------------- #
-# The SVG is the same as before the split into layout and drawing
+# The SVG is pinned (the split into layout and drawing changed nothing)
 # --------------------------------------------------------------------------- #
 
 #: The matplotlib version the digests were taken with (requirements.txt pins it).
@@ -36,6 +50,12 @@ DIGEST_MATPLOTLIB = "3.11.2"
 def _subgroup_pooled() -> pd.DataFrame:
     sub = dict(label="Random effects", estimate=1.3, ci_low=0.8, ci_high=2.1, pi_low=0.5, pi_high=3.0, dose="High dose")
     return pd.concat([make_pooled().assign(dose=np.nan), pd.DataFrame([sub])], ignore_index=True)
+
+
+def _long_labels(n: int) -> pd.DataFrame:
+    """Study labels wider than every pooled label: the label column is sized by the studies."""
+    studies = make_studies(n)
+    return studies.assign(label=[f"{s}: Nephritis complete remission, week 24" for s in studies["label"]])
 
 
 #: Representative plots: (studies, pooled, keyword arguments).
@@ -62,6 +82,11 @@ PLOTS = {
         make_pooled("RD"),
         dict(measure="RD", xlim=(-0.2, 0.2), favours=("placebo", "IL-2")),
     ),
+    "two_line_headers": lambda: (
+        _long_labels(4),
+        make_pooled(pi=False),
+        dict(measure="RR", left_labels=LEFT, favours=("placebo", "IL-2")),
+    ),
     "wrapped_or": lambda: (
         make_studies(20),
         make_pooled(),
@@ -70,23 +95,27 @@ PLOTS = {
 }
 
 #: sha256 of the text elements (document order: text, x, y, style, transform) and of the whole SVG,
-#: from forest_plot before the split.
+#: from forest_plot after the legibility change of the layout (see the module docstring).
 EXPECTED = {
+    "clipped_rd": (
+        "7cc6b4acbb0152d5b7c6ea6ecb73d207a6e9306fd434b1179fd7cedaec94c8ac",
+        "de57cccf06beaee86c652655dcdc89b4310577631fb8b579f817dadcb1dba06c",
+    ),
     "efficacy": (
-        "183ce12595008f191fd4a7036cfd43056ee886ffbe3ba516989a19f82feef12a",
-        "5a97dd371eceea1fd25ca8a11444d6153f9f31a65367a8e0dc6e473287626ae8",
+        "282ac00caad2febaa6c32235236c88dafa138a6119ce8be8e67862da87b70f0d",
+        "822d092c40e3de3d7394c2f41a9afad97ad949f4ceadbfb08eef0218dee3b9cb",
     ),
     "subgroups": (
-        "efebcda328aecafa4261487a50d321a275b464f5888f10a3fa8ae5cb4dcbb56a",
-        "4822c91e00f74fd9cb22d9c69eea2faeadb7bfae46518b89b97fd91cb8bc7d57",
+        "71fafbfa852497b8d87fb1465fba8667071c4b1f3c0a8f6bfad3440c3a037437",
+        "319fa1e12f3899198aba7414a50f287130a2ede388ea026732aedb02ac089685",
     ),
-    "clipped_rd": (
-        "d00d3793dee48136d19e3a18829de0a2447f02273e935fd96edc2be767c02468",
-        "5702fa0f6ab9f438ceba348d004e3f935aeede8688877ceaedfc78229f40e1a4",
+    "two_line_headers": (
+        "842417b9f9f0087f433772e1ddbe94eacb54051c58e23096d3aa195eced5b175",
+        "980f39be0a58c5a42c8f4d971992a3248e6a63f94cf25883d803d6aa4e9ca2bb",
     ),
     "wrapped_or": (
-        "eb0ace4e3fe510217ec57eeb0b613cbf2dc2d411b6a935d4b5eecc9ccc8ce4f9",
-        "241b494e10a1fdb4f0bf9dcdee00a848350240ec4751ccda02abf8342eb98d42",
+        "80a7f6172b64f42df88eca63f5d62f96167ba0537fec47d3b4d5387b704991a1",
+        "82dfbed4332fd007b8f364c919e4cd3c089c0c85ffb35f080fcc22dec8b5e8f3",
     ),
 }
 
@@ -118,7 +147,7 @@ def digests(fig: Figure) -> tuple[str, str]:
     reason=f"digests taken with matplotlib {DIGEST_MATPLOTLIB} (font metrics and SVG writer may differ)",
 )
 @pytest.mark.parametrize("name", sorted(PLOTS))
-def test_svg_is_unchanged_by_the_layout_split(name: str) -> None:
+def test_svg_matches_its_pinned_digests(name: str) -> None:
     studies, pooled, kwargs = PLOTS[name]()
     text_digest, svg_digest = digests(forest_plot(studies, pooled, **kwargs))
     assert text_digest == EXPECTED[name][0], "text or its positions changed"
@@ -133,7 +162,7 @@ def test_the_digest_sees_text_and_positions() -> None:
     assert "SRI-4 response at week 24" in texts and "RR (95% CI)" in texts
     assert all(re.fullmatch(r"-?[0-9.]+", x) and re.fullmatch(r"-?[0-9.]+", y) for _, x, y, *_ in elements)
     # a 0.01 inch wider plotting area moves text, and the text digest notices
-    moved = digests(forest_plot(studies, pooled, **kwargs, plot_width=2.81))
+    moved = digests(forest_plot(studies, pooled, **kwargs, plot_width=2.21))
     assert moved[0] != digests(forest_plot(studies, pooled, **kwargs))[0]
 
 
@@ -212,7 +241,7 @@ def test_columns_keep_text_out_of_the_plotting_area() -> None:
     lay = layout(6, left_labels=LEFT)
     cols = lay.columns
     assert cols.label < cols.cells[0] < cols.cells[1] < cols.plot0 < cols.plot1 < cols.est < cols.weight
-    assert cols.plot1 - cols.plot0 == pytest.approx(2.8)  # the default plot_width
+    assert cols.plot1 - cols.plot0 == pytest.approx(2.2)  # the default plot_width
     assert lay.axes_box[0] == cols.plot0 and lay.axes_box[2] == cols.plot_width
     assert lay.figsize[0] >= cols.weight
     left = [t for t in lay.table if t.ha == "left"]
@@ -230,6 +259,84 @@ def test_table_text_per_row() -> None:
     assert [t.text for t in lay.table if t.gid == "pi-label"] == ["    Prediction interval"]  # under its diamond
     assert all(t.weight == "bold" for t in lay.table if t.gid in ("header", "pooled-label"))
     assert lay.header_rule == (lay.columns.label, lay.columns.weight, -0.5)
+
+
+def _width(text: str, weight: str = "normal", style: str = "normal", size: float = 9.0) -> float:
+    """Text width in inches, measured as the layout measures it (9 pt: the book's table font)."""
+    return _Meter(float(mpl.rcParams["figure.dpi"])).width(text, size, weight, style)
+
+
+def test_rows_without_cells_run_across_the_cell_columns() -> None:
+    """Pooled rows, subgroup headers and prediction intervals have no cell text: they do not widen the label
+    column, they run across the empty cells, and still end before the plotting area."""
+    with_pooled, studies_only = layout(6, left_labels=LEFT), layout(6, pooled=False, left_labels=LEFT)
+    cols, plain = with_pooled.columns, studies_only.columns
+    widest_pooled = max(_width(s, "bold") for s in make_pooled()["label"])
+    assert widest_pooled > plain.cells[-1] - plain.label  # longer than the study labels and cells together
+    # the block of labels and cells is as wide as the longest pooled label, not that label + the cells
+    assert cols.plot0 == pytest.approx(cols.label + widest_pooled + _PLOT_GAP)
+    assert cols.cells[-1] == pytest.approx(cols.label + widest_pooled)
+    spanning = [t for t in with_pooled.table if t.gid in ("pooled-label", "pi-label")]
+    assert len(spanning) == 3
+    for t in spanning:
+        assert t.x + _width(t.text, t.weight, t.style) <= cols.plot0 - _PLOT_GAP + 1e-9, t.text
+    # short pooled labels change nothing: the studies size the columns
+    short = make_pooled().assign(label=["Fixed", "Random"])
+    same = forest_layout(make_studies(6), short, measure="RR", left_labels=LEFT).columns
+    assert (same.label, same.cells, same.plot0) == (plain.label, plain.cells, plain.plot0)
+    # subgroup headers run on in the same way
+    long_group = make_studies(6).assign(dose=lambda d: d["dose"] + " (uncontrolled across studies, as reported)")
+    grouped = forest_layout(long_group, None, measure="RR", group_col="dose", left_labels=LEFT).columns
+    widest_group = max(_width(g, "bold") for g in long_group["dose"])
+    assert grouped.plot0 == pytest.approx(grouped.label + widest_group + _PLOT_GAP)
+
+
+def test_cell_headers_take_two_lines_only_where_that_narrows_the_figure() -> None:
+    long_studies = PLOTS["two_line_headers"]()[0]
+    two = forest_layout(long_studies, None, measure="RR", left_labels=LEFT)
+    assert two.columns.headers == (("Study",), ("IL-2", "n/N"), ("Placebo", "n/N"), ("RR (95% CI)",))
+    by_x: dict[float, list] = {}
+    for t in two.table:
+        if t.gid == "header":
+            by_x.setdefault(t.x, []).append(t)
+    joined = [" ".join(t.text for t in sorted(ts, key=lambda t: t.y)) for _, ts in sorted(by_x.items())]
+    assert joined == ["Study", "IL-2 n/N", "Placebo n/N", "RR (95% CI)", "Weight"]
+    assert all(max(t.y for t in ts) == -1.0 for ts in by_x.values())  # every header ends on the header row
+    # each cell column is as wide as its widest line: the header's longer line or an entry
+    widest_label = max(_width(s) for s in long_studies["label"])
+    il2 = max([_width("IL-2", "bold"), _width("n/N", "bold")] + [_width(s) for s in long_studies["il2_text"]])
+    cols = two.columns
+    assert cols.cells == pytest.approx(
+        (
+            cols.label + widest_label + _COL_GAP + il2,
+            cols.label + widest_label + 2 * _COL_GAP + il2 + _width("Placebo", "bold"),
+        )
+    )
+    # the header row is one header line taller than with one-line headers
+    one_word = {"il2_text": "IL-2", "control_text": "Placebo"}
+    one = forest_layout(long_studies, None, measure="RR", left_labels=one_word)
+    assert one.columns.headers == (("Study",), ("IL-2",), ("Placebo",), ("RR (95% CI)",))
+    assert two.figsize[1] - one.figsize[1] == pytest.approx(1.25 * 9 / 72)
+    # a pooled label wider than the labels and cells: a second header line would save nothing, so one line
+    assert layout(6, left_labels=LEFT).columns.headers[1:3] == (("IL-2 n/N",), ("Placebo n/N",))
+
+
+@pytest.mark.parametrize("plot_width", [1.0, 1.6, 2.2, 6.0])
+@pytest.mark.parametrize(
+    "measure, xlim",
+    [("RD", (-0.006, 0.004)), ("RD", (-0.125, 0.0)), ("MD", (-300.0, 300.0)), ("RR", (0.003, 1.0)), ("RR", (1, 1000))],
+)
+def test_tick_labels_never_crowd(measure: str, xlim: tuple[float, float], plot_width: float) -> None:
+    """Fewer ticks on a narrow axis: adjacent tick labels stand at least _TICK_GAP apart; the densest set
+    where there is room."""
+    lay = layout(4, measure, xlim=xlim, plot_width=plot_width)
+    lo, hi = lay.xlim
+    frac = [(np.log(t / lo) / np.log(hi / lo)) if lay.log else (t - lo) / (hi - lo) for t in lay.ticks]
+    edges = [(f * plot_width - _width(s) / 2, f * plot_width + _width(s) / 2) for f, s in zip(frac, lay.tick_labels)]
+    gaps = [b[0] - a[1] for a, b in zip(edges, edges[1:])]
+    assert len(lay.ticks) >= 2 and min(gaps) >= _TICK_GAP - 1e-9, list(zip(lay.tick_labels, gaps))
+    if plot_width == 6.0:
+        assert list(lay.ticks) == _tick_sets(lo, hi, lay.log)[0]
 
 
 def test_subgroup_layout_indents_studies_under_headers() -> None:

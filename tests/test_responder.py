@@ -186,20 +186,33 @@ def test_bilag_state_is_not_a_response(ev):
 
 
 def test_heatmap_renders_one_cell_per_index_and_column_and_marks_unreproduced_p(ev):
+    """Study/time points are the rows (the figure grows downwards as trials are added), indices the columns."""
     m = responder.index_matrix(ev)
     fig = responder.index_heatmap(m)
     from matplotlib.colors import to_hex
 
     ax = fig.axes[0]
-    (mesh,) = ax.collections  # seaborn's heatmap: one mesh, a cell per index and column, row by row
+    (mesh,) = ax.collections  # seaborn's heatmap: one mesh, a cell per study/time point and index, row by row
     assert mesh.get_array().size == len(m) == len(responder.INDICES) * m["column"].nunique()
     idx, cols = list(dict.fromkeys(m["index"])), list(dict.fromkeys(m["column"]))
-    order = m.set_index(["index", "column"]).loc[[(i, c) for i in idx for c in cols], "category"]
+    assert mesh.get_array().shape == (len(cols), len(idx))
+    assert [t.get_text().replace("\n", ", ", 1) for t in ax.get_yticklabels()] == cols
+    assert [t.get_text().replace("\n", " ") for t in ax.get_xticklabels()] == idx
+    order = m.set_index(["index", "column"]).loc[[(i, c) for c in cols for i in idx], "category"]
     colours = [to_hex(c) for c in mesh.to_rgba(mesh.get_array().ravel())]
     assert colours == [to_hex(responder.CATEGORY_STYLE[c][0]) for c in order]
-    symbols = [t.get_text() for t in ax.texts if t.get_text() != responder.NOT_REPRODUCED_MARK]
-    assert symbols == [responder.CATEGORY_STYLE[c][1] for c in order]
-    assert sum(t.get_text() == responder.NOT_REPRODUCED_MARK for t in ax.texts) == 2
+    symbols = [t for t in ax.texts if t.get_text() != responder.NOT_REPRODUCED_MARK]
+    assert [t.get_text() for t in symbols] == [responder.CATEGORY_STYLE[c][1] for c in order]
+    assert [t.get_position() for t in symbols] == [
+        (x + 0.5, y + 0.5) for y in range(len(cols)) for x in range(len(idx))
+    ]
+    marks = [t.get_position() for t in ax.texts if t.get_text() == responder.NOT_REPRODUCED_MARK]
+    flagged = m[m["p_reproduced"].map(lambda v: v is False)]
+    assert len(marks) == len(flagged) == 2
+    # each mark inside the cell of its (study/time point, index)
+    assert sorted((int(x), int(y)) for x, y in marks) == sorted(
+        (idx.index(i), cols.index(c)) for i, c in zip(flagged["index"], flagged["column"])
+    )
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[-1] == "reported p not reproduced by the counts" and len(labels) == len(responder.CATEGORIES) + 1
     alt = responder.heatmap_alt_text(m)

@@ -98,9 +98,11 @@ PI_COLOUR = ROLE_COLOURS["prediction"]
 
 # Geometry (inches unless said otherwise).
 _MARGIN = 0.12
-_COL_GAP = 0.2
-_PLOT_GAP = 0.25
+_COL_GAP = 0.15
+_PLOT_GAP = 0.15
 _TICK_SPACE = 0.33  # tick marks + tick labels under the axis
+_TICK_GAP = 0.1  # least space between two tick labels (fewer ticks where they would stand closer)
+_HEADER_PITCH = 1.25  # distance between the lines of a two-line column header, in font sizes
 _SQUARE_MAX_FRAC = 0.72  # side of the largest square, as a fraction of row height
 _DIAMOND_HALF = 0.36  # half-height of a diamond, in rows
 
@@ -231,8 +233,17 @@ def _auto_xlim(values: list[float], log: bool, kind: str) -> tuple[float, float]
     return lo2, hi2
 
 
-def _ticks(lo: float, hi: float, log: bool) -> list[float]:
+def _tick_sets(lo: float, hi: float, log: bool) -> list[list[float]]:
+    """The axis's possible tick sets, densest first: 1-1.5-2-3-5-7 and sparser mantissas (then every
+    k-th decade) on a log axis, six bins and fewer on a linear one."""
     eps = 1e-9
+    out: list[list[float]] = []
+
+    def add(ticks) -> None:
+        clean = [float(f"{t:.12g}") for t in ticks]
+        if clean and clean not in out:
+            out.append(clean)
+
     if log:
         span = math.log10(hi / lo)
         e0, e1 = math.floor(math.log10(lo)) - 1, math.ceil(math.log10(hi)) + 1
@@ -244,17 +255,27 @@ def _ticks(lo: float, hi: float, log: bool) -> list[float]:
                 if lo * (1 - eps) <= m * 10.0**e <= hi * (1 + eps)
             ]
             if 3 <= len(cand) <= 7:
-                return [float(f"{c:.12g}") for c in cand]
+                add(cand)
             if len(cand) < 3:
                 break  # sparser sets will only have fewer
         if span > 1:  # wide: every k-th decade
             decades = [10.0**e for e in range(e0, e1 + 1) if lo * (1 - eps) <= 10.0**e <= hi * (1 + eps)]
-            step = max(1, math.ceil(len(decades) / 7))
-            return decades[::step]
+            for step in range(max(1, math.ceil(len(decades) / 7)), len(decades)):
+                add(decades[::step])
+        if out:
+            return out
         # very narrow log range: linear ticks are fine
-    ticks = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
     span = hi - lo
-    return [float(f"{t:.12g}") for t in ticks if lo - eps * span <= t <= hi + eps * span and (t > 0 or not log)]
+    for nbins in (6, 5, 4, 3, 2):
+        ticks = MaxNLocator(nbins=nbins, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+        add([t for t in ticks if lo - eps * span <= t <= hi + eps * span and (t > 0 or not log)])
+    return out
+
+
+def _ticks(lo: float, hi: float, log: bool, fits=lambda ticks: True) -> list[float]:
+    """The densest tick set whose labels ``fits`` (see :func:`_tick_labels_fit`), else the sparsest."""
+    sets = _tick_sets(lo, hi, log)
+    return next((t for t in sets if fits(t)), sets[-1])
 
 
 # --------------------------------------------------------------------------- #
@@ -490,7 +511,9 @@ class ForestColumns:
     ``label`` is the left edge of the labels; ``cells``, ``est`` and ``weight``
     are the right edges of the text cells, the estimate (CI) column and the
     weight column (``weight == est`` without weights); ``plot0``/``plot1``
-    bound the plotting area, ``plot_width`` wide.
+    bound the plotting area, ``plot_width`` wide. ``headers`` holds the lines
+    of each column header (study, text cells..., estimate): a header wider
+    than every entry of its column is set on two lines where that is narrower.
     """
 
     label: float
@@ -501,10 +524,15 @@ class ForestColumns:
     weight: float
     show_weight: bool
     plot_width: float
+    headers: tuple[tuple[str, ...], ...] = ()
 
     @property
     def fig_width(self) -> float:
         return self.weight + _MARGIN
+
+    @property
+    def header_lines(self) -> int:
+        return max([1] + [len(h) for h in self.headers])
 
 
 def _checked_inputs(
@@ -562,6 +590,19 @@ def _x_range(
     return _auto_xlim(vals, log, kind)
 
 
+def _header_lines(meter: _Meter, header: str, fs: float, w_entries: float) -> tuple[str, ...]:
+    """A cell header on one line, or on two if it is wider than every entry of its column and two lines
+    (split at the space that makes the wider line narrowest) are narrower."""
+    words = header.split(" ")
+    one = meter.width(header, fs, "bold")
+    if one <= w_entries or len(words) < 2:
+        return (header,)
+    splits = [(" ".join(words[:i]), " ".join(words[i:])) for i in range(1, len(words))]
+    widths = [max(meter.width(line, fs, "bold") for line in split) for split in splits]
+    best = min(range(len(splits)), key=widths.__getitem__)
+    return splits[best] if widths[best] < one else (header,)
+
+
 def _columns(
     rows: list[ForestRow],
     meter: _Meter,
@@ -571,20 +612,44 @@ def _columns(
     show_weight: bool,
     plot_width: float,
 ) -> ForestColumns:
-    """Column widths from the measured text; ``headers`` = study, text cells..., estimate."""
+    """Column widths from the measured text; ``headers`` = study, text cells..., estimate.
+
+    Only the study header and rows with text in a cell (the studies) size the label column. Rows without
+    cell text (subgroup headers, pooled rows, prediction intervals) run on across the empty cell columns,
+    up to the gap before the plotting area; where one is longer than the labels and cells together, the
+    label column is widened by the difference. Cell headers wider than their entries (``IL-2 n/N`` over
+    ``16/29``) are set on two lines when that makes the labels and cells narrower.
+    """
     study_header, *cell_headers, est_header = headers
-    w_label = max(
-        [meter.width(study_header, fs, "bold")]
-        + [meter.width(r.label_text(indent), fs, r.font_weight, r.font_style) for r in rows]
-    )
-    w_cells = [
-        max([meter.width(hdr, fs, "bold")] + [meter.width(r.cells[i], fs, r.font_weight) for r in rows if r.cells])
-        for i, hdr in enumerate(cell_headers)
+
+    def width(s: str, weight: str = "normal", style: str = "normal") -> float:
+        return meter.width(s, fs, weight, style)
+
+    def label_width(r: ForestRow) -> float:
+        return width(r.label_text(indent), r.font_weight, r.font_style)
+
+    spanning = [r.kind != "study" and not any(r.cells) for r in rows]
+    w_label = max([width(study_header, "bold")] + [label_width(r) for r, s in zip(rows, spanning) if not s])
+    w_span = max([0.0] + [label_width(r) for r, s in zip(rows, spanning) if s])
+    w_entries = [
+        max([0.0] + [width(r.cells[i], r.font_weight) for r in rows if r.cells]) for i in range(len(cell_headers))
     ]
-    w_est = max([meter.width(est_header, fs, "bold")] + [meter.width(r.est_text, fs, r.font_weight) for r in rows])
+
+    def cells_for(lines: list[tuple[str, ...]]) -> tuple[list[float], float]:
+        """Cell widths with these headers, and the width of the labels and cells together."""
+        w = [max([we] + [width(line, "bold") for line in h]) for h, we in zip(lines, w_entries)]
+        return w, max(w_label + sum(_COL_GAP + wc for wc in w), w_span)
+
+    one_line = [(h,) for h in cell_headers]
+    two_lines = [_header_lines(meter, h, fs, we) for h, we in zip(cell_headers, w_entries)]
+    (w_cells, block), cell_lines = cells_for(one_line), one_line
+    if cells_for(two_lines)[1] < block - 0.05:  # inches: a second header line for a real saving only
+        (w_cells, block), cell_lines = cells_for(two_lines), two_lines
+    w_label = block - sum(_COL_GAP + wc for wc in w_cells)
+    w_est = max([width(est_header, "bold")] + [width(r.est_text, r.font_weight) for r in rows])
     w_wt = 0.0
     if show_weight:
-        w_wt = max([meter.width("Weight", fs, "bold")] + [meter.width(r.weight_text, fs) for r in rows])
+        w_wt = max([width("Weight", "bold")] + [width(r.weight_text) for r in rows])
 
     x_cells = []  # right edges (cells are right-aligned)
     x = _MARGIN + w_label
@@ -595,19 +660,31 @@ def _columns(
     x_plot1 = x_plot0 + plot_width
     x_est = x_plot1 + _PLOT_GAP + w_est  # right edge
     x_wt = x_est + _COL_GAP + w_wt if show_weight else x_est
-    return ForestColumns(_MARGIN, tuple(x_cells), x_plot0, x_plot1, x_est, x_wt, show_weight, plot_width)
+    headers_lines = ((study_header,), *cell_lines, (est_header,))
+    return ForestColumns(_MARGIN, tuple(x_cells), x_plot0, x_plot1, x_est, x_wt, show_weight, plot_width, headers_lines)
 
 
-def _table_text(
-    rows: list[ForestRow], cols: ForestColumns, headers: list[str], indent: str, fs: float
-) -> list[PlacedText]:
-    """Header row (one row above the first) and the text of every row; empty cells are left out."""
+def _row_height(fs: float) -> float:
+    """One table row, inches."""
+    return max(0.24, fs * 2.0 / 72)
+
+
+def _table_text(rows: list[ForestRow], cols: ForestColumns, indent: str, fs: float) -> list[PlacedText]:
+    """Header row (one row above the first; the first line of a two-line header above it) and the text of
+    every row; empty cells are left out."""
     gids = {"study": "study-label", "group": "group-header", "pooled": "pooled-label", "pi": "pi-label"}
-    study_header, *cell_headers, est_header = headers
     y_head = 0.0 - 0.5 - 0.5 * 1.0
-    out = [PlacedText(cols.label, y_head, study_header, "left", "header", fs, "bold")]
-    out += [PlacedText(xr, y_head, hdr, "right", "header", fs, "bold") for xr, hdr in zip(cols.cells, cell_headers)]
-    out.append(PlacedText(cols.est, y_head, est_header, "right", "header", fs, "bold"))
+    pitch = _HEADER_PITCH * fs / 72 / _row_height(fs)  # row units
+
+    def header(x: float, lines: tuple[str, ...], ha: str) -> list[PlacedText]:
+        last = len(lines) - 1
+        return [PlacedText(x, y_head - (last - i) * pitch, s, ha, "header", fs, "bold") for i, s in enumerate(lines)]
+
+    study_header, *cell_headers, est_header = cols.headers
+    out = header(cols.label, study_header, "left")
+    for xr, hdr in zip(cols.cells, cell_headers):
+        out += header(xr, hdr, "right")
+    out += header(cols.est, est_header, "right")
     if cols.show_weight:
         out.append(PlacedText(cols.weight, y_head, "Weight", "right", "header", fs, "bold"))
     for r in rows:
@@ -657,6 +734,21 @@ def _favours_text(
     ]
 
 
+def _tick_labels_fit(axis: _Axis, width: float, meter: _Meter, fs: float):
+    """Whether a tick set's labels, centred under their ticks on an axis ``width`` inches long, stand at
+    least ``_TICK_GAP`` apart."""
+    lo, hi = axis.xlim
+
+    def x(t: float) -> float:
+        return (math.log(t / lo) / math.log(hi / lo) if axis.log else (t - lo) / (hi - lo)) * width
+
+    def fits(ticks: list[float]) -> bool:
+        half = [meter.width(_tick_text(t), fs) / 2 for t in ticks]
+        return all((x(b) - hb) - (x(a) + ha) >= _TICK_GAP for a, b, ha, hb in zip(ticks, ticks[1:], half, half[1:]))
+
+    return fits
+
+
 @dataclass(frozen=True)
 class _Heights:
     """Vertical layout in inches; ``top`` = margin + title + header row, ``bottom`` = everything under the axes."""
@@ -673,12 +765,19 @@ class _Heights:
 
 
 def _heights(
-    rows: list[ForestRow], n_title: int, n_footer: int, has_favours: bool, row_h: float, line_h: float, title_fs: float
+    rows: list[ForestRow],
+    n_title: int,
+    n_footer: int,
+    has_favours: bool,
+    row_h: float,
+    line_h: float,
+    title_fs: float,
+    header_h: float,
 ) -> _Heights:
     y_last = max(r.y for r in rows) if rows else 0.0
     axes_h = ((y_last - 0.0) + 1.0) * row_h
     title_h = n_title * title_fs * 1.45 / 72 + (0.08 if n_title else 0.0)
-    top_h = _MARGIN + title_h + row_h  # title + header row
+    top_h = _MARGIN + title_h + header_h  # title + header row
     bottom_lines = 1 + (1 if has_favours else 0)
     footer_gap = 0.1 if n_footer else 0.0
     bottom_h = _TICK_SPACE + bottom_lines * line_h + footer_gap + n_footer * line_h + _MARGIN
@@ -723,9 +822,10 @@ def _place(
     """Wrap the title and footer, then place everything vertically."""
     footer_lines, title_lines, fig_w = _wrapped(cols, meter, fs, footer, title)
     line_h = fs * 1.45 / 72  # one line of footer text, inches
-    row_h = max(0.24, fs * 2.0 / 72)  # one table row, inches
+    row_h = _row_height(fs)
     title_fs = fs * 1.15
-    h = _heights(rows, len(title_lines), len(footer_lines), favours is not None, row_h, line_h, title_fs)
+    header_h = row_h + (cols.header_lines - 1) * _HEADER_PITCH * fs / 72
+    h = _heights(rows, len(title_lines), len(footer_lines), favours is not None, row_h, line_h, title_fs, header_h)
     y = h.bottom - _TICK_SPACE  # inches from the figure bottom, top of the next line
     axis_labels = [PlacedText((cols.plot0 + cols.plot1) / 2, y, xlabel, "center", "xlabel", fs, va="top")]
     y -= line_h
@@ -733,7 +833,7 @@ def _place(
         axis_labels += _favours_text(favours, axis, cols, fig_w, meter, fs, y)
         y -= line_h
     y -= h.footer_gap
-    ticks = _ticks(*axis.xlim, axis.log)
+    ticks = _ticks(*axis.xlim, axis.log, _tick_labels_fit(axis, cols.plot_width, meter, fs))
     return ForestLayout(
         rows=tuple(rows),
         columns=cols,
@@ -776,7 +876,7 @@ def forest_layout(
     estimate_header: str | None = None,
     study_header: str = "Study",
     digits: int = 2,
-    plot_width: float = 2.8,
+    plot_width: float = 2.2,
     fontsize: float | None = None,
 ) -> ForestLayout:
     """Lay out a forest plot without drawing it; the arguments are :func:`forest_plot`'s.
@@ -804,9 +904,7 @@ def forest_layout(
     footer += [(note, "note", "italic") for note in notes or []]
     axis = _Axis(log, x_range, null_value)
     favours = favours if null_value is not None else None
-    return _place(
-        rows, cols, _table_text(rows, cols, headers, indent, fs), meter, fs, axis, xlabel, favours, footer, title
-    )
+    return _place(rows, cols, _table_text(rows, cols, indent, fs), meter, fs, axis, xlabel, favours, footer, title)
 
 
 # --------------------------------------------------------------------------- #
@@ -1019,7 +1117,7 @@ def forest_plot(
     estimate_header: str | None = None,
     study_header: str = "Study",
     digits: int = 2,
-    plot_width: float = 2.8,
+    plot_width: float = 2.2,
     fontsize: float | None = None,
 ) -> Figure:
     """Draw a meta-analysis forest plot and return the (unshown) Figure.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from helpers.report.style import use_book_style
 
-WRAP = 34
+WRAP = 28
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def selection_flow_figure(groups: dict[str, list[str]], considered: int):
 
     boxes = flow_layout(groups, considered)
     tallest = max(len(b.lines) for b in boxes)
-    fig = Figure(figsize=(8.0, 1.5 + 0.2 * tallest))
+    fig = Figure(figsize=(7.0, 1.5 + 0.2 * tallest))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_axis_off()
     frame = {"boxstyle": "square,pad=0.5", "fc": "white", "ec": "black", "lw": 1.2}

@@ -266,30 +266,76 @@ def index_table(matrix: pd.DataFrame) -> pd.DataFrame:
     return wide.reset_index().rename(columns={"index": "Index"})
 
 
+#: Heatmap geometry, inches: one cell, the gap between labels and grid, the margin round the figure.
+HEATMAP_CELL = (0.42, 0.4)
+HEATMAP_PAD, HEATMAP_MARGIN = 0.08, 0.05
+#: Heatmap text, points: labels and legend; the symbols in the cells.
+HEATMAP_FONT, HEATMAP_SYMBOL_FONT = 9.0, 11.0
+
+
+def _index_header(label: str) -> str:
+    """An index's column header: a bracketed qualifier on a line of its own, long names on two lines."""
+    import textwrap
+
+    if " (" in label:
+        return label.replace(" (", "\n(", 1)
+    return "\n".join(textwrap.wrap(label, 20))
+
+
+def _study_label(column: str) -> str:
+    """A study and time point's row label: the study on the first line, time point and population below."""
+    return column.replace(", ", "\n", 1)
+
+
 def index_heatmap(matrix: pd.DataFrame) -> Figure:
-    """Index by study/time point, coloured and marked by category (symbols readable without colour)."""
+    """Study/time point (rows) by index (columns), coloured and marked by category (symbols readable without
+    colour); the figure grows downwards as studies are added and stays as wide as the list of indices."""
     import matplotlib as mpl
     import seaborn
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.colors import ListedColormap
     from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
     use_book_style()
     idx = list(dict.fromkeys(matrix["index"]))
     cols = list(dict.fromkeys(matrix["column"]))
-    ncol = 2 if len(cols) < 6 else 3
-    legend_h = 0.28 * -(-(len(CATEGORIES) + 1) // ncol) + 0.15  # the categories and the mark, ncol per line
-    bottom = 0.85 + legend_h  # tick labels (three lines), then the legend
-    width, height = 1.3 * len(cols) + 2.9, 0.5 * len(idx) + bottom + 0.1
+    headers, row_labels = [_index_header(i) for i in idx], [_study_label(c) for c in cols]
+
+    # the label sizes, measured before the figure is laid out (inches)
+    renderer = FigureCanvasAgg(Figure(dpi=72)).get_renderer()
+    prop = FontProperties(size=HEATMAP_FONT)
+
+    def extent(text: str) -> float:
+        return (
+            max(renderer.get_text_width_height_descent(line, prop, ismath=False)[0] for line in text.split("\n")) / 72
+        )
+
+    cell_w, cell_h = HEATMAP_CELL
+    label_w = max(extent(t) for t in row_labels) + HEATMAP_PAD
+    header_h = max(extent(t) for t in headers) + HEATMAP_PAD  # rotated: their length is their height
+    legend_gap = 0.15
+    legend_h = (len(CATEGORIES) + 1) * HEATMAP_FONT * 1.5 / 72  # about: a line and half a line's spacing each
+    grid_w, grid_h = cell_w * len(idx), cell_h * len(cols)
+    width = HEATMAP_MARGIN + label_w + grid_w + HEATMAP_MARGIN
+    height = HEATMAP_MARGIN + header_h + grid_h + legend_gap + legend_h + HEATMAP_MARGIN
     fig = Figure(figsize=(width, height))
-    ax = fig.add_axes((2.7 / width, bottom / height, 1 - 2.8 / width, 1 - (bottom + 0.1) / height))
+    ax = fig.add_axes(
+        (
+            (HEATMAP_MARGIN + label_w) / width,
+            (HEATMAP_MARGIN + legend_h + legend_gap) / height,
+            grid_w / width,
+            grid_h / height,
+        )
+    )
     # seaborn draws the grid: each cell's category as a colour code, its symbol as the annotation
     codes = {c: i for i, c in enumerate(CATEGORIES)}
-    grid = matrix.pivot(index="index", columns="column", values="category").reindex(index=idx, columns=cols)
+    grid = matrix.pivot(index="column", columns="index", values="category").reindex(index=cols, columns=idx)
     seaborn.heatmap(
         grid.map(codes.get).astype(float),
         annot=grid.map(lambda c: CATEGORY_STYLE[c][1]).to_numpy(),
         fmt="",
-        annot_kws={"fontsize": 11, "color": OKABE_ITO["black"]},
+        annot_kws={"fontsize": HEATMAP_SYMBOL_FONT, "color": OKABE_ITO["black"]},
         cmap=ListedColormap([CATEGORY_STYLE[c][0] for c in CATEGORIES]),
         vmin=-0.5,
         vmax=len(CATEGORIES) - 0.5,
@@ -300,20 +346,18 @@ def index_heatmap(matrix: pd.DataFrame) -> Figure:
     )
     for r, flag in zip(matrix.itertuples(index=False), _not_reproduced(matrix)):
         if flag:
-            x, y = cols.index(r.column), idx.index(r.index)
-            ax.text(x + 0.9, y + 0.12, NOT_REPRODUCED_MARK, ha="right", va="top", fontsize=10, fontweight="bold")
-    ax.set_xlim(0, len(cols))
-    ax.set_ylim(len(idx), 0)
+            x, y = idx.index(r.index), cols.index(r.column)
+            ax.text(x + 0.93, y + 0.08, NOT_REPRODUCED_MARK, ha="right", va="top", fontsize=10, fontweight="bold")
+    ax.set_xlim(0, len(idx))
+    ax.set_ylim(len(cols), 0)
+    ax.xaxis.tick_top()
     ax.set_xticks(
-        np.arange(len(cols)) + 0.5,
-        labels=[c.replace(", ", "\n").replace(" (", "\n(") for c in cols],
-        fontsize=8,
-        rotation=0,
+        np.arange(len(idx)) + 0.5, labels=headers, fontsize=HEATMAP_FONT, rotation=90, ha="center", va="bottom"
     )
-    ax.set_yticks(np.arange(len(idx)) + 0.5, labels=idx, fontsize=9, rotation=0)
+    ax.set_yticks(np.arange(len(cols)) + 0.5, labels=row_labels, fontsize=HEATMAP_FONT, rotation=0, ha="right")
     ax.set_xlabel("")
     ax.set_ylabel("")
-    ax.tick_params(length=0)
+    ax.tick_params(length=0, pad=HEATMAP_PAD * 72 * 0.75)
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     handles = [
@@ -342,12 +386,12 @@ def index_heatmap(matrix: pd.DataFrame) -> Figure:
     )
     fig.legend(
         handles=handles,
-        loc="lower center",
-        ncol=ncol,
+        loc="upper left",  # under the grid (the saved figure's tight box takes in the legend's exact height)
+        ncol=1,
         frameon=False,
-        fontsize=9,
-        bbox_to_anchor=((2.7 / width + 1 - 0.1 / width) / 2, 0.0),
-        borderaxespad=0.2,
+        fontsize=HEATMAP_FONT,
+        bbox_to_anchor=(HEATMAP_MARGIN / width, (HEATMAP_MARGIN + legend_h) / height),
+        borderaxespad=0.0,
     )
     return fig
 

@@ -262,7 +262,7 @@ def traffic_light_figure(rob: RiskOfBias) -> Figure:
     ss = study_scores(rob).set_index("study_id")
     answers = {(s, int(i)): a for s, i, a in zip(r["study_id"], r["item"], r["answer"])}
 
-    row_h, col_w, label_w, header_h, legend_h = 0.27, 0.9, 2.45, 0.62, 0.55
+    row_h, col_w, label_w, header_h, legend_h = 0.23, 0.9, 2.45, 0.62, 0.55
     layout: list[tuple[str, object]] = []
     for domain, _label, lo, hi in DOMAINS:
         layout.append(("domain", domain))
@@ -304,7 +304,7 @@ def traffic_light_figure(rob: RiskOfBias) -> Figure:
                     f"{d['score']} of {d['max_score']}",
                     ha="center",
                     va="center",
-                    fontsize=8.5,
+                    fontsize=9,
                     color="#444444",
                 )
         elif kind == "item":

@@ -969,12 +969,12 @@ def safety_figure(ev: Evidence) -> Figure:
         transform=ax.get_yaxis_transform(),
         va="bottom",
         ha="left",
-        fontsize=8.5,
+        fontsize=9,
         fontweight="bold",
     )
     ax.tick_params(axis="y", length=0)
     for i, text in enumerate(right):
-        ax.text(1.03, n - 1 - i, text, transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=8.5)
+        ax.text(1.03, n - 1 - i, text, transform=ax.get_yaxis_transform(), va="center", ha="left", fontsize=9)
     handles = [
         Line2D(
             [],
