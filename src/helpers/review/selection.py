@@ -393,7 +393,7 @@ def rows_by_role(ev: Evidence, rows: pd.DataFrame) -> pd.DataFrame:
         p_value=pd.NA,
         p_comparison=pd.NA,
         status="derived",
-        derivation="sum of the arms " + ids[first].str.replace("+", ", ", regex=False),
+        derivation="sum of the arms " + groups["arm_id"].transform(lambda g: ", ".join(g))[first],
         arm_id=ids[first],
         arms_combined=groups["arm_id"].transform("size")[first],
     )
