@@ -11,6 +11,7 @@ changes the judgement and the sentence together.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pandas as pd
 from helpers.evidence.load import Evidence
 from helpers.evidence.protocol import Protocol, load_protocol
 from helpers.report.prose import fmt_ci, fmt_num, join_words, lower_first
+from helpers.review.selection import memo
 from helpers.stats import distributions
 
 LEVELS = ("very low", "low", "moderate", "high")
@@ -452,8 +454,16 @@ def treg_row(ev: Evidence, entry: Mapping, protocol: Protocol) -> FindingRow | N
 
 
 def summary_of_findings(ev: Evidence, protocol: Protocol | None = None) -> tuple[FindingRow, ...]:
-    """One row per outcome of the protocol's ``grade.outcomes`` that the data can fill, in its order."""
+    """One row per outcome of the protocol's ``grade.outcomes`` that the data can fill, in its order.
+
+    Computed once per evidence object and protocol content: the abstract, key findings, discussion and
+    summary-of-findings pages all ask for it."""
     protocol = protocol or load_protocol()
+    content = json.dumps(protocol.raw, sort_keys=True, default=str)
+    return memo(ev, ("summary_of_findings", content), lambda: _summary_of_findings(ev, protocol))
+
+
+def _summary_of_findings(ev: Evidence, protocol: Protocol) -> tuple[FindingRow, ...]:
     rows = []
     for entry in protocol.raw["grade"]["outcomes"]:
         row = treg_row(ev, entry, protocol) if entry.get("narrative") == "treg" else comparison_row(ev, entry, protocol)

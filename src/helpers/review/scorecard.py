@@ -7,12 +7,15 @@ the data by a rule written here, so a new trial or a corrected number changes th
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pandas as pd
 
 from helpers.evidence.load import Evidence
+from helpers.evidence.protocol import load_protocol
 from helpers.report.prose import fmt_int, join_words
+from helpers.review.selection import memo
 
 VERDICTS = ("reproduced", "partly reproduced", "not reproducible", "contradicted")
 
@@ -217,7 +220,13 @@ def _responder_indices(ev: Evidence) -> Score:
 
 
 def scorecard(ev: Evidence) -> list[Score]:
-    """The six statements in the order of the abstract."""
+    """The six statements in the order of the abstract (computed once per evidence object and protocol
+    content: the abstract, key findings, discussion and scorecard pages all ask for them)."""
+    content = json.dumps(load_protocol().raw, sort_keys=True, default=str)
+    return list(memo(ev, ("scorecard", content), lambda: tuple(_scores(ev))))
+
+
+def _scores(ev: Evidence) -> list[Score]:
     return [_search(ev), _totals(ev), _treg_response(ev), _primary_endpoints(ev), _safety(ev), _responder_indices(ev)]
 
 
