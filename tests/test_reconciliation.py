@@ -122,6 +122,8 @@ def test_selection_flow_groups_every_study_once():
         "Candidates, not included (n = 6)",
         "Excluded (n = 7)",
     ]
+    assert [round(b.centre, 3) for b in boxes] == [0.5, 0.175, 0.51, 0.845]  # three columns under a centred box
+    assert boxes[1].lines == ("He 2016", "von Spee-Mayer 2016", "PRO-IMMUN", "He 2020", "LUPIL-2")
     fig = selection_flow_figure(groups, considered)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert any("LUPIL-2" in t for t in texts) and any("NCT04077684" in t for t in texts)

@@ -17,10 +17,9 @@ WRAP = 28
 
 @dataclass(frozen=True)
 class FlowBox:
-    x: float
-    y: float
-    w: float
-    h: float
+    """A box's horizontal centre (axes units), its title and its lines; matplotlib sizes the box to its text."""
+
+    centre: float
     title: str
     lines: tuple[str, ...]
 
@@ -33,17 +32,12 @@ def _lines(names: list[str]) -> tuple[str, ...]:
 
 
 def flow_layout(groups: dict[str, list[str]], considered: int) -> list[FlowBox]:
-    """One box for the studies considered and one per group (included, candidate, excluded), each
-    listing its studies; box heights follow their number of lines."""
-    columns = list(groups.items())
-    body = {k: _lines(v) for k, v in columns}
-    tallest = max((len(v) for v in body.values()), default=1)
-    h = 0.09 + 0.045 * tallest
-    width = 0.31
-    boxes = [FlowBox(0.25, 1.0 - 0.14, 0.5, 0.12, f"Studies considered (n = {considered})", ())]
-    for i, (title, _) in enumerate(columns):
-        x = 0.02 + i * (width + 0.025)
-        boxes.append(FlowBox(x, 0.78 - h, width, h, f"{title} (n = {len(groups[title])})", body[title]))
+    """One box for the studies considered and one per group (included, candidate, excluded) side by side,
+    each listing its studies."""
+    width = 0.31  # a group's column, with 0.025 between columns
+    boxes = [FlowBox(0.5, f"Studies considered (n = {considered})", ())]
+    for i, (title, names) in enumerate(groups.items()):
+        boxes.append(FlowBox(0.02 + i * (width + 0.025) + width / 2, f"{title} (n = {len(names)})", _lines(names)))
     return boxes
 
 
@@ -66,7 +60,7 @@ def selection_flow_figure(groups: dict[str, list[str]], considered: int):
     for b in boxes[1:]:
         name, count = b.title.rsplit(" (", 1)
         text = ax.text(
-            b.x + b.w / 2,
+            b.centre,
             0.68,
             f"{name}\n({count}\n\n" + "\n".join(b.lines),
             ha="center",
