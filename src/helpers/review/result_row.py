@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import asdict, dataclass, fields
+from typing import TypedDict, Unpack
 
 import pandas as pd
 import pandera.pandas as pa
@@ -46,6 +47,21 @@ def bayes_scale(method: str) -> float | None:
         return float(found.group(1)) if found else None
     except ValueError:  # e.g. "Bayes HN(1.2.3)"
         return None
+
+
+class RowIdentity(TypedDict):
+    """What identifies a result row, whatever computed it (the keyword arguments of every constructor)."""
+
+    analysis: str
+    label: str
+    outcome: str
+    timepoint: str
+    population: str
+    #: patients in the IL-2 and the comparator groups; None where the analysis has no such group
+    n_il2: int | None
+    n_control: int | None
+    studies: str
+    inputs_derived: bool
 
 
 @dataclass(frozen=True)
@@ -85,18 +101,10 @@ class ResultRow:
         cls,
         fit: pooling.RmaResult,
         *,
-        analysis: str,
-        label: str,
-        outcome: str,
-        timepoint: str,
-        population: str,
-        n_il2: int | None,
-        n_control: int | None,
-        studies: str,
-        inputs_derived: bool,
         measure: str | None = None,
         back_transform: bool = True,
         ni=None,
+        **identity: Unpack[RowIdentity],
     ) -> ResultRow:
         """The row of one fit; estimates back-transformed to the reporting scale (ratios for RR and OR).
 
@@ -110,19 +118,13 @@ class ResultRow:
             bt = pooling.back_transform(fit, measure, ni=ni)
         else:
             bt = {k: getattr(fit, k) for k in ("estimate", "ci_low", "ci_high", "pi_low", "pi_high")}
-        return cls(
-            analysis=analysis,
-            label=label,
-            outcome=outcome,
-            timepoint=timepoint,
-            population=population,
+        return cls._with(
+            identity,
             measure=measure,
             model=fit.model,
             method=fit.method,
             test=fit.test,
             k=int(fit.k),
-            n_il2=None if n_il2 is None else int(n_il2),
-            n_control=None if n_control is None else int(n_control),
             estimate=bt["estimate"],
             ci_low=bt["ci_low"],
             ci_high=bt["ci_high"],
@@ -136,8 +138,6 @@ class ResultRow:
             # a pooled single-arm rate tests no null a reader asks about (logit 0 is a proportion of 0.5,
             # Freeman-Tukey 0 a proportion of 0): no p is given
             p=nan if measure in effects.PROPORTION_MEASURES else fit.pval,
-            studies=studies,
-            inputs_derived=bool(inputs_derived),
         )
 
     @classmethod
@@ -151,32 +151,18 @@ class ResultRow:
         ci_low: float,
         ci_high: float,
         p: float,
-        analysis: str,
-        label: str,
-        outcome: str,
-        timepoint: str,
-        population: str,
-        n_il2: int,
-        n_control: int,
-        studies: str,
-        inputs_derived: bool,
+        **identity: Unpack[RowIdentity],
     ) -> ResultRow:
         """One trial's own result (model "single_trial", k = 1): no pooling, so no heterogeneity and no
         prediction interval (NaN); ``method`` names the interval (e.g. "Newcombe"), ``test`` the p-value."""
         nan = math.nan
-        return cls(
-            analysis=analysis,
-            label=label,
-            outcome=outcome,
-            timepoint=timepoint,
-            population=population,
+        return cls._with(
+            identity,
             measure=measure,
             model="single_trial",
             method=method,
             test=test,
             k=1,
-            n_il2=int(n_il2),
-            n_control=int(n_control),
             estimate=float(estimate),
             ci_low=float(ci_low),
             ci_high=float(ci_high),
@@ -188,8 +174,6 @@ class ResultRow:
             q=nan,
             q_p=nan,
             p=float(p),
-            studies=studies,
-            inputs_derived=bool(inputs_derived),
         )
 
     @classmethod
@@ -197,16 +181,8 @@ class ResultRow:
         cls,
         result: bayes.BayesResult,
         *,
-        analysis: str,
-        label: str,
-        outcome: str,
-        timepoint: str,
-        population: str,
-        n_il2: int | None,
-        n_control: int | None,
-        studies: str,
-        inputs_derived: bool,
         measure: str | None = None,
+        **identity: Unpack[RowIdentity],
     ) -> ResultRow:
         """The row of one Bayesian fit: the posterior median of the mean effect, its central credible interval
         (``ci_*``), the posterior predictive interval of a new trial's effect (``pi_*``), the posterior median of
@@ -216,19 +192,13 @@ class ResultRow:
         if measure in ("RR", "OR"):
             values = effects.transf_exp(values)
         estimate, ci_low, ci_high, pi_low, pi_high = (float(x) for x in values)
-        return cls(
-            analysis=analysis,
-            label=label,
-            outcome=outcome,
-            timepoint=timepoint,
-            population=population,
+        return cls._with(
+            identity,
             measure=measure,
             model="random",
             method=bayes_method(result.scale),
             test="posterior",
             k=int(result.k),
-            n_il2=None if n_il2 is None else int(n_il2),
-            n_control=None if n_control is None else int(n_control),
             estimate=estimate,
             ci_low=ci_low,
             ci_high=ci_high,
@@ -240,9 +210,22 @@ class ResultRow:
             q=math.nan,
             q_p=math.nan,
             p=math.nan,
-            studies=studies,
-            inputs_derived=bool(inputs_derived),
             prob_above_null=result.prob_positive,
+        )
+
+    @classmethod
+    def _with(cls, identity: RowIdentity, **statistics) -> ResultRow:
+        """A row from what identifies it (shared by every constructor, with its counts as ints or None) and
+        its statistics."""
+        n_il2, n_control = identity["n_il2"], identity["n_control"]
+        return cls(
+            **{
+                **identity,
+                "n_il2": None if n_il2 is None else int(n_il2),
+                "n_control": None if n_control is None else int(n_control),
+                "inputs_derived": bool(identity["inputs_derived"]),
+            },
+            **statistics,
         )
 
 
