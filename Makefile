@@ -34,4 +34,4 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 clean:
-	rm -rf book/_build $(VENV)
+	rm -rf book/_build .cache $(VENV)

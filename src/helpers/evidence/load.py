@@ -21,7 +21,7 @@ from types import MappingProxyType
 import pandas as pd
 import pandera.pandas as pa
 
-from helpers.evidence import schemas
+from helpers.evidence import schemas, validated_cache
 from helpers.evidence.windows import OUTSIDE, SPANS, window_of, window_text, windows_text
 from helpers.paths import bib_file, data_dir
 
@@ -347,10 +347,14 @@ def load_table(folder: Path, make_spec, *inputs) -> pd.DataFrame:
     path = folder / spec.filename
     content = path.read_bytes() if path.exists() else None
     key = (make_spec.__qualname__, content, tuple(_frozen(i) for i in inputs))
-    if content is None or key not in _VALIDATED:
+    if content is None:  # read_csv names the missing file
+        return validate_table(spec, read_csv(path))
+    if key not in _VALIDATED:
         if len(_VALIDATED) > 512:  # a long test session edits many copies; keep memory bounded
             _VALIDATED.clear()
-        _VALIDATED[key] = validate_table(spec, read_csv(path))
+        _VALIDATED[key] = validated_cache.validated(
+            make_spec.__qualname__, content, inputs, lambda: validate_table(spec, read_csv(path))
+        )
     return _VALIDATED[key].copy()
 
 
