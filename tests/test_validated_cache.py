@@ -84,3 +84,8 @@ def test_canonical_text_sorts_sets_and_dicts_at_any_depth():
     a = validated_cache.canonical({"k": {"b", "a"}, "j": [frozenset({2, 1}), ("t",)]})
     b = validated_cache.canonical({"j": [frozenset({1, 2}), ("t",)], "k": {"a", "b"}})
     assert a == b == "{'j':[{1,2},['t']],'k':{'a','b'}}"
+
+
+def test_inputs_whose_text_could_be_shortened_are_refused():
+    with pytest.raises(TypeError, match="plain values, not Series"):
+        validated_cache.canonical((pd.Series(range(100)),))

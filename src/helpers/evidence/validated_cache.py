@@ -19,6 +19,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandera
 
@@ -53,6 +54,9 @@ def canonical(value) -> str:
         return "{" + ",".join(sorted(f"{canonical(k)}:{canonical(v)}" for k, v in value.items())) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(canonical(v) for v in value) + "]"
+    if isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray)):
+        # their repr is shortened for long ones: two different inputs could share a key
+        raise TypeError(f"a spec input must be plain values, not {type(value).__name__}")
     return repr(value)
 
 
