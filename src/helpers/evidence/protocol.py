@@ -7,9 +7,10 @@ notebook runs.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import jsonschema
@@ -266,6 +267,11 @@ class BayesianPlan:
 class Protocol:
     raw: dict
     path: Path
+
+    @cached_property
+    def content_key(self) -> str:
+        """The protocol's content as one text, for memos keyed on it (a protocol is its content, not its object)."""
+        return json.dumps(self.raw, sort_keys=True, default=str)
 
     @property
     def version(self) -> str:

@@ -11,7 +11,6 @@ changes the judgement and the sentence together.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -393,7 +392,7 @@ def treg_row(ev: Evidence, entry: Mapping, protocol: Protocol) -> FindingRow | N
     ]
     if il2.empty:
         return None
-    labels = included.set_index("study_id")["label"]
+    labels = ev.study_labels
     studies = list(dict.fromkeys(il2["study_id"]))
     directions = il2.groupby("study_id", sort=False)["direction"].first()
     increase = [s for s in studies if directions.get(s) == "increase"]
@@ -459,8 +458,7 @@ def summary_of_findings(ev: Evidence, protocol: Protocol | None = None) -> tuple
     Computed once per evidence object and protocol content: the abstract, key findings, discussion and
     summary-of-findings pages all ask for it."""
     protocol = protocol or load_protocol()
-    content = json.dumps(protocol.raw, sort_keys=True, default=str)
-    return memo(ev, ("summary_of_findings", content), lambda: _summary_of_findings(ev, protocol))
+    return memo(ev, ("summary_of_findings", protocol.content_key), lambda: _summary_of_findings(ev, protocol))
 
 
 def _summary_of_findings(ev: Evidence, protocol: Protocol) -> tuple[FindingRow, ...]:

@@ -219,7 +219,7 @@ def columns(ev: Evidence) -> list[tuple[str, str, str]]:
 
 
 def column_label(ev: Evidence, key: tuple[str, str, str]) -> str:
-    label = ev.studies.set_index("study_id").loc[key[0], "label"]
+    label = ev.study_labels[key[0]]
     return f"{label}, {timepoint_text(key[1], short=True)} ({POPULATION_LABELS.get(key[2], key[2])})"
 
 

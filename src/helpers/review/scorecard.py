@@ -7,7 +7,6 @@ the data by a rule written here, so a new trial or a corrected number changes th
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -222,8 +221,7 @@ def _responder_indices(ev: Evidence) -> Score:
 def scorecard(ev: Evidence) -> list[Score]:
     """The six statements in the order of the abstract (computed once per evidence object and protocol
     content: the abstract, key findings, discussion and scorecard pages all ask for them)."""
-    content = json.dumps(load_protocol().raw, sort_keys=True, default=str)
-    return list(memo(ev, ("scorecard", content), lambda: tuple(_scores(ev))))
+    return list(memo(ev, ("scorecard", load_protocol().content_key), lambda: tuple(_scores(ev))))
 
 
 def _scores(ev: Evidence) -> list[Score]:

@@ -11,7 +11,6 @@ patient is counted twice.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pandas as pd
@@ -213,8 +212,7 @@ def planned_analyses(ev: Evidence, protocol: Protocol | None = None, roles: tupl
     is dropped: it would repeat that analysis.
     """
     protocol = protocol or load_protocol()
-    content = json.dumps(protocol.raw, sort_keys=True, default=str)  # a protocol is its content, not its object
-    return memo(ev, ("planned", content, roles), lambda: _planned(ev, protocol, roles))
+    return memo(ev, ("planned", protocol.content_key, roles), lambda: _planned(ev, protocol, roles))
 
 
 def _planned(ev: Evidence, protocol: Protocol, roles: tuple[str, ...] | None) -> tuple[Analysis, ...]:
